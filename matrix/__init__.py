@@ -1,0 +1,33 @@
+"""The version matrix: run every variant against pinned torch releases and record what happened.
+
+``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work:
+
+- :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU
+- :mod:`matrix.cell`: run one example in its own process and classify the outcome; run a whole session
+- :mod:`matrix.trace`: the in-process wrapper around a variant (warnings, exception, exit status)
+- :mod:`matrix.results`: result records, atomic writes, the summary table (``python -m matrix.results``)
+
+Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, the describe snippet in
+:mod:`matrix.environment`) must run on Python 3.9 with nothing but the standard library.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ERAS = ("legacy", "tensor_autograd", "modern")
+EXAMPLES = (
+    "numpy_warmup",
+    "tensors",
+    "autograd",
+    "custom_function",
+    "tf_static_graph",
+    "nn",
+    "optim",
+    "custom_module",
+    "dynamic_net",
+)
+#: Cell statuses (contract): "not_run" is never counted as passed.
+STATUSES = ("passed", "passed_with_warnings", "failed", "crashed", "not_run")
+PASSING = ("passed", "passed_with_warnings")
+FAILING = ("failed", "crashed")

@@ -1,0 +1,230 @@
+"""A session's interpreter: what is installed in it, installing a pin into it, and the device.
+
+The nox process calls these; :data:`DESCRIBE` runs *inside* the session's interpreter (Python 3.9+,
+standard library only) so that nothing is imported into nox's own process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from typing import Iterable, Mapping, Sequence
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+#: Printed as JSON by ``python -c DESCRIBE [cuda]`` in the interpreter being described. Versions come
+#: from the installed distributions' metadata (no import, so a broken torch still gets described);
+#: with the ``cuda`` argument it imports torch to name the GPU.
+DESCRIBE = r"""
+import json, platform, sys
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+def version(*names):
+    for name in names:
+        try:
+            return metadata.version(name)
+        except Exception:
+            pass
+    return None
+info = {
+    "python": platform.python_version(),
+    "executable": sys.executable,
+    "platform": platform.platform(),
+    "torch": version("torch"),
+    "numpy": version("numpy"),
+    "tensorflow": version("tensorflow-cpu", "tensorflow", "tensorflow-intel", "tf-nightly"),
+    "cuda_device_name": None,
+}
+if sys.argv[1:] == ["cuda"] and info["torch"]:
+    try:
+        import torch
+        if torch.cuda.is_available():
+            info["cuda_device_name"] = torch.cuda.get_device_name(0)
+    except Exception as exc:
+        info["cuda_error"] = "%s: %s" % (type(exc).__name__, exc)
+print(json.dumps(info))
+"""
+
+#: uv's messages when a requirement has no distribution for this interpreter/platform: the pin
+#: "can't exist here", which is recorded as not run rather than as a failure.
+NO_DISTRIBUTION = re.compile(
+    r"no wheels? with a matching (?:platform|Python ABI|Python implementation) tag"
+    r"|has no (?:usable )?wheels"
+    r"|no matching distribution"
+    r"|no version of \S+ that satisfies"
+    r"|requirements are unsatisfiable"
+    r"|only (?:has|have) wheels with the following",
+    re.IGNORECASE,
+)
+
+
+def public_version(text: str | None) -> Version | None:
+    """``2.4.1+cu121`` -> ``Version("2.4.1")``; None for None or something that is not a version."""
+    if not text:
+        return None
+    try:
+        return Version(Version(text).public)
+    except InvalidVersion:
+        return None
+
+
+def version_matches_pin(installed: str | None, pin: str) -> bool:
+    """Whether an installed release is the pinned one, local build suffixes (+cu121, +cpu) aside."""
+    have = public_version(installed)
+    return have is not None and have == Version(pin)
+
+
+def in_spec(installed: str | None, spec: str | None) -> bool:
+    """``spec`` is a PEP 440 specifier set (``">=2.0,<2.3"``) or a bare version, optionally with ``.*``."""
+    if spec is None:
+        return True
+    have = public_version(installed)
+    if have is None:
+        return False
+    spec = spec.strip()
+    if spec and spec[0].isdigit():
+        spec = "==" + spec
+    try:
+        return have in SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+
+
+def describe(python: str, cuda: bool = False, env: Mapping[str, str] | None = None) -> dict:
+    """Versions and platform of the interpreter ``python`` (see :data:`DESCRIBE`)."""
+    cmd = [python, "-c", DESCRIBE] + (["cuda"] if cuda else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, env=dict(env or os.environ), timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"could not describe {python}: {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter for ``version`` ("3.9") on PATH or among uv's managed ones; None if there is none.
+
+    Nothing is downloaded: a pin whose Python is missing is recorded as not run, with this reason
+    to act on (``../shared/tools/install-python39`` or ``uv python install 3.9``).
+    """
+    found = shutil.which(f"python{version}")
+    if found:
+        return found
+    uv = shutil.which("uv")
+    if uv:
+        try:
+            out = subprocess.run([uv, "python", "find", "--no-python-downloads", version],
+                                 capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return None
+
+
+def no_gpu_reason() -> str | None:
+    """Why there is certainly no NVIDIA GPU here, decided without importing torch; None if one may be.
+
+    Cheap on purpose: it runs before anything is installed, so that a cuda session on a CPU machine
+    (CI included) costs nothing and is recorded as not run. ``MATRIX_ASSUME_GPU=1`` overrides it.
+    """
+    if os.environ.get("MATRIX_ASSUME_GPU") == "1":
+        return None
+    if shutil.which("nvidia-smi") or os.path.exists("/proc/driver/nvidia"):
+        return None
+    return "no NVIDIA GPU on this machine (no nvidia-smi on PATH, no /proc/driver/nvidia)"
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), with " (CPU)" appended."""
+    name = ""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    name = name or platform.processor() or platform.machine() or "unknown"
+    return f"{name} (CPU)"
+
+
+def requirements(torch: str, numpy: str, tensorflow: str | None) -> list[str]:
+    """What a pinned session installs: torch, its NumPy, the paired tensorflow-cpu, packaging (for shims)."""
+    reqs = [f"torch=={torch}", numpy]
+    if tensorflow:
+        reqs.append(f"tensorflow-cpu=={tensorflow}")
+    reqs.append("packaging")
+    return reqs
+
+
+def satisfied(info: Mapping[str, object], torch: str, numpy: str, tensorflow: str | None) -> bool:
+    """Whether ``info`` (from :func:`describe`) already holds the pin, so that a reused venv installs nothing."""
+    if not version_matches_pin(info.get("torch"), torch):  # type: ignore[arg-type]
+        return False
+    numpy_spec = numpy[len("numpy"):] or None
+    if not info.get("numpy") or not in_spec(info.get("numpy"), numpy_spec):  # type: ignore[arg-type]
+        return False
+    if tensorflow and not in_spec(info.get("tensorflow"), tensorflow):  # type: ignore[arg-type]
+        return False
+    return True
+
+
+def index_args(env: Mapping[str, str] | None = None) -> list[str]:
+    """uv options for another torch index (``TORCH_INDEX_URL``), e.g. the CPU-only wheels.
+
+    The index is added with ``--extra-index-url`` (PyPI stays, for numpy and tensorflow-cpu) and
+    ``--index-strategy unsafe-best-match`` (``TORCH_INDEX_STRATEGY`` to change it), so that
+    ``torch==2.4.1`` may resolve to ``2.4.1+cpu`` from that index.
+    """
+    env = os.environ if env is None else env
+    url = env.get("TORCH_INDEX_URL", "").strip()
+    if not url:
+        return []
+    return ["--extra-index-url", url, "--index-strategy", env.get("TORCH_INDEX_STRATEGY", "unsafe-best-match")]
+
+
+def install(python: str, reqs: Sequence[str], extra: Iterable[str] = ()) -> tuple[int, str]:
+    """``uv pip install --compile-bytecode --python PYTHON REQS``; returns (exit status, combined output).
+
+    ``--compile-bytecode`` does what pip does by default. Without it a run that finds no .pyc
+    compiles the libraries' sources and shows their compile-time warnings (keras 2.12:
+    ``DeprecationWarning: invalid escape sequence``), and whether it finds one depends on earlier
+    runs and on PYTHONDONTWRITEBYTECODE: a cell's warnings would depend on the venv's history. It costs
+    ~30-40 s per fresh venv (2 busy cores).
+    """
+    uv = shutil.which("uv") or os.path.join(os.path.dirname(sys.executable), "uv")
+    cmd = [uv, "pip", "install", "--compile-bytecode", "--python", python, *extra, *reqs]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return out.returncode, " ".join(cmd) + "\n" + out.stdout
+
+
+def no_distribution(output: str) -> str | None:
+    """The line of uv's output that says a requirement has no distribution here, if it says so."""
+    for line in output.splitlines():
+        if NO_DISTRIBUTION.search(line):
+            line = line.strip(" ×╰─▶")
+            return line[len("cause: "):] if line.startswith("cause: ") else line
+    return None
+
+
+def commit(root: str) -> str | None:
+    """``git rev-parse --short HEAD`` plus ``-dirty`` when the tree has changes (untracked files too,
+    results/ aside); None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=30)
+        if head.returncode != 0:
+            return None
+        # results/ is left out: the matrix writes it, and one session's file must not make the next dirty.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":(exclude)results"], cwd=root,
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

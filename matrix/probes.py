@@ -1,0 +1,504 @@
+"""One small probe per catalog entry: run the OLD form on the installed torch and say what happens.
+
+    python -m matrix.probes --out FILE.json     # every probe, one JSON list (the contract's format)
+    python -m matrix.probes --only zero_dim_index
+
+Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the entry whose
+``probe`` field names the function) and classifies it:
+
+``works``    ran, no warning, the old meaning holds
+``warns``    ran, with warnings (category and exact text recorded)
+``errors``   raised (type and exact text recorded)
+``differs``  ran without a sound but gave a different answer than the old form used to
+             (``value`` holds the numbers)
+``not_run``  could not be tried here (``detail`` says why: a module that is not installed, an API
+             that does not exist yet on this torch)
+
+Runs inside every matrix cell, from Python 3.9 + torch 1.8.1 up to Python 3.11 + torch 2.x, so:
+stdlib + torch (+ numpy, + tensorflow when importable) only, no ``tomllib``; probe ids are the
+function names and the catalog maps them to its entries. Some torch warnings are issued once per
+process (``TORCH_WARN_ONCE``): run the probes in a fresh interpreter, once.
+"""
+from __future__ import annotations
+
+import argparse
+import builtins
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import traceback
+import warnings
+from typing import Any, Callable, Dict, List, Optional
+
+PROBES: List[Callable[[], Dict[str, Any]]] = []
+
+
+def probe(fn: Callable[[], Dict[str, Any]]) -> Callable[[], Dict[str, Any]]:
+    PROBES.append(fn)
+    return fn
+
+
+class NotRun(Exception):
+    """Raised by a probe that cannot be tried in this environment; the message is the reason."""
+
+
+def _torch():
+    if _IMPORT["error"]:
+        raise NotRun("import torch failed: {type}: {message}".format(**_IMPORT["error"]))
+    import torch
+
+    return torch
+
+
+def _version_tuple(text: str) -> tuple:
+    parts = []
+    for piece in text.split("+")[0].split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _warning_records(caught) -> List[Dict[str, str]]:
+    out = []
+    seen = set()
+    for w in caught:
+        key = (w.category.__name__, str(w.message))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"category": key[0], "message": key[1]})
+    return out
+
+
+def _classify(result: Dict[str, Any], caught) -> Dict[str, Any]:
+    result.setdefault("warnings", _warning_records(caught))
+    result.setdefault("error", None)
+    result.setdefault("value", None)
+    if "outcome" not in result:
+        result["outcome"] = "warns" if result["warnings"] else "works"
+    return result
+
+
+def run_probe(fn: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
+    """Run one probe isolated: its warnings recorded, any exception turned into an ``errors`` record."""
+    record: Dict[str, Any] = {"id": fn.__name__}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn() or {}
+        except NotRun as exc:
+            result = {"outcome": "not_run", "detail": str(exc)}
+        except Exception as exc:  # the old form raised: that is the finding
+            result = {
+                "outcome": "errors",
+                "detail": f"{type(exc).__name__} raised by the old form",
+                "error": {"type": type(exc).__name__, "message": str(exc)},
+            }
+    result = _classify(result, caught)
+    record.update(
+        outcome=result["outcome"],
+        detail=result.get("detail", ""),
+        warnings=result["warnings"],
+        error=result["error"],
+        value=result["value"],
+    )
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# The probes, in catalog order.
+# --------------------------------------------------------------------------------------------
+
+
+@probe
+def variable_volatile():
+    """``Variable(x, volatile=True)`` for inference (0.1-0.3)."""
+    torch = _torch()
+    from torch.autograd import Variable
+
+    x = Variable(torch.ones(2, 2), volatile=True)
+    y = x * 2
+    return {
+        "detail": f"Variable(...) returns {type(x).__module__}.{type(x).__name__}; "
+        f"result of an op requires_grad={y.requires_grad}",
+        "value": {"type": f"{type(x).__module__}.{type(x).__name__}", "requires_grad": bool(y.requires_grad)},
+    }
+
+
+@probe
+def zero_dim_index():
+    """``loss.data[0]`` to read a scalar loss (0.1-0.3, where a loss had shape (1,))."""
+    torch = _torch()
+    loss = (torch.ones(3) * 2).pow(2).sum()
+    value = loss.data[0]
+    return {"detail": "indexing a 0-dim tensor returned a value", "value": float(value)}
+
+
+@probe
+def data_update_vs_no_grad():
+    """``w.data -= lr * w.grad.data`` instead of an update under ``torch.no_grad()``.
+
+    Both still run; the difference is what autograd can check. A ``.data`` write after the forward
+    pass is invisible to autograd, so backward silently uses the new value; the same write under
+    ``no_grad`` bumps the version counter and backward refuses.
+    """
+    torch = _torch()
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    w.data -= 0.5 * torch.ones(2)  # the old form, between forward and backward
+    y.backward()
+    silent_grad = w.grad.tolist()  # d(sum w^2)/dw uses the *modified* w: [1.0, 3.0], not [2.0, 4.0]
+
+    w2 = torch.tensor([1.0, 2.0], requires_grad=True)
+    y2 = (w2 * w2).sum()
+    with torch.no_grad():
+        w2 -= 0.5 * torch.ones(2)
+    try:
+        y2.backward()
+        checked = "no error"
+    except RuntimeError as exc:
+        checked = f"RuntimeError: {str(exc).splitlines()[0]}"
+    return {
+        "detail": "the .data update runs; a .data write between forward and backward goes unnoticed "
+        f"(grad {silent_grad} instead of [2.0, 4.0]); under no_grad backward says: {checked}",
+        "value": {"grad_after_data_write": silent_grad, "expected_grad": [2.0, 4.0], "no_grad_write": checked},
+    }
+
+
+@probe
+def size_average():
+    """``nn.MSELoss(size_average=False)`` (0.1-0.4) instead of ``reduction='sum'``."""
+    torch = _torch()
+    a = torch.tensor([1.0, 2.0, 3.0])
+    b = torch.zeros(3)
+    old = torch.nn.MSELoss(size_average=False)(a, b).item()
+    new = torch.nn.MSELoss(reduction="sum")(a, b).item()
+    return {"detail": f"old {old} vs reduction='sum' {new}", "value": {"old": old, "reduction_sum": new}}
+
+
+@probe
+def legacy_autograd_function():
+    """An autograd ``Function`` with a non-static ``forward(self, x)``, called as ``MyReLU()(x)``."""
+    torch = _torch()
+
+    class MyReLU(torch.autograd.Function):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x.clamp(min=0)
+
+        def backward(self, grad_output):
+            (x,) = self.saved_tensors
+            grad = grad_output.clone()
+            grad[x < 0] = 0
+            return grad
+
+    x = torch.tensor([-1.0, 2.0], requires_grad=True)
+    y = MyReLU()(x)
+    y.sum().backward()
+    return {"detail": "legacy Function ran", "value": x.grad.tolist()}
+
+
+@probe
+def function_setup_context():
+    """A static ``forward(ctx, x)`` Function (0.4-1.x style) under a ``torch.func`` transform."""
+    torch = _torch()
+    func = getattr(torch, "func", None)
+    if func is None or not hasattr(func, "grad"):
+        raise NotRun(f"torch {torch.__version__} has no torch.func (added in 2.0); "
+                     "forward(ctx, ...) Functions work with plain autograd there")
+
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 3 * x ** 2
+
+    plain = torch.tensor(2.0, requires_grad=True)
+    Cube.apply(plain).backward()
+    g = func.grad(lambda t: Cube.apply(t))(torch.tensor(2.0))
+    return {"detail": f"plain autograd grad {plain.grad.item()}, torch.func.grad {g.item()}",
+            "value": {"autograd": plain.grad.item(), "torch_func": g.item()}}
+
+
+@probe
+def legacy_tensor_types():
+    """``dtype = torch.FloatTensor``; ``torch.randn(...).type(dtype)`` (dtype and device in one name)."""
+    torch = _torch()
+    dtype = torch.FloatTensor
+    x = torch.randn(2, 3).type(dtype)
+    legacy = torch.FloatTensor(2, 3)  # legacy constructor: uninitialised memory of that shape
+    return {
+        "detail": f".type(torch.FloatTensor) gives {x.dtype} on {x.device}; "
+        f"torch.FloatTensor(2, 3) gives shape {tuple(legacy.shape)}",
+        "value": {"dtype": str(x.dtype), "device": str(x.device), "type": x.type()},
+    }
+
+
+@probe
+def zero_grad_set_to_none():
+    """``model.zero_grad()`` / ``optimizer.zero_grad()`` then reading ``p.grad`` (zeros before 2.0)."""
+    torch = _torch()
+    model = torch.nn.Linear(2, 1)
+    model(torch.ones(1, 2)).sum().backward()
+    model.zero_grad()
+    module_grad = model.weight.grad
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.ones(1, 2)).sum().backward()
+    opt.zero_grad()
+    opt_grad = model.weight.grad
+    value = {
+        "module_zero_grad": None if module_grad is None else module_grad.tolist(),
+        "optimizer_zero_grad": None if opt_grad is None else opt_grad.tolist(),
+    }
+    if module_grad is None or opt_grad is None:
+        return {"outcome": "differs",
+                "detail": "after zero_grad() the grads are None, not zero tensors "
+                          f"(module: {value['module_zero_grad']}, optimizer: {value['optimizer_zero_grad']})",
+                "value": value}
+    return {"detail": "after zero_grad() the grads are zero tensors", "value": value}
+
+
+@probe
+def set_default_tensor_type():
+    """``torch.set_default_tensor_type(torch.DoubleTensor)`` (restored to float afterwards)."""
+    torch = _torch()
+    before = torch.get_default_dtype()
+    try:
+        torch.set_default_tensor_type(torch.DoubleTensor)
+        made = torch.zeros(1).dtype
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.set_default_dtype(before)
+    return {"detail": f"default became {made}", "value": str(made)}
+
+
+@probe
+def cuda_amp():
+    """``torch.cuda.amp.autocast(...)`` and ``torch.cuda.amp.GradScaler(...)`` (disabled: no GPU needed)."""
+    torch = _torch()
+    amp = getattr(getattr(torch, "cuda", None), "amp", None)
+    if amp is None or not hasattr(amp, "GradScaler"):
+        raise NotRun(f"torch {torch.__version__} has no torch.cuda.amp (added in 1.6)")
+    scaler = amp.GradScaler(enabled=False)
+    with amp.autocast(enabled=False):
+        y = torch.ones(2) * 2
+    return {"detail": f"GradScaler enabled={scaler.is_enabled()}, autocast ran",
+            "value": {"scaler_enabled": scaler.is_enabled(), "y": y.tolist()}}
+
+
+@probe
+def torch_load_weights_only():
+    """``torch.load(f)`` of a checkpoint holding a plain Python object, without ``weights_only``."""
+    torch = _torch()
+    buf = io.BytesIO()
+    # a non-tensor object, as in many old checkpoints (saved args); a stdlib class, so that the
+    # error text names the same global however this module is run
+    torch.save({"step": argparse.Namespace(step=3), "w": torch.ones(2)}, buf)
+    buf.seek(0)
+    loaded = torch.load(buf)
+    return {"detail": "loaded", "value": {"step": loaded["step"].step}}
+
+
+@probe
+def functorch_import():
+    """``import functorch; functorch.vmap(...)`` (the separate package of 1.x)."""
+    if importlib.util.find_spec("functorch") is None:
+        raise NotRun("the functorch package is not installed (before torch 2.0 it was a separate "
+                     "package; torch 2.x ships it)")
+    torch = _torch()
+    import functorch
+
+    out = functorch.vmap(torch.sum)(torch.ones(3, 2))
+    return {"detail": f"functorch.vmap ran ({getattr(functorch, '__version__', '?')})", "value": out.tolist()}
+
+
+_LINALG = (
+    # old call, its replacement (for the record)
+    ("symeig", "torch.linalg.eigh"),
+    ("eig", "torch.linalg.eig"),
+    ("lstsq", "torch.linalg.lstsq"),
+    ("solve", "torch.linalg.solve"),
+    ("matrix_rank", "torch.linalg.matrix_rank"),
+    ("cholesky", "torch.linalg.cholesky"),
+    ("qr", "torch.linalg.qr"),
+    ("chain_matmul", "torch.linalg.multi_dot"),
+)
+
+
+@probe
+def removed_linalg():
+    """The pre-1.9 linear-algebra functions: ``torch.symeig``, ``torch.eig``, ``torch.lstsq``, ..."""
+    torch = _torch()
+    a = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
+    b = torch.tensor([[1.0], [2.0]])
+    calls = {
+        "symeig": lambda: torch.symeig(a, eigenvectors=True),
+        "eig": lambda: torch.eig(a),
+        "lstsq": lambda: torch.lstsq(b, a),
+        "solve": lambda: torch.solve(b, a),
+        "matrix_rank": lambda: torch.matrix_rank(a),
+        "cholesky": lambda: torch.cholesky(a),
+        "qr": lambda: torch.qr(a),
+        "chain_matmul": lambda: torch.chain_matmul(a, a, a),
+    }
+    per: Dict[str, Any] = {}
+    first_error = None
+    all_warnings: List[Dict[str, str]] = []
+    for name, new in _LINALG:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                calls[name]()
+                ws = _warning_records(caught)
+                per[name] = {"outcome": "warns" if ws else "works", "new": new}
+                if ws:
+                    per[name]["warning"] = ws[0]["message"]
+                all_warnings.extend(ws)
+            except Exception as exc:
+                per[name] = {"outcome": "errors", "new": new, "type": type(exc).__name__,
+                             "message": str(exc)}
+                if first_error is None:
+                    first_error = {"type": type(exc).__name__, "message": str(exc)}
+    summary = ", ".join(f"torch.{k}: {v['outcome']}" for k, v in per.items())
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = "errors" if "errors" in outcomes else ("warns" if "warns" in outcomes else "works")
+    return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error,
+            "value": per}
+
+
+@probe
+def tf1_graph():
+    """TensorFlow 1 graph code: ``tf.placeholder``, ``tf.random_normal``, ``tf.Session``."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise NotRun("tensorflow is not installed in this environment")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    per = {}
+    first_error = None
+    for name in ("placeholder", "random_normal", "Session", "global_variables_initializer"):
+        present = hasattr(tf, name)
+        per[name] = present
+        if not present and first_error is None:
+            try:
+                getattr(tf, name)
+            except AttributeError as exc:
+                first_error = {"type": "AttributeError", "message": str(exc)}
+    detail = f"tensorflow {tf.__version__}: " + ", ".join(
+        f"tf.{k} {'present' if v else 'missing'}" for k, v in per.items())
+    if first_error:
+        return {"outcome": "errors", "detail": detail, "error": first_error,
+                "value": {"tensorflow": tf.__version__, "present": per}}
+    x = tf.placeholder(tf.float32, shape=(None, 2))
+    return {"detail": detail, "value": {"tensorflow": tf.__version__, "present": per, "x": str(x.dtype)}}
+
+
+@probe
+def grad_none_zero():
+    """``w.grad.data.zero_()`` before the first ``backward()`` (the 2017 tutorial's ordering)."""
+    torch = _torch()
+    w = torch.randn(3, requires_grad=True)
+    w.grad.data.zero_()
+    return {"detail": "grad existed before backward", "value": None}
+
+
+@probe
+def numpy_abi():
+    """torch <-> NumPy interop (``torch.from_numpy``, ``Tensor.numpy()``) with the installed NumPy."""
+    if importlib.util.find_spec("numpy") is None:
+        raise NotRun("numpy is not installed in this environment")
+    import numpy as np
+
+    said = [line for line in _IMPORT["stderr"].splitlines() if line.strip()]
+    if _IMPORT["error"]:
+        return {"outcome": "errors",
+                "detail": f"numpy {np.__version__}: import torch failed" + (f" after: {said[0]}" if said else ""),
+                "error": dict(_IMPORT["error"]), "value": {"numpy": np.__version__, "stderr": said}}
+    torch = _torch()
+    for w in _IMPORT_WARNINGS:  # "Failed to initialize NumPy: ..." is said while importing torch
+        category = getattr(builtins, w["category"], UserWarning)
+        if not (isinstance(category, type) and issubclass(category, Warning)):
+            category = UserWarning
+        warnings.warn_explicit(w["message"], category, "torch/__init__.py", 0)
+    t = torch.from_numpy(np.arange(3.0))
+    back = (t * 2).numpy()
+    return {"detail": f"numpy {np.__version__} with torch {torch.__version__}: round trip ok",
+            "value": {"numpy": np.__version__, "result": back.tolist(), "stderr": said}}
+
+
+# --------------------------------------------------------------------------------------------
+
+
+_IMPORT_WARNINGS: List[Dict[str, str]] = []
+_IMPORT: Dict[str, Any] = {"error": None, "stderr": ""}
+
+
+def import_torch_once() -> None:
+    """Import torch outside every probe, keeping what the import itself said.
+
+    NumPy's ABI complaint ("A module that was compiled using NumPy 1.x ...") goes to stderr and
+    torch's "Failed to initialize NumPy" is a warning, both during ``import torch``; torch 1.8.1
+    under NumPy 2 does not import at all. The ``numpy_abi`` probe reports all of it; the other
+    probes are ``not_run`` where torch did not import.
+    """
+    if "torch" in sys.modules or _IMPORT["error"] or _IMPORT["stderr"]:
+        return
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stderr(buf):
+                import torch  # noqa: F401
+        except Exception as exc:
+            _IMPORT["error"] = {"type": type(exc).__name__, "message": str(exc)}
+    _IMPORT["stderr"] = buf.getvalue()
+    sys.stderr.write(_IMPORT["stderr"])
+    _IMPORT_WARNINGS[:] = _warning_records(caught)
+
+
+def run_all(only: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    import_torch_once()
+    chosen = [p for p in PROBES if not only or p.__name__ in only]
+    return [run_probe(p) for p in chosen]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matrix.probes", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="write the JSON list here (atomically); default: stdout")
+    parser.add_argument("--only", action="append", help="run only this probe (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the probe ids and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(p.__name__ for p in PROBES))
+        return 0
+    unknown = set(args.only or ()) - {p.__name__ for p in PROBES}
+    if unknown:
+        parser.error(f"unknown probe(s): {', '.join(sorted(unknown))}")
+    try:
+        records = run_all(args.only)
+    except Exception:  # a failure outside any probe (importing torch): say so, still write JSON
+        records = [{"id": "_import", "outcome": "errors", "detail": traceback.format_exc(limit=3),
+                    "warnings": [], "error": {"type": sys.exc_info()[0].__name__,
+                                              "message": str(sys.exc_info()[1])}, "value": None}]
+    text = json.dumps(records, indent=1, sort_keys=True, default=repr)
+    if args.out:
+        tmp = f"{args.out}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, args.out)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

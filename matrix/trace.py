@@ -1,0 +1,111 @@
+"""Run one variant as ``__main__`` and write what happened to a JSON report.
+
+    python -m matrix.trace REPORT.json variants/<era>/<example>.py --log-every 1 --seed 0 --device cpu
+
+The script runs in this process exactly as ``python SCRIPT ARGS`` would run it (``sys.argv``,
+``sys.path[0]`` = the script's folder, ``__name__ == "__main__"``); stdout and stderr pass through
+untouched, so the caller still sees the ``step loss`` lines as they are printed. The report holds:
+
+- ``warnings``: every warning shown, through a ``warnings.showwarning`` hook with the filter action
+  ``"default"`` (each distinct warning once per location, as ``python -W default`` shows them);
+- ``error``: the exception that ended the script (``{"type", "message"}``), or null;
+- ``exit_code``: the status this process exits with (a ``SystemExit`` code is passed on);
+- ``finished``: whether the script's code returned or raised (false only when something killed the
+  process first: a segfault, the caller's timeout; then there is no report at all, since it is
+  written when the script is done).
+
+Runs on Python 3.9 with the standard library only (it runs inside every matrix cell).
+"""
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+
+USAGE = "usage: python -m matrix.trace REPORT.json SCRIPT [ARGS...]"
+
+
+def _write_atomically(path: str, data: dict) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=1, default=repr)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _exit_code(code: object) -> int:
+    """What the interpreter would exit with for ``SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2:
+        print(USAGE, file=sys.stderr)
+        return 2
+    report_path, script, args = argv[0], argv[1], list(argv[2:])
+    record: dict = {
+        "script": script,
+        "args": args,
+        "python": sys.version.split()[0],
+        "warnings": [],
+        "error": None,
+        "exit_code": None,
+        "finished": False,
+        "started": time.time(),
+        "ended": None,
+    }
+    shown = warnings.showwarning
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        record["warnings"].append({
+            "category": getattr(category, "__name__", str(category)),
+            "message": str(message),
+            "filename": str(filename),
+            "lineno": lineno,
+        })
+        shown(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("default")
+    warnings.showwarning = showwarning
+
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    code = 0
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException as exc:  # the script's failure is the record, not ours
+        traceback.print_exc()
+        record["error"] = {"type": type(exc).__name__, "message": str(exc)}
+        code = 1
+    record["finished"] = True
+    record["exit_code"] = code
+    record["ended"] = time.time()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed stream must not hide the report
+            pass
+    _write_atomically(report_path, record)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The version matrix: every era of the tutorial against pinned torch releases, on each device.
+
+    nox -l                                   # the sessions, with what each runs
+    nox -t cpu                               # the whole CPU matrix (all eras, all pins)
+    nox -s "modern(torch='2.4.1', device='cpu')" -- --steps 50
+    nox -s tests                             # the test suite
+    nox -s summary                           # the table across results/*.json
+
+Each matrix session installs one pin into its own uv virtualenv (reused on the next run when it
+already holds the pin), checks the installed torch against the pin, runs the nine examples of its
+era each in its own process, and writes results/<era>-torch<pin>-<device>.json. The work is in
+matrix/; this file only declares the matrix. Options (environment variables):
+
+    TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu   torch from another index (CPU-only wheels)
+    MATRIX_USE_INSTALLED=1    run against the torch already installed in nox's own interpreter
+                              (or MATRIX_PYTHON=/path/to/python): sessions become
+                              <era>(torch='installed', device=...), with no virtualenv
+    MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_STRICT=1   defaults of the session options after `--`
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import NamedTuple, Optional
+
+import nox
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from matrix import cell, environment  # noqa: E402
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/cell.py checks)
+# A missing interpreter is recorded as "not run" by the session itself (see _python_or_false); never an
+# error, also where CI=true would make nox default to erroring.
+nox.options.error_on_missing_interpreters = False
+
+
+class Pin(NamedTuple):
+    torch: str  # exact release; the installed one must match (local suffixes like +cu121 aside)
+    python: str  # the one Python it is run on here (others are not generated)
+    numpy: str  # requirement: "numpy<2" where torch was built against NumPy 1 (torch < 2.3)
+    tensorflow: Optional[str]  # tensorflow-cpu release for the tf_static_graph example (None: not run)
+    why: str
+
+
+# The figures in docs/img are byte-compared by the tests only when drawn by the same matplotlib:
+# docs and tests install this one.
+MATPLOTLIB = "matplotlib==3.11.2"
+
+PINS = (
+    Pin("1.8.1", "3.9", "numpy<2", "2.12.*",
+        "oldest pin: 1.7.1-1.12.1 have wheels for Python <= 3.9/3.10 only, so it runs on 3.9; old "
+        "enough that 0.x idioms (Variable, volatile, size_average) still only warn, new enough for the "
+        "modern tutorial (1.7+). TF 2.12: the oldest tensorflow-cpu the matrix pairs (2.8-2.11 also "
+        "resolve on 3.9)"),
+    Pin("1.13.1", "3.11", "numpy<2", "2.12.*",
+        "last 1.x and the first with Python 3.11 wheels; the 1.x behaviour the transitional tutorial "
+        "copies were written against"),
+    Pin("2.0.1", "3.11", "numpy<2", "2.15.*",
+        "2.0: optimizer.zero_grad() defaults to set_to_none=True, torch.compile appears; "
+        "TF 2.15: the last TensorFlow whose tf.keras is Keras 2 (2.16 switched to Keras 3)"),
+    Pin("2.4.1", "3.11", "numpy", "2.18.*",
+        "mid 2.x on NumPy 2 (torch supports NumPy 2 from 2.3; TF from 2.18); torch.load warns "
+        "(FutureWarning) that weights_only will default to True"),
+    Pin("2.15.0", "3.11", "numpy", "2.21.*",
+        "newest release: weights_only=True default (2.6+), current deprecations and removals"),
+)
+DEVICES = ("cpu", "cuda")
+INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
+_PYTHONS = {version: environment.find_python(version) for version in {pin.python for pin in PINS}}
+
+
+def _python_or_false(version: str):
+    """The session's interpreter, or False (no virtualenv) so that the session runs and records not-run."""
+    return version if _PYTHONS[version] else False
+
+
+def _params() -> list:
+    if INSTALLED:
+        return [nox.param(False, "installed", device, id=f"torch='installed', device='{device}'", tags=[device])
+                for device in DEVICES]
+    return [nox.param(_python_or_false(pin.python), pin.torch, device, id=f"torch='{pin.torch}', device='{device}'",
+                      tags=[device, f"torch{pin.torch}"])
+            for pin in PINS for device in DEVICES]
+
+
+def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
+    if torch == "installed":
+        cell.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy", tensorflow=None,
+                         device=device, installed=True)
+        return
+    pin = next(p for p in PINS if p.torch == torch)
+    missing = None if _PYTHONS[pin.python] else (
+        f"Python {pin.python} not found (torch {pin.torch} needs it here): install it, e.g. "
+        f"../shared/tools/install-python39 or `uv python install {pin.python}`")
+    cell.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python, numpy=pin.numpy,
+                     tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+
+
+@nox.session(tags=["legacy", "matrix"])
+@nox.parametrize("python,torch,device", _params())
+def legacy(session: nox.Session, torch: str, device: str) -> None:
+    """The 2017 tutorial (torch 0.1-0.3 idioms: Variable, .data[0], TF1 Session) through shims/."""
+    _run(session, "legacy", torch, device)
+
+
+@nox.session(tags=["tensor_autograd", "matrix"])
+@nox.parametrize("python,torch,device", _params())
+def tensor_autograd(session: nox.Session, torch: str, device: str) -> None:
+    """The 2019 tutorial (torch 0.4-1.x: requires_grad, .item(), no_grad, static Function)."""
+    _run(session, "tensor_autograd", torch, device)
+
+
+@nox.session(tags=["modern", "matrix"])
+@nox.parametrize("python,torch,device", _params())
+def modern(session: nox.Session, torch: str, device: str) -> None:
+    """The current tutorial (torch 1.7+/2.x: sin(x) polynomial, Legendre Function, RMSprop)."""
+    _run(session, "modern", torch, device)
+
+
+@nox.session(python=False, tags=["report"])
+def summary(session: nox.Session) -> None:
+    """Print the table of every results/*.json (era, example, torch, device, status, losses, s/step)."""
+    session.run(sys.executable, "-m", "matrix.results", *session.posargs, external=True)
+
+
+@nox.session(python=PINS[-1].python, tags=["report"])
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/ from results/ and the catalog (python docs/generate.py)."""
+    session.env["UV_COMPILE_BYTECODE"] = "1"
+    session.install(MATPLOTLIB, "packaging", "tomli; python_version < '3.11'")
+    session.run("python", "docs/generate.py", *session.posargs, env={"PYTHONPATH": os.getcwd()})
+
+
+@nox.session(python=PINS[-1].python, tags=["tests"])
+def tests(session: nox.Session) -> None:
+    """The test suite (pytest) with the newest pinned torch, tensorflow-cpu, numpy, matplotlib and nox."""
+    newest = PINS[-1]
+    # Compiled bytecode: otherwise each of the ~100 script runs recompiles torch's sources (minutes).
+    session.env["UV_COMPILE_BYTECODE"] = "1"
+    session.install(*environment.index_args(), "-e", ".", *environment.requirements(newest.torch, newest.numpy,
+                                                                                       newest.tensorflow),
+                    "pytest", MATPLOTLIB, "nox", "uv", "packaging")
+    session.run("pytest", *session.posargs, env={"PYTHONPATH": os.getcwd()})

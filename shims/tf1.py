@@ -1,0 +1,82 @@
+"""TensorFlow 1.x graph code (placeholders, ``tf.Session``, ``feed_dict``) on TensorFlow 2.x.
+
+What it adapts
+--------------
+The tutorial's "TensorFlow: Static Graphs" example (2017-2019 copies) is TF1 code::
+
+    x = tf.placeholder(tf.float32, shape=(None, D_in))
+    w1 = tf.Variable(tf.random_normal((D_in, H)))
+    grad_w1, grad_w2 = tf.gradients(loss, [w1, w2])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run([loss, new_w1, new_w2], feed_dict={x: x_value, y: y_value})
+
+TensorFlow 2.0 (2019-09) removed these names from the top-level ``tf`` namespace and made eager
+execution the default. On TensorFlow 2.x the first line above stops the script with (exact text,
+TensorFlow 2.21.0 and 2.12.0)::
+
+    AttributeError: module 'tensorflow' has no attribute 'placeholder'
+
+and likewise ``'Session'``, ``'random_normal'`` (renamed ``tf.random.normal``), ``'set_random_seed'``
+(renamed ``tf.random.set_seed``) and ``'global_variables_initializer'``. The names live on under
+``tf.compat.v1``, but with eager execution on (the TF2 default) they fail at run time instead::
+
+    RuntimeError: tf.placeholder() is not compatible with eager execution.
+    RuntimeError: tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.
+
+``graph_mode()`` applies both documented remedies, explicitly, when the script calls it (importing
+this module changes nothing): it turns eager execution off with
+``tf.compat.v1.disable_eager_execution()`` and returns ``tf.compat.v1``, the TF1 API, for the script to
+bind to the name ``tf``. The graph code then runs unchanged. ``tf.gradients`` stays: it is graph-mode
+only, which is what ``tf.GradientTape`` replaces in TF2 code (see variants/modern/tf_static_graph.py).
+
+Versions: needed on TensorFlow >= 2.0 (checked on tensorflow-cpu 2.12 and 2.21). On TensorFlow 1.x,
+where ``tf.placeholder`` exists, ``graph_mode()`` returns ``tf`` itself and changes nothing.
+
+What TensorFlow prints: nothing from ``graph_mode()`` or the graph code through Python's
+``warnings`` module, and no deprecation notice through TF's own logger (``tf.get_logger()``, which
+is where ``tf.compat.v1`` symbols decorated as deprecated would log "... is deprecated and will be
+removed in a future version"): ``disable_eager_execution``, ``placeholder``, ``Session``,
+``gradients``, ``random_normal`` and ``global_variables_initializer`` are not so decorated (checked on
+2.12.1 and 2.21.0). What does appear on stderr comes from the C++ runtime (the CPU-feature banner,
+"MLIR V1 optimization pass is not enabled"), hidden by ``TF_CPP_MIN_LOG_LEVEL=2``
+(tests/conftest.py sets it). On 2.12.1, ``import tensorflow`` itself raises a few
+``DeprecationWarning``s (keras' invalid escape sequences, ``sre_constants``), hidden by Python's
+default filters; 2.21.0 raises none.
+
+Upstream:
+- TF 2.0.0 release notes ("Functions, not Sessions", removed endpoints):
+  https://github.com/tensorflow/tensorflow/releases/tag/v2.0.0
+- Migration guide (TF1 -> TF2): https://www.tensorflow.org/guide/migrate
+- Symbol renames and ``tf.compat.v1`` (``tf_upgrade_v2``): https://www.tensorflow.org/guide/upgrade
+- ``disable_eager_execution`` ("can only be called before any Graphs, Ops, or Tensors have been
+  created"): https://www.tensorflow.org/api_docs/python/tf/compat/v1/disable_eager_execution
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+
+def graph_mode(device: str = "cpu") -> ModuleType:
+    """Return the TensorFlow 1.x API with graph execution on, for TF1 code to run as written.
+
+    Call it once, at the start of the script, before any TensorFlow op is created, and bind the
+    result to ``tf``::
+
+        tf = graph_mode(args.device)   # tf.compat.v1, eager execution off
+        x = tf.placeholder(tf.float32, shape=(None, D_in))
+
+    ``device="cpu"`` hides any GPU from TensorFlow so the graph runs on the CPU as asked (TF places
+    ops on a visible GPU by itself); ``"cuda"`` leaves placement to TensorFlow.
+    """
+    import tensorflow as tf
+
+    if hasattr(tf, "placeholder") and hasattr(tf, "Session"):
+        return tf  # TensorFlow 1.x: the tutorial's API as it was; nothing to adapt
+    if device == "cpu":
+        # tf.config.set_visible_devices: TF >= 2.1; TF 2.0 has it only under tf.config.experimental.
+        set_visible = getattr(tf.config, "set_visible_devices", None) or tf.config.experimental.set_visible_devices
+        set_visible([], "GPU")
+    if tf.executing_eagerly():
+        tf.compat.v1.disable_eager_execution()
+    return tf.compat.v1

@@ -1,0 +1,173 @@
+"""matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from matrix import cell
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake(tmp_path: Path, body: str, name: str = "fake.py") -> Path:
+    """A script taking the variants' flags (ignored) with ``body`` as its work."""
+    script = tmp_path / name
+    script.write_text(textwrap.dedent(body))
+    return script
+
+
+def run(script: Path, **kwargs) -> dict:
+    kwargs.setdefault("timeout", 60)
+    return cell.run_cell(sys.executable, "modern", script.stem, script=script, root=ROOT, **kwargs)
+
+
+def test_passing_script_records_the_loss_curve_and_time_per_step(tmp_path):
+    script = fake(tmp_path, """
+        import time
+        for t in range(5):
+            time.sleep(0.05)
+            print(t, 10.0 / (t + 1))
+        print("Result: y = x")
+    """)
+    out = run(script)
+    assert out["status"] == "passed" and out["reason"] is None
+    assert out["losses"] == [[t, 10.0 / (t + 1)] for t in range(5)]
+    assert out["first_loss"] == 10.0 and out["last_loss"] == 2.0
+    assert out["steps"] == 5 and out["returncode"] == 0
+    assert 0.03 < out["seconds_per_step"] < 1.0  # from the lines' arrival times, so import time is left out
+    assert out["wall_seconds"] > 0
+
+
+def test_script_gets_the_flags_and_its_own_folder_on_sys_path(tmp_path):
+    (tmp_path / "helper_mod.py").write_text("VALUE = 3\n")
+    script = fake(tmp_path, """
+        import sys
+        import helper_mod
+        assert __name__ == "__main__"
+        assert sys.argv[1:] == ["--log-every", "1", "--seed", "7", "--device", "cpu", "--steps", "2"], sys.argv
+        from shims import flags  # the repo root is importable (PYTHONPATH)
+        print(0, float(helper_mod.VALUE))
+    """)
+    out = run(script, seed=7, steps=2)
+    assert out["status"] == "passed", out
+    assert out["steps"] == 2 and out["seed"] == 7
+
+
+def test_warnings_are_recorded_once_per_location(tmp_path):
+    script = fake(tmp_path, """
+        import warnings
+        for t in range(3):
+            warnings.warn("size_average is deprecated", UserWarning)
+            warnings.warn("old thing", DeprecationWarning)  # hidden by Python's default filters
+            print(t, 1.0)
+    """)
+    out = run(script)
+    assert out["status"] == "passed_with_warnings"
+    categories = [(w["category"], w["message"]) for w in out["warnings"]]
+    assert categories == [("UserWarning", "size_average is deprecated"), ("DeprecationWarning", "old thing")]
+    assert out["warnings"][0]["lineno"] == 4 and out["warnings"][0]["filename"].endswith("fake.py")
+    assert out["reason"] == "UserWarning: size_average is deprecated (+1 more)"
+
+
+def test_exception_is_recorded_with_type_and_message(tmp_path):
+    script = fake(tmp_path, """
+        print(0, 5.0)
+        x = [1][3]
+    """)
+    out = run(script)
+    assert out["status"] == "failed"
+    assert out["error"] == {"type": "IndexError", "message": "list index out of range"}
+    assert out["reason"] == "IndexError: list index out of range"
+    assert out["returncode"] == 1 and out["losses"] == [[0, 5.0]]
+    assert "Traceback" in out["stderr_tail"]
+
+
+def test_import_error_is_a_failure_naming_the_module(tmp_path):
+    out = run(fake(tmp_path, "import no_such_module_anywhere\n"))
+    assert out["status"] == "failed"
+    assert out["error"]["type"] == "ModuleNotFoundError"
+    assert "no_such_module_anywhere" in out["reason"]
+
+
+def test_segfault_is_a_crash_with_the_signal_name(tmp_path):
+    script = fake(tmp_path, """
+        import os, signal
+        print(0, 1.0, flush=True)
+        os.kill(os.getpid(), signal.SIGSEGV)
+    """)
+    out = run(script)
+    assert out["status"] == "crashed"
+    assert out["signal"] == "SIGSEGV" and out["returncode"] == -11
+    assert out["reason"] == "killed by SIGSEGV after step 0"
+    assert out["error"] is None
+
+
+def test_hang_past_the_timeout_is_killed_and_recorded(tmp_path):
+    script = fake(tmp_path, """
+        import time
+        print(0, 1.0)
+        time.sleep(60)
+    """)
+    out = run(script, timeout=2)
+    assert out["status"] == "crashed"
+    assert out["signal"] == "SIGKILL"
+    assert "timeout" in out["reason"] and "after step 0" in out["reason"]
+    assert out["wall_seconds"] < 30
+
+
+def test_nonzero_exit_without_exception(tmp_path):
+    out = run(fake(tmp_path, "import sys\nprint(0, 1.0)\nsys.exit(3)\n"))
+    assert out["status"] == "failed" and out["returncode"] == 3
+    assert out["reason"].startswith("exit status 3")
+
+
+def test_exit_69_is_not_run_with_the_scripts_reason(tmp_path):
+    script = fake(tmp_path, """
+        import sys
+        sys.stderr.write("fake.py: error: --device cuda: torch 9.9 sees no CUDA device\\n")
+        sys.exit(69)
+    """)
+    out = run(script, device="cuda")
+    assert out["status"] == "not_run"
+    assert out["reason"] == "fake.py: error: --device cuda: torch 9.9 sees no CUDA device"
+
+
+def test_clean_exit_without_any_loss_line_is_a_failure(tmp_path):
+    out = run(fake(tmp_path, "print('hello')\n"))
+    assert out["status"] == "failed" and "no `step loss` line" in out["reason"]
+
+
+def test_crash_at_interpreter_exit_after_the_script_finished(tmp_path):
+    script = fake(tmp_path, """
+        import atexit, os, signal
+        atexit.register(lambda: os.kill(os.getpid(), signal.SIGABRT))
+        print(0, 1.0)
+    """)
+    out = run(script)
+    assert out["status"] == "crashed" and out["signal"] == "SIGABRT"
+    assert "after the script finished" in out["reason"]
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ([(0.0, "0 1.5"), (1.0, "noise"), (3.0, "10 0.5")], 0.3),
+    ([(0.0, "0 1.5")], None),
+    ([], None),
+])
+def test_seconds_per_step(lines, expected):
+    got = cell.seconds_per_step(cell.parse_losses(lines))
+    assert got == pytest.approx(expected) if expected else got is None
+
+
+def test_loss_lines_accept_numpy_scalars_and_skip_other_output():
+    lines = [(0, "0 1.0"), (0, "Result: y = 1 + 2 x"), (0, "1 tensor(2.)"), (0, "2 nan"), (0, "  3 4e-05  ")]
+    assert [(s, l) for _, s, l in cell.parse_losses(lines)][::2] == [(0, 1.0), (3, 4e-05)]
+
+
+def test_cells_get_one_compute_thread_unless_the_caller_sets_it(tmp_path):
+    script = fake(tmp_path, "import os\nprint(0, float(os.environ['OMP_NUM_THREADS']))\n")
+    assert run(script)["losses"] == [[0, 1.0]]
+    env = dict(__import__("os").environ, OMP_NUM_THREADS="3")
+    assert run(script, env=env)["losses"] == [[0, 3.0]]

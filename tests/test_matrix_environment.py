@@ -1,0 +1,94 @@
+"""matrix.environment: pin checks, reuse decisions, index options, GPU detection, uv's messages."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from matrix import environment
+
+
+@pytest.mark.parametrize("installed, pin, ok", [
+    ("2.4.1", "2.4.1", True),
+    ("2.4.1+cu121", "2.4.1", True),
+    ("2.4.1+cpu", "2.4.1", True),
+    ("1.8.1+cu102", "1.8.1", True),
+    ("2.4.0", "2.4.1", False),
+    ("2.4.1.post1", "2.4.1", False),
+    ("2.5.0a0+git1234", "2.5.0", False),
+    (None, "2.4.1", False),
+    ("not a version", "2.4.1", False),
+])
+def test_version_matches_pin_ignores_local_suffixes(installed, pin, ok):
+    assert environment.version_matches_pin(installed, pin) is ok
+
+
+@pytest.mark.parametrize("installed, spec, ok", [
+    ("2.18.1", "2.18.*", True), ("2.18.1", "2.12.*", False), ("1.26.4", "<2", True), ("2.0.2", "<2", False),
+    ("2.4.1+cu121", ">=2.0,<2.6", True), ("3.9.2", "<3.10", True), (None, "<2", False), ("1.0", None, True),
+])
+def test_in_spec(installed, spec, ok):
+    assert environment.in_spec(installed, spec) is ok
+
+
+def test_satisfied_decides_whether_a_reused_venv_installs_anything():
+    info = {"torch": "2.0.1+cu117", "numpy": "1.26.4", "tensorflow": "2.15.1"}
+    assert environment.satisfied(info, "2.0.1", "numpy<2", "2.15.*")
+    assert not environment.satisfied(info, "2.4.1", "numpy<2", "2.15.*")
+    assert not environment.satisfied(dict(info, numpy="2.0.2"), "2.0.1", "numpy<2", "2.15.*")
+    assert not environment.satisfied(dict(info, tensorflow=None), "2.0.1", "numpy<2", "2.15.*")
+    assert environment.satisfied(dict(info, tensorflow=None), "2.0.1", "numpy", None)
+    assert not environment.satisfied(dict(info, numpy=None), "2.0.1", "numpy", None)
+
+
+def test_requirements():
+    assert environment.requirements("1.8.1", "numpy<2", "2.12.*") == [
+        "torch==1.8.1", "numpy<2", "tensorflow-cpu==2.12.*", "packaging"]
+    assert environment.requirements("2.15.0", "numpy", None) == ["torch==2.15.0", "numpy", "packaging"]
+
+
+def test_index_args():
+    assert environment.index_args({}) == []
+    url = "https://download.pytorch.org/whl/cpu"
+    assert environment.index_args({"TORCH_INDEX_URL": url}) == [
+        "--extra-index-url", url, "--index-strategy", "unsafe-best-match"]
+    assert environment.index_args({"TORCH_INDEX_URL": url, "TORCH_INDEX_STRATEGY": "first-index"})[-1] == "first-index"
+
+
+def test_no_gpu_reason(monkeypatch):
+    monkeypatch.delenv("MATRIX_ASSUME_GPU", raising=False)
+    monkeypatch.setattr(environment.shutil, "which", lambda name: None)
+    monkeypatch.setattr(environment.os.path, "exists", lambda path: False)
+    assert "no NVIDIA GPU" in environment.no_gpu_reason()
+    monkeypatch.setattr(environment.os.path, "exists", lambda path: path == "/proc/driver/nvidia")
+    assert environment.no_gpu_reason() is None
+    monkeypatch.setattr(environment.os.path, "exists", lambda path: False)
+    monkeypatch.setenv("MATRIX_ASSUME_GPU", "1")
+    assert environment.no_gpu_reason() is None
+
+
+def test_no_distribution_recognises_uvs_no_wheel_messages():
+    out = ("  × No solution found when resolving dependencies:\n"
+           "  ╰─▶ Because torch==1.8.1 has no wheels with a matching Python ABI tag (e.g. `cp311`) and you\n"
+           "      require torch==1.8.1, we can conclude that your requirements are unsatisfiable.\n")
+    assert "torch==1.8.1 has no wheels with a matching Python ABI tag" in environment.no_distribution(out)
+    assert environment.no_distribution("error: Failed to download `torch==2.4.1`: connection reset") is None
+
+
+def test_describe_this_interpreter():
+    info = environment.describe(sys.executable)
+    assert info["python"] == "%d.%d.%d" % sys.version_info[:3]
+    assert set(info) >= {"torch", "numpy", "tensorflow", "platform", "executable"}
+
+
+def test_find_python():
+    assert environment.find_python("%d.%d" % sys.version_info[:2])
+    assert environment.find_python("2.1") is None
+
+
+def test_cpu_name():
+    assert environment.cpu_name().endswith(" (CPU)")
+
+
+def test_commit_outside_git_is_none(tmp_path):
+    assert environment.commit(str(tmp_path)) is None

@@ -1,0 +1,76 @@
+"""Expected failures (matrix/expected.toml) and what fails a session."""
+from __future__ import annotations
+
+import pytest
+
+from matrix import cell
+
+ENTRIES = [
+    {"era": "legacy", "example": "tf_static_graph", "tensorflow": ">=2.16", "reason": "Keras 3"},
+    {"era": "modern", "torch": "<1.9", "device": ["cpu", "cuda"], "reason": "no torch.special before 1.9"},
+    {"torch_pin": "installed", "example": "nn", "reason": "someone's build"},
+]
+
+
+def facts(**kw):
+    base = {"era": "legacy", "example": "nn", "torch_pin": "2.4.1", "torch": "2.4.1+cu121", "python": "3.11.7",
+            "numpy": "2.0.2", "tensorflow": "2.18.1", "device": "cpu"}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("kw, expected", [
+    ({"example": "tf_static_graph"}, ("fail", "Keras 3")),
+    ({"example": "tf_static_graph", "tensorflow": "2.15.1"}, ("pass", None)),
+    ({"example": "tf_static_graph", "tensorflow": None}, ("pass", None)),  # no TF: a spec can't match
+    ({"era": "tensor_autograd", "example": "tf_static_graph"}, ("pass", None)),
+    ({"era": "modern", "torch": "1.8.1+cu102", "torch_pin": "1.8.1"}, ("fail", "no torch.special before 1.9")),
+    ({"era": "modern", "torch": "1.8.1", "device": "mps"}, ("pass", None)),
+    ({"era": "modern"}, ("pass", None)),
+    ({"torch_pin": "installed"}, ("fail", "someone's build")),
+])
+def test_expectation_matches_every_given_key(kw, expected):
+    assert cell.expectation(ENTRIES, facts(**kw)) == expected
+
+
+def test_the_projects_expected_file_parses_and_every_entry_has_a_reason():
+    entries = cell.load_expected()
+    known = {"era", "example", "device", "torch_pin", "torch", "python", "numpy", "tensorflow", "reason"}
+    for entry in entries:
+        assert set(entry) <= known, entry
+        assert entry["reason"].strip()
+
+
+def test_an_entry_without_reason_is_refused(tmp_path):
+    path = tmp_path / "expected.toml"
+    path.write_text('[[fail]]\nera = "legacy"\n')
+    with pytest.raises(ValueError, match="reason"):
+        cell.load_expected(path)
+    assert cell.load_expected(tmp_path / "missing.toml") == []
+
+
+def c(status, expected="pass", reason=None):
+    return {"example": "nn", "status": status, "expected": expected, "reason": reason}
+
+
+def test_apply_expectation_marks_xpass_and_expected_failures():
+    xpass = cell.apply_expectation(c("passed"), "fail", "Keras 3")
+    assert xpass["expected"] == "fail" and xpass["reason"].startswith("XPASS: ") and "Keras 3" in xpass["reason"]
+    xfail = cell.apply_expectation(c("failed", reason="ImportError: x"), "fail", "Keras 3")
+    assert xfail["reason"] == "expected failure (Keras 3): ImportError: x"
+    assert cell.apply_expectation(c("passed"), "pass", None) == c("passed")
+
+
+def test_verdict_fails_only_on_cells_expected_to_pass():
+    cells = [c("passed"), c("passed_with_warnings", reason="w"), c("not_run", reason="no GPU"),
+             c("failed", "fail", "known"), c("crashed", "fail", "known")]
+    assert cell.verdict(cells) == ([], [])
+    bad = [c("failed", reason="E"), c("crashed", reason="SIGSEGV")]
+    xpass = [c("passed", "fail", "XPASS")]
+    unexpected, xp = cell.verdict(cells + bad + xpass)
+    assert unexpected == bad and xp == xpass
+
+
+def test_not_run_never_counts_as_passed():
+    unexpected, xpass = cell.verdict([c("not_run", "fail", "no GPU")])
+    assert unexpected == [] and xpass == []  # nor as an XPASS

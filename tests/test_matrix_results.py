@@ -1,0 +1,95 @@
+"""matrix.results: atomic writes, not-run records, the summary table."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from matrix import results
+
+
+def test_slug_and_session_name():
+    assert results.slug("modern", "2.4.1", "cpu") == "modern-torch2.4.1-cpu"
+    assert results.session_name("modern", "2.4.1", "cpu") == "modern(torch='2.4.1', device='cpu')"
+    assert results.slug("legacy", "installed", "cuda") == "legacy-torchinstalled-cuda"
+
+
+def test_atomic_write_replaces_the_whole_file(tmp_path):
+    path = tmp_path / "r.json"
+    results.write_json_atomically(path, {"a": 1})
+    results.write_json_atomically(path, {"a": 2})
+    assert json.loads(path.read_text()) == {"a": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_atomic_write_leaves_no_partial_file_on_error(tmp_path):
+    path = tmp_path / "r.json"
+    results.write_json_atomically(path, {"old": True})
+    with pytest.raises(TypeError):
+        results.write_json_atomically(path, {"new": object()})  # not serializable
+    assert json.loads(path.read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_atomic_write_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+
+    def boom(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(results.os, "replace", boom)
+    with pytest.raises(OSError):
+        results.write_json_atomically(path, {"a": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+def _not_run_record(reason="no NVIDIA GPU here"):
+    base = {"era": "modern", "torch_pin": "2.4.1", "torch": None, "tensorflow": None, "python": "3.11",
+            "device": "cuda", "device_name": None, "seed": 0, "date": "d", "commit": None}
+    cells = [results.not_run_cell(base, ex, reason) for ex in ("numpy_warmup", "tensors")]
+    return results.session_record(era="modern", torch_pin="2.4.1", device="cuda", info={"python": "3.11"},
+                                  cells=cells, status="not_run", reason=reason, probes=[])
+
+
+def test_not_run_record_has_every_cell_not_run_with_a_reason():
+    record = _not_run_record()
+    assert record["status"] == "not_run" and record["reason"] == "no NVIDIA GPU here"
+    assert record["session"] == "modern(torch='2.4.1', device='cuda')"
+    for key in ("schema", "era", "torch_pin", "device", "python", "torch", "numpy", "tensorflow", "device_name",
+                "platform", "date", "commit", "status", "reason", "cells", "probes"):
+        assert key in record
+    for c in record["cells"]:
+        assert c["status"] == "not_run" and c["reason"] == "no NVIDIA GPU here"
+        assert c["losses"] == [] and c["first_loss"] is None and c["expected"] == "pass"
+
+
+def test_table_lists_cells_and_groups_reasons(tmp_path):
+    record = _not_run_record()
+    ran = dict(record, device="cpu", status="ran", reason=None, cells=[
+        dict(record["cells"][0], device="cpu", status="passed", reason=None, first_loss=100.0, last_loss=0.5,
+             seconds_per_step=0.0012),
+        dict(record["cells"][1], device="cpu", status="failed", expected="fail", reason="expected failure (x): E"),
+    ])
+    text = results.table([record, ran])
+    assert "era" in text.splitlines()[0] and "s/step" in text.splitlines()[0]
+    assert "passed" in text and "failed (expected)" in text and "0.0012" in text and "100" in text
+    assert text.count("no NVIDIA GPU here") == 1  # one line for the cells that share a reason
+    results.write_json_atomically(tmp_path / "a.json", record)
+    (tmp_path / "broken.json").write_text("{")
+    assert [r["session"] for r in results.load(tmp_path)] == [record["session"]]
+    assert results.main([str(tmp_path)]) == 0
+
+
+def test_file_is_json_with_one_line_per_cell_and_readable_permissions(tmp_path):
+    record = _not_run_record()
+    record["cells"][0]["losses"] = [[t, 1.0 / (t + 1)] for t in range(1000)]
+    path = tmp_path / "r.json"
+    results.write_json_atomically(path, record)
+    text = path.read_text()
+    assert json.loads(text) == record
+    assert len(text.splitlines()) < 40
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # as open() would make it, not mkstemp's 0600

@@ -1,0 +1,150 @@
+"""matrix.cell.run_session with a stand-in for the nox session: not-run records, pin check, verdicts."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from matrix import EXAMPLES, cell, environment
+
+
+class Skip(Exception):
+    pass
+
+
+class Error(Exception):
+    pass
+
+
+class FakeSession:
+    def __init__(self, tmp_path, *posargs, install=True):
+        self.name = "fake"
+        self.posargs = ["--results", str(tmp_path), *posargs]
+        self.bin = os.path.dirname(sys.executable)
+        self.logs, self.warnings, self.install = [], [], install
+
+    def log(self, msg):
+        self.logs.append(msg)
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+    def skip(self, reason):
+        raise Skip(reason)
+
+    def error(self, reason):
+        raise Error(reason)
+
+    def run_install(self, *args, **kwargs):
+        return "install\n" if self.install else None  # None: nox -R / --no-install
+
+
+def load(tmp_path, name):
+    return json.loads((tmp_path / f"{name}.json").read_text())
+
+
+def test_cuda_without_gpu_records_every_cell_not_run_before_installing(tmp_path, monkeypatch):
+    monkeypatch.setattr(environment, "no_gpu_reason", lambda: "no NVIDIA GPU on this machine (test)")
+    monkeypatch.setattr(environment, "describe", lambda *a, **k: pytest.fail("must not look at the venv"))
+    with pytest.raises(Skip, match="no NVIDIA GPU"):
+        cell.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                         numpy="numpy", tensorflow="2.18.*", device="cuda")
+    record = load(tmp_path, "modern-torch2.4.1-cuda")
+    assert record["status"] == "not_run" and "no NVIDIA GPU" in record["reason"]
+    assert [c["example"] for c in record["cells"]] == list(EXAMPLES)
+    assert {c["status"] for c in record["cells"]} == {"not_run"}
+    assert all(c["reason"] == record["reason"] for c in record["cells"])
+
+
+def test_missing_interpreter_is_recorded_not_run(tmp_path):
+    with pytest.raises(Skip, match="Python 3.9 not found"):
+        cell.run_session(FakeSession(tmp_path), era="legacy", torch_pin="1.8.1", python_version="3.9",
+                         numpy="numpy<2", tensorflow="2.12.*", device="cpu", skip_reason="Python 3.9 not found")
+    record = load(tmp_path, "legacy-torch1.8.1-cpu")
+    assert record["status"] == "not_run" and len(record["cells"]) == 9
+
+
+def test_installed_torch_that_is_not_the_pin_is_a_session_error(tmp_path):
+    pytest.importorskip("torch")
+    # --no-install (nox -R) with a venv holding another torch: refuse to run, record nothing.
+    with pytest.raises(Error, match="not the pinned 1.2.3"):
+        cell.run_session(FakeSession(tmp_path, install=False), era="modern", torch_pin="1.2.3",
+                         python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
+    assert not list(tmp_path.iterdir())
+
+
+def fake_cells(statuses):
+    it = iter(statuses)
+
+    def run_cell(python, era, example, **kw):
+        status = next(it)
+        return {"status": status, "reason": None if status == "passed" else f"{status} for a test",
+                "warnings": [], "error": None, "returncode": 0, "signal": None, "steps": 1, "seed": 0,
+                "losses": [[0, 1.0]], "first_loss": 1.0, "last_loss": 1.0, "seconds_per_step": None,
+                "wall_seconds": 0.1}
+    return run_cell
+
+
+def run_installed(tmp_path, monkeypatch, statuses, entries=(), *posargs):
+    pytest.importorskip("torch")
+    monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
+    monkeypatch.setattr(cell, "run_cell", fake_cells(statuses))
+    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: [])
+    monkeypatch.setattr(cell, "load_expected", lambda: list(entries))
+    session = FakeSession(tmp_path, "--example", "nn", "--example", "optim", *posargs)
+    return session, lambda: cell.run_session(session, era="modern", torch_pin="installed", python_version=None,
+                                             numpy="numpy", tensorflow=None, device="cpu", installed=True)
+
+
+def test_unexpected_failure_fails_the_session_after_writing_results(tmp_path, monkeypatch):
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", "failed"])
+    with pytest.raises(Error, match="1 cell\\(s\\) expected to pass did not: optim"):
+        go()
+    record = load(tmp_path, "modern-torchinstalled-cpu")
+    assert record["torch_pin"] == "installed" and record["torch"]
+    assert [c["status"] for c in record["cells"]] == ["passed", "failed"]
+
+
+def test_expected_failure_and_xpass_do_not_fail_the_session(tmp_path, monkeypatch):
+    entries = [{"example": "nn", "reason": "known A"}, {"example": "optim", "reason": "known B"}]
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", "crashed"], entries)
+    record = go()
+    assert [c["expected"] for c in record["cells"]] == ["fail", "fail"]
+    assert record["cells"][0]["reason"].startswith("XPASS")
+    assert len(session.warnings) == 1 and "XPASS modern/nn" in session.warnings[0]
+
+
+def test_strict_makes_an_xpass_fail_the_session(tmp_path, monkeypatch):
+    entries = [{"example": "nn", "reason": "known A"}]
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", "passed"], entries, "--strict")
+    with pytest.raises(Error, match="XPASS, --strict"):
+        go()
+
+
+def test_a_real_variant_in_the_current_interpreter(tmp_path, monkeypatch):
+    pytest.importorskip("numpy")
+    if not os.path.exists(cell.ROOT / "variants" / "modern" / "numpy_warmup.py"):
+        pytest.skip("variants/modern/numpy_warmup.py not written yet")
+    monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
+    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: [])
+    session = FakeSession(tmp_path, "--example", "numpy_warmup", "--steps", "5")
+    record = cell.run_session(session, era="modern", torch_pin="installed", python_version=None, numpy="numpy",
+                              tensorflow=None, device="cpu", installed=True)
+    (only,) = record["cells"]
+    assert only["status"] == "passed", only
+    assert [t for t, _ in only["losses"]] == [0, 1, 2, 3, 4] and only["steps"] == 5
+    assert only["device_name"].endswith("(CPU)") and only["commit"] == record["commit"]
+    assert load(tmp_path, "modern-torchinstalled-cpu")["cells"][0]["losses"] == only["losses"]
+
+
+def test_running_some_examples_keeps_the_other_cells_of_the_same_torch(tmp_path, monkeypatch):
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", "passed"])
+    go()
+    session, go = run_installed(tmp_path, monkeypatch, ["failed"], (), )
+    session.posargs = ["--results", str(tmp_path), "--example", "optim"]
+    with pytest.raises(Error):
+        go()
+    record = load(tmp_path, "modern-torchinstalled-cpu")
+    assert [(c["example"], c["status"]) for c in record["cells"]] == [("nn", "passed"), ("optim", "failed")]

@@ -1,0 +1,98 @@
+"""noxfile.py: `nox -l` lists the matrix with readable ids, docstrings and tags; impossible pairs absent."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ERAS = ("legacy", "tensor_autograd", "modern")
+
+pytest.importorskip("nox")
+
+
+def nox_list(*, json_output: bool = True, **env) -> list | str:
+    environ = {k: v for k, v in os.environ.items() if k != "MATRIX_USE_INSTALLED"}
+    environ.update(env)
+    args = [sys.executable, "-m", "nox", "-l"] + (["--json"] if json_output else [])
+    out = subprocess.run(args, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if json_output else out.stdout
+
+
+@pytest.fixture(scope="module")
+def sessions() -> dict:
+    return {s["session"]: s for s in nox_list()}
+
+
+@pytest.fixture(scope="module")
+def pins() -> tuple:
+    sys.path.insert(0, str(ROOT))
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("noxfile_under_test", ROOT / "noxfile.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT))
+    return module.PINS
+
+
+def test_every_era_pin_and_device_has_a_session(sessions, pins):
+    for era in ERAS:
+        for pin in pins:
+            for device in ("cpu", "cuda"):
+                name = f"{era}(torch='{pin.torch}', device='{device}')"
+                assert name in sessions, name
+                s = sessions[name]
+                assert s["call_spec"] == {"torch": pin.torch, "device": device}
+                assert {era, device, "matrix"} <= set(s["tags"])
+                assert s["description"], name
+                assert s["python"] in (pin.python, False)  # False: interpreter missing, recorded not run
+
+
+def test_docstrings_are_shown_by_nox_list():
+    text = nox_list(json_output=False)
+    assert "* modern(torch='2.4.1', device='cpu')" in text
+    assert "-> The current tutorial" in text and "-> The 2017 tutorial" in text and "-> The 2019 tutorial" in text
+    assert "* tests" in text and "* docs" in text and "* summary" in text
+
+
+def test_pins_span_old_to_new_and_each_says_why(pins):
+    from packaging.version import Version
+
+    versions = [Version(p.torch) for p in pins]
+    assert versions == sorted(versions) and str(versions[0]) == "1.8.1" and len(pins) >= 4
+    assert {"1.13.1", "2.0.1"} <= {p.torch for p in pins}
+    for pin in pins:
+        assert len(pin.why) > 30
+        if Version(pin.torch) < Version("2.3"):  # built against NumPy 1
+            assert pin.numpy == "numpy<2", pin
+    assert len({p.tensorflow for p in pins if p.tensorflow}) >= 2
+
+
+def test_impossible_python_torch_pairs_are_not_generated(sessions, pins):
+    # torch 1.8.1 has wheels for Python <= 3.9 only; torch >= 1.13 is run on 3.11 here.
+    for name, s in sessions.items():
+        if s["call_spec"].get("torch") == "1.8.1":
+            assert s["python"] in ("3.9", False), name
+    assert not [n for n in sessions if "-3.11(torch='1.8.1'" in n]
+    per_era = {era: [n for n in sessions if n.startswith(era + "(")] for era in ERAS}
+    assert all(len(v) == 2 * len(pins) for v in per_era.values())
+
+
+def test_tests_and_docs_sessions(sessions):
+    assert sessions["tests"]["python"] and "pytest" in sessions["tests"]["description"]
+    assert "docs/generate.py" in sessions["docs"]["description"]
+
+
+def test_installed_mode_replaces_the_pins_with_the_current_interpreter():
+    listed = {s["session"]: s for s in nox_list(MATRIX_USE_INSTALLED="1")}
+    matrix = [n for n in listed if n.split("(")[0] in ERAS]
+    assert sorted(matrix) == sorted(f"{era}(torch='installed', device='{d}')" for era in ERAS for d in ("cpu", "cuda"))
+    assert all(listed[n]["python"] is False for n in matrix)

@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+"""PyTorch: Tensors. The two-layer network with torch Tensors and a hand-written backward pass
+(tensor_autograd era, PyTorch 0.4-1.x tutorial, 2019): ``torch.device`` and ``dtype=torch.float``.
+"""
+import torch
+
+from shims.flags import tutorial_flags
+
+# --steps, --seed, --device cpu|cuda, --log-every (default 100, as the tutorial printed)
+args = tutorial_flags(steps=500, log_every=100)
+
+dtype = torch.float
+device = torch.device(args.device)  # the tutorial: torch.device("cpu") or torch.device("cuda:0")
+
+# N is batch size; D_in is input dimension;
+# H is hidden dimension; D_out is output dimension.
+N, D_in, H, D_out = 64, 1000, 100, 10
+
+# Create random input and output data
+x = torch.randn(N, D_in, device=device, dtype=dtype)
+y = torch.randn(N, D_out, device=device, dtype=dtype)
+
+# Randomly initialize weights
+w1 = torch.randn(D_in, H, device=device, dtype=dtype)
+w2 = torch.randn(H, D_out, device=device, dtype=dtype)
+
+learning_rate = 1e-6
+for t in range(args.steps):
+    # Forward pass: compute predicted y
+    h = x.mm(w1)
+    h_relu = h.clamp(min=0)
+    y_pred = h_relu.mm(w2)
+
+    # Compute and print loss
+    loss = (y_pred - y).pow(2).sum().item()
+    if t % args.log_every == args.log_every - 1:
+        print(t, loss)
+
+    # Backprop to compute gradients of w1 and w2 with respect to loss
+    grad_y_pred = 2.0 * (y_pred - y)
+    grad_w2 = h_relu.t().mm(grad_y_pred)
+    grad_h_relu = grad_y_pred.mm(w2.t())
+    grad_h = grad_h_relu.clone()
+    grad_h[h < 0] = 0
+    grad_w1 = x.t().mm(grad_h)
+
+    # Update weights using gradient descent
+    w1 -= learning_rate * grad_w1
+    w2 -= learning_rate * grad_w2
