@@ -9,19 +9,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-ERAS = ("legacy", "tensor_autograd", "modern")
-EXAMPLES = (
-    "numpy_warmup",
-    "tensors",
-    "autograd",
-    "custom_function",
-    "tf_static_graph",
-    "nn",
-    "optim",
-    "custom_module",
-    "dynamic_net",
-)
+from matrix import ERAS, EXAMPLES, ROOT  # noqa: E402,F401  (the one list of eras and examples)
+
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ERAS = ("legacy", "tensor_autograd", "modern")
+from matrix import ERAS  # noqa: E402
 
 pytest.importorskip("nox")
 
