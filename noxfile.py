@@ -19,6 +19,7 @@ matrix/; this file only declares the matrix. Options (environment variables):
 """
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from typing import NamedTuple, Optional
@@ -26,13 +27,14 @@ from typing import NamedTuple, Optional
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from matrix import cell, environment  # noqa: E402
+from matrix import cell, environment, results  # noqa: E402
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/cell.py checks)
-# A missing interpreter is recorded as "not run" by the session itself (see _python_or_false); never an
-# error, also where CI=true would make nox default to erroring.
-nox.options.error_on_missing_interpreters = False
+# A matrix session whose Python is missing never asks nox for it: it gets python=False and records its
+# cells as "not run" with the reason (see _python_or_false). So a missing interpreter can only be the
+# tests' or docs' Python, and that must fail, not skip with exit 0 (nox's default off CI).
+nox.options.error_on_missing_interpreters = True
 
 
 class Pin(NamedTuple):
@@ -70,6 +72,19 @@ INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
 _PYTHONS = {version: environment.find_python(version) for version in {pin.python for pin in PINS}}
 
 
+_REGISTERED: list = []
+
+
+def _summary_of_this_run() -> None:
+    """The table across every session this nox run recorded, after the last one (each prints its own too).
+
+    Registered with atexit by the first matrix session that runs: nox has no hook after its last session.
+    """
+    if len(cell.WRITTEN) > 1:
+        print(f"\nnox: {len(cell.WRITTEN)} matrix sessions recorded in this run (results/):")
+        print(results.table(results.load_files(cell.WRITTEN)))
+
+
 def _python_or_false(version: str):
     """The session's interpreter, or False (no virtualenv) so that the session runs and records not-run."""
     return version if _PYTHONS[version] else False
@@ -85,6 +100,9 @@ def _params() -> list:
 
 
 def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
+    if _summary_of_this_run not in _REGISTERED:
+        _REGISTERED.append(_summary_of_this_run)
+        atexit.register(_summary_of_this_run)
     if torch == "installed":
         cell.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy", tensorflow=None,
                          device=device, installed=True)

@@ -44,6 +44,12 @@ EXIT_UNAVAILABLE = 69
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 DEFAULT_TIMEOUT = float(os.environ.get("MATRIX_TIMEOUT", "600"))
 EXPECTED_FILE = ROOT / "matrix" / "expected.toml"
+AS_PUBLISHED = ROOT / "matrix" / "as_published"
+#: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
+#: published" (the legacy scripts but the NumPy one, and tensor_autograd's TensorFlow 1 graph).
+ADAPTING_SHIMS = re.compile(r"^from shims\.(?:torch_legacy|tf1) import ", re.M)
+#: The results files this process wrote, in order (noxfile.py prints their table when nox exits).
+WRITTEN: list = []
 
 
 # --------------------------------------------------------------------------------------- one process
@@ -79,15 +85,22 @@ def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, e
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_group(proc)
+    except BaseException:  # Ctrl-C in nox: the child is in its own session, so SIGINT never reached it
+        _kill_group(proc)
+        raise
     for reader in readers:
         reader.join(timeout=10)
     return RawRun(lines=lines, stderr="".join(err_chunks), returncode=proc.returncode, timed_out=timed_out,
                   timeout=timeout, wall_seconds=time.monotonic() - start)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def parse_losses(lines: Sequence[tuple]) -> list:
@@ -154,7 +167,9 @@ def classify(raw: Mapping[str, Any], report: Mapping[str, Any] | None) -> dict:
             detail = f"no trace report; {detail}" if detail else "no trace report"
         out.update(status="failed", reason=f"exit status {rc}" + (f": {detail}" if detail else ""))
     elif not losses:
-        out.update(status="failed", reason="exit status 0 but no `step loss` line on stdout")
+        printed = [text.strip() for _, text in raw.get("lines") or [] if text.strip()]
+        seen = f" (it printed {printed[0][:120]!r} instead)" if printed else ""
+        out.update(status="failed", reason=f"exit status 0 but no `step loss` line on stdout{seen}")
     elif warnings:
         first = warnings[0]
         more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
@@ -166,15 +181,21 @@ def classify(raw: Mapping[str, Any], report: Mapping[str, Any] | None) -> dict:
 
 def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: int = 0, steps: int | None = None,
              timeout: float = DEFAULT_TIMEOUT, root: str | os.PathLike = ROOT, script: str | os.PathLike | None = None,
-             env: Mapping[str, str] | None = None) -> dict:
-    """Run one example in its own process; returns the measured part of a cell record."""
+             env: Mapping[str, str] | None = None, mode: str = "variant") -> dict:
+    """Run one example in its own process; returns the measured part of a cell record.
+
+    ``mode="as_published"`` puts matrix/as_published first on PYTHONPATH, so the script's
+    ``import shims...`` gets the 2017 code each adapter replaced: the cell shows what the original
+    tutorial does on this torch.
+    """
     root = Path(root)
     script = Path(script) if script else root / "variants" / era / f"{example}.py"
     args = ["--log-every", "1", "--seed", str(seed), "--device", device]
     if steps:
         args += ["--steps", str(steps)]
     run_env = dict(os.environ if env is None else env)
-    run_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), run_env.get("PYTHONPATH", "")) if p)
+    first = [str(AS_PUBLISHED)] if mode == "as_published" else []
+    run_env["PYTHONPATH"] = os.pathsep.join(p for p in (*first, str(root), run_env.get("PYTHONPATH", "")) if p)
     run_env["PYTHONUNBUFFERED"] = "1"
     run_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for name in THREAD_VARIABLES:
@@ -190,6 +211,7 @@ def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: 
     curve = parse_losses(raw["lines"])
     cell = classify(raw, report)
     cell.update({
+        "mode": mode,
         "steps": steps or (curve[-1][1] + 1 if curve else 0),
         "seed": seed,
         "losses": [[step, loss] for _, step, loss in curve],
@@ -229,10 +251,16 @@ def expectation(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) 
     list of strings), ``torch_pin`` (exact, e.g. "installed"), and ``torch``, ``python``, ``numpy``,
     ``tensorflow`` (PEP 440 specifier sets on the installed versions, local suffixes aside).
     """
+    entry = matching_entry(entries, facts)
+    return ("fail", str(entry["reason"]).strip()) if entry else ("pass", None)
+
+
+def matching_entry(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The first ``[[fail]]`` entry matching ``facts`` (see :func:`expectation`), or None."""
     for entry in entries:
         ok = True
         for key, want in entry.items():
-            if key == "reason":
+            if key in ("reason", "error", "change"):  # what the entry says, not what it matches
                 continue
             have = facts.get(key)
             if key in ("torch", "python", "numpy", "tensorflow"):
@@ -244,16 +272,21 @@ def expectation(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) 
             if not ok:
                 break
         if ok:
-            return "fail", str(entry["reason"]).strip()
-    return "pass", None
+            return entry
+    return None
 
 
-def apply_expectation(cell: dict, expected: str, why: str | None) -> dict:
+def apply_expectation(cell: dict, expected: str, why: str | None, error: str | None = None) -> dict:
+    """Mark ``cell`` with its expectation; ``error``: the start of the reason an expected failure must
+    have (``"IndexError: invalid index of a 0-dim tensor"``). Failing otherwise is a new failure."""
     cell["expected"] = expected
     if expected == "fail":
         if cell["status"] in PASSING:
             cell["reason"] = f"XPASS: listed in matrix/expected.toml as failing ({why}) but it passed" + (
                 f"; {cell['reason']}" if cell.get("reason") else "")
+        elif cell["status"] in FAILING and error and not str(cell.get("reason")).startswith(error):
+            cell["unexpected_error"] = error
+            cell["reason"] = f"failed, but not with the {error!r} that matrix/expected.toml expects: {cell.get('reason')}"
         elif cell["status"] in FAILING:
             cell["reason"] = f"expected failure ({why}): {cell.get('reason')}"
     return cell
@@ -261,7 +294,8 @@ def apply_expectation(cell: dict, expected: str, why: str | None) -> dict:
 
 def verdict(cells: Sequence[Mapping[str, Any]]) -> tuple:
     """(unexpected failures, XPASSes): the cells that fail a session, and those that only get reported."""
-    unexpected = [c for c in cells if c.get("expected", "pass") == "pass" and c.get("status") in FAILING]
+    unexpected = [c for c in cells if c.get("status") in FAILING
+                  and (c.get("expected", "pass") == "pass" or c.get("unexpected_error"))]
     xpass = [c for c in cells if c.get("expected") == "fail" and c.get("status") in PASSING]
     return unexpected, xpass
 
@@ -311,9 +345,12 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         cell_base = dict(base, torch=info.get("torch"), tensorflow=info.get("tensorflow"),
                          python=info.get("python"), device_name=info.get("device_name"))
         cells = [results.not_run_cell(cell_base, example, reason) for example in examples]
+        cells += [results.not_run_cell(cell_base, example, reason, mode="as_published") for example in examples
+                  if uses_adapting_shims(era, example)]
         record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
                                         status="not_run", reason=reason, probes=[], session=name, commit=git)
         results.write_json_atomically(out_path, record)
+        WRITTEN.append(out_path)
         _log(session, f"not run: {reason}\nwrote {out_path}")
         print(results.table([record]))
         session.skip(reason)
@@ -326,6 +363,7 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         if reason:
             return not_run(reason)
 
+    tf_reason = None
     python = (os.environ.get("MATRIX_PYTHON") or sys.executable) if installed else os.path.join(session.bin, "python")
     info = environment.describe(python)
     if installed:
@@ -338,8 +376,16 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
             started = time.monotonic()
             rc, output = environment.install(python, reqs, environment.index_args())
             _log(session, output.strip()[-3000:])
+            missing_tf = environment.no_distribution(output, "tensorflow-cpu") if rc != 0 and tensorflow else None
+            if missing_tf and not environment.no_distribution(output, "torch"):
+                # torch can still run its eight examples; only tf_static_graph is not run, with this reason.
+                tf_reason = (f"tensorflow-cpu=={tensorflow} can't be installed for Python {info.get('python')} on "
+                             f"{info.get('platform')}: {missing_tf}")
+                reqs = environment.requirements(torch_pin, numpy, None)
+                rc, output = environment.install(python, reqs, environment.index_args())
+                _log(session, output.strip()[-3000:])
             if rc != 0:
-                missing = environment.no_distribution(output)
+                missing = environment.no_distribution(output, "torch")
                 if missing:
                     return not_run(f"torch {torch_pin} can't be installed for Python {info.get('python')} on "
                                    f"{info.get('platform')}: {missing}", info)
@@ -361,34 +407,44 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
                   f"tensorflow {info.get('tensorflow')}, {info['device_name']}")
 
     entries = load_expected()
-    cell_base = dict(base, torch=info.get("torch"), tensorflow=info.get("tensorflow"), python=info.get("python"),
-                     device_name=info.get("device_name"))
+    cell_base = dict(base, torch=info.get("torch"), torch_build=info.get("torch_build"), numpy=info.get("numpy"),
+                     tensorflow=info.get("tensorflow"), python=info.get("python"), device_name=info.get("device_name"))
     cells = []
-    for example in examples:
-        facts = dict(cell_base, example=example, numpy=info.get("numpy"))
-        expected, why = expectation(entries, facts)
+    runs = [(example, "variant") for example in examples]
+    runs += [(example, "as_published") for example in examples if uses_adapting_shims(era, example)]
+    for example, mode in runs:
+        facts = dict(cell_base, example=example, mode=mode, numpy=info.get("numpy"))
+        entry = matching_entry(entries, facts)
+        expected, why = ("fail", str(entry["reason"]).strip()) if entry else ("pass", None)
         if example == "tf_static_graph" and not info.get("tensorflow"):
-            reason = (f"no TensorFlow in this interpreter ({python})" if installed or tensorflow else
+            reason = tf_reason or (f"no TensorFlow in this interpreter ({python})" if installed or tensorflow else
                       f"no tensorflow-cpu release is paired with torch {torch_pin} on Python {info.get('python')} "
                       f"(see PINS in noxfile.py)")
-            cell = results.not_run_cell(cell_base, example, reason, expected)
+            cell = results.not_run_cell(cell_base, example, reason, expected, mode=mode)
         else:
             cell = dict(cell_base, example=example, date=results.now())
             cell.update(run_cell(python, era, example, device=device, seed=opts.seed, steps=opts.steps,
-                                 timeout=opts.timeout))
-            cell = apply_expectation(cell, expected, why)
+                                 timeout=opts.timeout, mode=mode))
+            cell = apply_expectation(cell, expected, why, (entry or {}).get("error"))
+        if entry and entry.get("change"):
+            cell["change"] = entry["change"]  # the catalog entry that explains this expected failure
         cells.append(cell)
         sps = cell.get("seconds_per_step")
-        _log(session, f"  {example:16} {cell['status']:22} {cell['wall_seconds']:7.1f} s"
+        label = example if mode == "variant" else f"{example} ({mode.replace('_', ' ')})"
+        _log(session, f"  {label:30} {cell['status']:22} {cell['wall_seconds']:7.1f} s"
                       + (f"  {sps * 1e3:.3g} ms/step" if sps else "")
                       + (f"  [{cell['reason'][:160]}]" if cell.get("reason") else ""))
 
-    probes = run_probes(python, timeout=opts.timeout)
+    probes, probes_error = run_probes(python, timeout=opts.timeout)
+    if probes_error:
+        session.warn(f"probes: {probes_error}")
     if opts.example:
-        cells = _merge_with_previous(out_path, cells, info)
+        cells = _merge_with_previous(out_path, cells, info, git)
     record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
-                                    status="ran", reason=None, probes=probes, session=name, commit=git)
+                                    status="ran", reason=None, probes=probes, session=name, commit=git,
+                                    probes_error=probes_error)
     results.write_json_atomically(out_path, record)
+    WRITTEN.append(out_path)
     print(results.table([record]))
     _log(session, f"wrote {out_path}")
     unexpected, xpass = verdict(cells)
@@ -402,37 +458,78 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
     return record
 
 
-def _merge_with_previous(path: Path, cells: list, info: Mapping[str, Any]) -> list:
-    """With ``--example``: keep the previous record's other cells when it was run on the same torch."""
+def uses_adapting_shims(era: str, example: str, root: str | os.PathLike = ROOT) -> bool:
+    """Whether the variant imports a shim that adapts old code (so it also runs "as published")."""
+    script = Path(root) / "variants" / era / f"{example}.py"
+    return script.exists() and bool(ADAPTING_SHIMS.search(script.read_text(encoding="utf-8")))
+
+
+def _merge_with_previous(path: Path, cells: list, info: Mapping[str, Any], commit: str | None) -> list:
+    """With ``--example``: keep the previous record's other cells when it was run on the same torch build,
+    machine and commit (one file must not mix cells from different code or CPUs)."""
     try:
         previous = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return cells
-    if previous.get("status") != "ran" or previous.get("torch") != info.get("torch"):
+    same = (previous.get("status") == "ran" and previous.get("torch") == info.get("torch")
+            and previous.get("torch_build") == info.get("torch_build")
+            and previous.get("device_name") == info.get("device_name") and previous.get("commit") == commit)
+    if not same:
         return cells
-    fresh = {c["example"]: c for c in cells}
-    merged = [fresh.pop(c.get("example"), c) for c in previous.get("cells", [])]
+    def key(c: Mapping[str, Any]) -> tuple:
+        return c.get("example"), c.get("mode", "variant")
+
+    fresh = {key(c): c for c in cells}
+    merged = [fresh.pop(key(c), c) for c in previous.get("cells", [])]
     return merged + list(fresh.values())
 
 
-def run_probes(python: str, timeout: float = 600) -> list:
-    """``python -m matrix.probes --out FILE`` in the session's interpreter; [] if there are none yet."""
-    if not (ROOT / "matrix" / "probes.py").exists():
-        return []
+def run_probes(python: str, timeout: float = 600, module: str = "matrix.probes") -> tuple:
+    """Run ``python -m matrix.probes`` in the session's interpreter; returns (records, error or None).
+
+    The probes share one process (importing torch once per probe would cost minutes per session).
+    ``matrix.probes`` rewrites its output after each probe, so when that process dies (a segfault in
+    one probe, the timeout) the finished probes are kept, the probe that was running is recorded as
+    ``crashed`` with the process's last words, and the remaining ones run again in a fresh process.
+    """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
                TF_CPP_MIN_LOG_LEVEL="2")
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, "1")
+    listed = subprocess.run([python, "-m", module, "--list"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    if listed.returncode != 0:
+        return [], f"python -m {module} --list failed (exit {listed.returncode}): {_last_line(listed.stderr)}"
+    pending = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
+    records: list = []
+    errors: list = []
     with tempfile.TemporaryDirectory(prefix="matrix-probes-") as tmp:
         out = os.path.join(tmp, "probes.json")
-        try:
-            proc = subprocess.run([python, "-m", "matrix.probes", "--out", out], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            print(f"matrix.probes: still running after {timeout:g} s; recording no probes", file=sys.stderr)
-            return []
-        if proc.returncode != 0 or not os.path.exists(out):
-            print(f"matrix.probes failed (exit {proc.returncode}); recording no probes:\n{proc.stderr[-2000:]}",
-                  file=sys.stderr)
-            return []
-        with open(out, encoding="utf-8") as handle:
-            data = json.load(handle)
-    return data if isinstance(data, list) else []
+        while pending:
+            if os.path.exists(out):
+                os.unlink(out)
+            cmd = [python, "-m", module, "--out", out] + [f"--only={pid}" for pid in pending]
+            raw = run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
+            done = []
+            if os.path.exists(out):
+                with open(out, encoding="utf-8") as handle:
+                    done = [r for r in json.load(handle) if isinstance(r, dict)]
+            records += done
+            finished = {r.get("id") for r in done}
+            pending = [pid for pid in pending if pid not in finished]
+            if raw["returncode"] == 0 and not raw["timed_out"]:
+                if pending:  # exit 0 but some probes missing from the output: say so, don't loop
+                    errors.append(f"{module} exited 0 without records for {', '.join(pending)}")
+                break
+            if not pending:
+                break
+            victim = pending.pop(0)
+            how = (f"still running after the {timeout:g} s timeout; killed" if raw["timed_out"] else
+                   f"killed by {signal_name(raw['returncode'])}" if raw["returncode"] < 0 else
+                   f"exit status {raw['returncode']}")
+            last = _last_line(raw.get("stderr") or "")
+            message = how + (f": {last}" if last else "")
+            records.append({"id": victim, "outcome": "crashed", "detail": f"the probe process died: {message}",
+                            "warnings": [], "error": {"type": "crash", "message": message}, "value": None})
+            errors.append(f"probe {victim}: {message}")
+    return records, ("; ".join(errors) or None)

@@ -42,6 +42,19 @@ info = {
     "tensorflow": version("tensorflow-cpu", "tensorflow", "tensorflow-intel", "tf-nightly"),
     "cuda_device_name": None,
 }
+# The distribution's version has no build suffix (PyPI's 1.13.1 is a +cu117 build); torch/version.py
+# has it and the CUDA it was built for. Read as text: importing torch here would defeat the point above.
+try:
+    import importlib.util, re
+    spec = importlib.util.find_spec("torch")
+    origin = spec and spec.submodule_search_locations and list(spec.submodule_search_locations)[0]
+    text = open(origin + "/version.py").read() if origin else ""
+    build = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)", text, re.M)
+    cuda = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)", text, re.M)
+    info["torch_build"] = build.group(1) if build else info["torch"]
+    info["torch_cuda"] = cuda.group(1) if cuda else None
+except Exception:
+    info["torch_build"], info["torch_cuda"] = info["torch"], None
 if sys.argv[1:] == ["cuda"] and info["torch"]:
     try:
         import torch
@@ -52,17 +65,21 @@ if sys.argv[1:] == ["cuda"] and info["torch"]:
 print(json.dumps(info))
 """
 
-#: uv's messages when a requirement has no distribution for this interpreter/platform: the pin
-#: "can't exist here", which is recorded as not run rather than as a failure.
+#: uv's (and pip's) messages when a requirement has no distribution for this interpreter/platform:
+#: the pin "can't exist here", which is recorded as not run rather than as a failure. A resolver
+#: conflict between two pins ("... depends on numpy<2 and you require numpy>=2") is not one of these:
+#: that is a mistake in PINS and must fail the session.
 NO_DISTRIBUTION = re.compile(
     r"no wheels? with a matching (?:platform|Python ABI|Python implementation) tag"
     r"|has no (?:usable )?wheels"
     r"|no matching distribution"
-    r"|no version of \S+ that satisfies"
-    r"|requirements are unsatisfiable"
+    r"|there is no version of"
     r"|only (?:has|have) wheels with the following",
     re.IGNORECASE,
 )
+#: The requirement a NO_DISTRIBUTION line is about: ``Because torch==1.8.1 has no wheels ...``,
+#: ``Because there is no version of tensorflow-cpu==2.99.* ...``, ``... distribution found for torch==9``.
+_SUBJECT = re.compile(r"(?:Because (?:there is no version of )?|found for )`?([A-Za-z0-9_.\-]+)", re.IGNORECASE)
 
 
 def public_version(text: str | None) -> Version | None:
@@ -205,10 +222,11 @@ def install(python: str, reqs: Sequence[str], extra: Iterable[str] = ()) -> tupl
     return out.returncode, " ".join(cmd) + "\n" + out.stdout
 
 
-def no_distribution(output: str) -> str | None:
-    """The line of uv's output that says a requirement has no distribution here, if it says so."""
+def no_distribution(output: str, package: str = "torch") -> str | None:
+    """The line of uv's output saying that ``package`` has no distribution here, if it says so."""
     for line in output.splitlines():
-        if NO_DISTRIBUTION.search(line):
+        subject = _SUBJECT.search(line)
+        if NO_DISTRIBUTION.search(line) and subject and subject.group(1).lower() == package.lower():
             line = line.strip(" ×╰─▶")
             return line[len("cause: "):] if line.startswith("cause: ") else line
     return None

@@ -1,7 +1,8 @@
 """One small probe per catalog entry: run the OLD form on the installed torch and say what happens.
 
     python -m matrix.probes --out FILE.json     # every probe, one JSON list (the contract's format)
-    python -m matrix.probes --only zero_dim_index
+    python -m matrix.probes --only zero_dim_index --only numpy_abi
+    python -m matrix.probes --list              # the probe ids, in the order they run
 
 Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the entry whose
 ``probe`` field names the function) and classifies it:
@@ -13,6 +14,18 @@ Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the
              (``value`` holds the numbers)
 ``not_run``  could not be tried here (``detail`` says why: a module that is not installed, an API
              that does not exist yet on this torch)
+
+(``crashed`` is never written here: :mod:`matrix.cell` records it, with ``error = {"type": "crash",
+"message": ...}``, for the probe that was running when this process died.)
+
+``--out FILE`` is rewritten (atomically) after every probe, so that when the process dies in the
+middle (a segfault inside torch, a timeout) the probes that finished are kept; the caller reruns the
+rest with ``--only``. Probes run in ``PROBES`` order (the order of ``--list``) whatever the order of
+the ``--only`` options.
+
+Values that only mean something compared across releases (exact bits of a float32 result, as a
+digest) are plain data in ``value``; ``docs/generate.py`` compares them between torch pins recorded
+on the same CPU, using the keys the catalog entry names in ``compare``.
 
 Runs inside every matrix cell, from Python 3.9 + torch 1.8.1 up to Python 3.11 + torch 2.x, so:
 stdlib + torch (+ numpy, + tensorflow when importable) only, no ``tomllib``; probe ids are the
@@ -51,14 +64,6 @@ def _torch():
     import torch
 
     return torch
-
-
-def _version_tuple(text: str) -> tuple:
-    parts = []
-    for piece in text.split("+")[0].split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
 
 
 def _warning_records(caught) -> List[Dict[str, str]]:
@@ -161,11 +166,13 @@ def data_update_vs_no_grad():
         checked = "no error"
     except RuntimeError as exc:
         checked = f"RuntimeError: {str(exc).splitlines()[0]}"
-    return {
-        "detail": "the .data update runs; a .data write between forward and backward goes unnoticed "
-        f"(grad {silent_grad} instead of [2.0, 4.0]); under no_grad backward says: {checked}",
-        "value": {"grad_after_data_write": silent_grad, "expected_grad": [2.0, 4.0], "no_grad_write": checked},
-    }
+    expected = [2.0, 4.0]  # d(sum w^2)/dw at the w the forward pass saw
+    value = {"grad_after_data_write": silent_grad, "expected_grad": expected, "no_grad_write": checked}
+    detail = (f"a .data write between forward and backward goes unnoticed: grad {silent_grad} instead of "
+              f"{expected}; the same write under no_grad makes backward raise: {checked}")
+    # The wrong gradient is the documented behaviour of .data (0.4.0 migration guide), not a bug
+    # of one release: the old form silently gives another answer, hence "differs".
+    return {"outcome": "differs" if silent_grad != expected else "works", "detail": detail, "value": value}
 
 
 @probe
@@ -295,9 +302,33 @@ def float32_matmul_bits():
         w = (((j * 104729) % 997 - 498) / 41.0).float().reshape(1000, 100)
         h = x.mm(w)
         g = x.t().mm(h)
-        return {"detail": "float32 mm on the CPU; compare the digests across torch releases",
-                "value": {"mm": _bits_digest(h), "t_mm": _bits_digest(g), "h_0_0": h[0, 0].item()}}
+        value = {"mm": _bits_digest(h), "t_mm": _bits_digest(g), "h_0_0": h[0, 0].item()}
+        value.update(_cpu_libraries(torch))
+        return {"detail": "float32 mm on the CPU, one thread; compare the digests across torch releases "
+                          "recorded on the same CPU", "value": value}
     return _one_thread(run)
+
+
+def _cpu_libraries(torch) -> Dict[str, str]:
+    """The BLAS / oneDNN builds and the CPU code path this torch reports (``torch.__config__.show()``).
+
+    Recorded next to the matmul bits as context: float32 sgemm results depend on the BLAS build and
+    on which kernel it picks for the CPU at hand.
+    """
+    try:
+        text = torch.__config__.show()
+    except Exception as exc:  # pragma: no cover - very old or stripped builds
+        return {"config": f"torch.__config__.show() failed: {type(exc).__name__}"}
+    out = {}
+    for line in text.splitlines():
+        line = line.strip().lstrip("- ").strip()
+        if "Math Kernel Library" in line:
+            out["blas"] = line.split(" Product Build")[0].split("-Product Build")[0]
+        elif "MKL-DNN" in line or "oneDNN" in line:
+            out["onednn"] = line.split(" (Git Hash")[0]
+        elif line.startswith("CPU capability usage:"):
+            out["cpu_capability"] = line.split(":", 1)[1].strip()
+    return out
 
 
 @probe
@@ -521,6 +552,33 @@ def numpy_abi():
             "value": {"numpy": np.__version__, "result": back.tolist(), "stderr": said}}
 
 
+@probe
+def numpy_float64_bits():
+    """NumPy's float64 ``np.sin(x)`` and ``x ** 3`` on ``x = np.linspace(-pi, pi, 2000)`` (the modern numpy
+    warm-up's y and cubic term): exact bits, as digests."""
+    if importlib.util.find_spec("numpy") is None:
+        raise NotRun("numpy is not installed in this environment")
+    import hashlib
+    import math
+
+    import numpy as np
+
+    def digest(a) -> str:
+        return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+    x = np.linspace(-math.pi, math.pi, 2000)
+    y = np.sin(x)
+    cube = x ** 3
+    xs = x.tolist()
+    # Python's math module (the C library) for scale: how many values NumPy rounds otherwise
+    sin_off = sum(1 for a, v in zip(y.tolist(), xs) if a != math.sin(v))
+    cube_off = sum(1 for a, v in zip(cube.tolist(), xs) if a != v ** 3)
+    return {"detail": f"numpy {np.__version__}: float64 sin and x ** 3 on the CPU; compare the digests across "
+                      "NumPy releases recorded on the same CPU",
+            "value": {"numpy": np.__version__, "x": digest(x), "sin": digest(y), "cube": digest(cube),
+                      "sin_not_math": sin_off, "cube_not_python": cube_off}}
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -551,10 +609,26 @@ def import_torch_once() -> None:
     _IMPORT_WARNINGS[:] = _warning_records(caught)
 
 
-def run_all(only: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+def run_all(only: Optional[List[str]] = None,
+            on_record: Optional[Callable[[List[Dict[str, Any]]], None]] = None) -> List[Dict[str, Any]]:
+    """Run the chosen probes (all by default) in ``PROBES`` order; ``on_record(records so far)`` after each."""
     import_torch_once()
     chosen = [p for p in PROBES if not only or p.__name__ in only]
-    return [run_probe(p) for p in chosen]
+    records: List[Dict[str, Any]] = []
+    for fn in chosen:
+        records.append(run_probe(fn))
+        if on_record is not None:
+            on_record(records)
+    return records
+
+
+def write_atomically(path: str, records: List[Dict[str, Any]]) -> None:
+    """Write the records as one JSON list: a temporary file next to ``path``, then a rename."""
+    text = json.dumps(records, indent=1, sort_keys=True, default=repr)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    os.replace(tmp, path)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -569,20 +643,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     unknown = set(args.only or ()) - {p.__name__ for p in PROBES}
     if unknown:
         parser.error(f"unknown probe(s): {', '.join(sorted(unknown))}")
+    save = (lambda records: write_atomically(args.out, records)) if args.out else None
     try:
-        records = run_all(args.only)
+        records = run_all(args.only, on_record=save)
     except Exception:  # a failure outside any probe (importing torch): say so, still write JSON
         records = [{"id": "_import", "outcome": "errors", "detail": traceback.format_exc(limit=3),
                     "warnings": [], "error": {"type": sys.exc_info()[0].__name__,
                                               "message": str(sys.exc_info()[1])}, "value": None}]
-    text = json.dumps(records, indent=1, sort_keys=True, default=repr)
     if args.out:
-        tmp = f"{args.out}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, args.out)
+        write_atomically(args.out, records)  # also when no probe was chosen or the import failed
     else:
-        print(text)
+        print(json.dumps(records, indent=1, sort_keys=True, default=repr))
     return 0
 
 

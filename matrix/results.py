@@ -71,11 +71,12 @@ def dumps(data: object) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected: str = "pass") -> dict:
+def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected: str = "pass",
+                 mode: str = "variant") -> dict:
     """A cell that did not run, with why (never counted as passed)."""
     cell = dict(base)
     cell.update({
-        "example": example, "status": "not_run", "expected": expected, "reason": reason,
+        "example": example, "mode": mode, "status": "not_run", "expected": expected, "reason": reason,
         "warnings": [], "error": None, "returncode": None, "signal": None,
         "steps": 0, "seed": base.get("seed", 0), "losses": [], "first_loss": None, "last_loss": None,
         "seconds_per_step": None, "wall_seconds": 0.0,
@@ -85,26 +86,31 @@ def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected
 
 def session_record(*, era: str, torch_pin: str, device: str, info: Mapping[str, object], cells: list,
                    status: str, reason: str | None, probes: list, session: str | None = None,
-                   commit: str | None = None, date: str | None = None) -> dict:
+                   commit: str | None = None, date: str | None = None, probes_error: str | None = None) -> dict:
     return {
         "schema": SCHEMA,
         "session": session or session_name(era, torch_pin, device),
         "era": era, "torch_pin": torch_pin, "device": device,
-        "python": info.get("python"), "torch": info.get("torch"), "numpy": info.get("numpy"),
+        "python": info.get("python"), "torch": info.get("torch"), "torch_build": info.get("torch_build"),
+        "torch_cuda": info.get("torch_cuda"), "numpy": info.get("numpy"),
         "tensorflow": info.get("tensorflow"), "device_name": info.get("device_name"),
         "platform": info.get("platform"),
         "date": date or now(), "commit": commit,
         "status": status, "reason": reason,
         "cells": cells,
         "probes": probes,
+        "probes_error": probes_error,
     }
 
 
 def load(results_dir: str | os.PathLike = RESULTS_DIR) -> list[dict]:
+    """Every session record in ``results_dir`` (leftover ``.tmp-*`` files of a killed write skipped)."""
+    return load_files(p for p in sorted(Path(results_dir).glob("*.json")) if not p.name.startswith("."))
+
+
+def load_files(paths: Iterable[str | os.PathLike]) -> list[dict]:
     records = []
-    for path in sorted(Path(results_dir).glob("*.json")):
-        if path.name.startswith(".tmp-"):
-            continue
+    for path in map(Path, paths):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -148,22 +154,28 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> s
     header = ("era", "example", "torch", "device", "status", "first loss", "last loss", "s/step")
     rows = []
     notes: dict = {}
+    totals: dict = {}  # cells per era/torch/device, to say "every cell" instead of listing them
     for record in records:
-        cells = sorted(record.get("cells") or [], key=lambda c: example_order.get(c.get("example"), 99))
+        cells = sorted(record.get("cells") or [], key=lambda c: (c.get("mode", "variant") != "variant",
+                                                                 example_order.get(c.get("example"), 99)))
         for cell in cells:
             torch = str(record.get("torch_pin"))
             if cell.get("torch") and record.get("torch_pin") == "installed":
                 torch = f"installed {cell['torch']}"
             sps = cell.get("seconds_per_step")
+            example = str(cell.get("example"))
+            if cell.get("mode", "variant") != "variant":
+                example += f" ({str(cell['mode']).replace('_', ' ')})"
             rows.append((
-                str(cell.get("era")), str(cell.get("example")), torch, str(cell.get("device")), _status(cell),
+                str(cell.get("era")), example, torch, str(cell.get("device")), _status(cell),
                 _loss(cell.get("first_loss")), _loss(cell.get("last_loss")),
                 "-" if sps is None else f"{sps:.2g}",
             ))
+            where = f"{cell.get('era')} torch {torch} {cell.get('device')}"
+            totals[where] = totals.get(where, 0) + 1
             if reasons and cell.get("status") != "passed" and cell.get("reason"):
                 reason = " ".join(str(cell["reason"]).split())[:220]
-                where = f"{cell.get('era')} torch {torch} {cell.get('device')}"
-                notes.setdefault((where, reason), []).append(str(cell.get("example")))
+                notes.setdefault((where, reason), []).append(example)
     if not rows:
         return "(no results)"
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -179,7 +191,7 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> s
         lines.append("")
         lines.append("reasons (every cell that did not simply pass):")
         for (where, reason), examples in notes.items():
-            which = "every example" if len(examples) == len(EXAMPLES) else ", ".join(examples)
+            which = "every cell" if len(examples) == totals.get(where) else ", ".join(examples)
             lines.append(f"  {where}, {which}: {reason}")
     return "\n".join(lines)
 

@@ -40,9 +40,12 @@ removed in a future version"): ``disable_eager_execution``, ``placeholder``, ``S
 ``gradients``, ``random_normal`` and ``global_variables_initializer`` are not so decorated (checked on
 2.12.1 and 2.21.0). What does appear on stderr comes from the C++ runtime (the CPU-feature banner,
 "MLIR V1 optimization pass is not enabled"), hidden by ``TF_CPP_MIN_LOG_LEVEL=2``
-(tests/conftest.py sets it). On 2.12.1, ``import tensorflow`` itself raises a few
-``DeprecationWarning``s (keras' invalid escape sequences, ``sre_constants``), hidden by Python's
-default filters; 2.21.0 raises none.
+(tests/conftest.py sets it); but not all of it: on 2.21.0, ``import tensorflow`` writes "WARNING: All
+log messages before absl::InitializeLog() is called are written to STDERR" and the "oneDNN custom
+operations are on" notice (twice each) whatever ``TF_CPP_MIN_LOG_LEVEL`` says (measured with 2 and
+3); only ``TF_ENABLE_ONEDNN_OPTS=0``, which changes the kernels, removes them. On 2.12.1,
+``import tensorflow`` itself raises a few ``DeprecationWarning``s (keras' invalid escape sequences,
+``sre_constants``), hidden by Python's default filters; 2.21.0 raises none.
 
 Upstream:
 - TF 2.0.0 release notes ("Functions, not Sessions", removed endpoints):

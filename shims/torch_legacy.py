@@ -20,8 +20,10 @@ and imports on Python 3.9 with torch 1.8.1).
 | ``legacy_reduction``,     | ``MSELoss(size_average=False)``               | 0.4.1 warns                  |
 | ``MSELoss``               |                                               |                              |
 | ``variable(volatile=)``   | ``Variable(x, volatile=True)``                | 0.4.0 warns, no effect       |
-| ``float_tensor_type(d)``  | ``dtype = torch.cuda.FloatTensor``            | any torch without a GPU      |
 | ``zero_grad_(*vs)``       | ``w.grad.data.zero_()`` before any backward   | a 0.1.x release (early 2017) |
+
+``dtype = torch.cuda.FloatTensor`` needs no shim: it fails on any torch without a GPU, not since a
+release, and the variants keep it as written (see (5)).
 """
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ __all__ = [
     "legacy_loss",
     "MSELoss",
     "variable",
-    "float_tensor_type",
     "zero_grad_",
     "zero_dim_index_fails",
     "legacy_function_fails",
@@ -267,33 +268,29 @@ def variable(data: torch.Tensor, requires_grad: bool = False, volatile: bool = F
 
 
 # ---------------------------------------------------------------------------------------------
-# (5) dtype = torch.cuda.FloatTensor
+# (5) dtype = torch.cuda.FloatTensor: no shim
 #
-# Adapts: the tutorial's ``dtype = torch.FloatTensor`` / ``# dtype = torch.cuda.FloatTensor  #
-#   Uncomment this to run on GPU`` and ``.type(dtype)``: the device chosen by editing a line.
-# Needed: wherever there is no usable CUDA device (not a torch version change). Naming
-#   ``torch.cuda.FloatTensor`` works; the first tensor converted to it fails.
-# Exact message on torch 2.15.0+cu132 without a GPU (RuntimeError, from
-#   ``torch.randn(2).type(torch.cuda.FloatTensor)``):
+# The tutorial picks the device by editing a line: ``dtype = torch.FloatTensor`` /
+#   ``# dtype = torch.cuda.FloatTensor # Uncomment this to run on GPU``, then ``.type(dtype)``.
+#   The type objects still exist on every torch this project runs, so the legacy variants keep
+#   that spelling, with ``--device`` doing the edit; ``shims.flags`` refuses ``--device cuda``
+#   without a CUDA device before any tensor is made.
+# Breaks: wherever there is no usable CUDA device (not a torch version change). Naming
+#   ``torch.cuda.FloatTensor`` works; the first tensor converted to it or built with it fails.
+# Exact message on torch 2.15.0+cu132 without an NVIDIA driver (RuntimeError, from both
+#   ``torch.randn(2).type(torch.cuda.FloatTensor)`` and ``torch.cuda.FloatTensor(2)``; the same on
+#   1.8.1+cu102, 1.13.1+cu117, 2.0.1+cu117 and 2.4.1+cu121):
 #   Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed
 #   a driver from http://www.nvidia.com/Download/index.aspx
-#   (A CPU-only build of torch fails differently, "Torch not compiled with CUDA enabled"-style;
-#   not measured here.)
-# Link: not found (an environment condition, not an upstream change).
+#   (On 2.4.1 and 2.15.0 the constructor first warns, UserWarning: "The torch.cuda.*DtypeTensor
+#   constructors are no longer recommended. ...".)
+#   Not measured here: with a driver but no visible GPU, the same code path says "No CUDA GPUs are
+#   available"; a CPU-only build refuses the type itself, "type torch.cuda.FloatTensor not
+#   available. Torch not compiled with CUDA enabled." (TypeError, torch/csrc/tensor/python_tensor.cpp;
+#   as users report it, e.g. https://github.com/yenchenlin/nerf-pytorch/issues/48).
+# Link: https://github.com/pytorch/pytorch/blob/main/c10/cuda/CUDAFunctions.cpp (device_count_impl
+#   raises the driver message, device_count_ensure_non_zero the "No CUDA GPUs" one)
 # ---------------------------------------------------------------------------------------------
-def float_tensor_type(device: str = "cpu"):
-    """The tensor type the tutorial assigns to ``dtype``: ``torch.FloatTensor`` for ``cpu``,
-    ``torch.cuda.FloatTensor`` for ``cuda`` (refused with a plain message when torch sees no CUDA
-    device, instead of the driver error at the first ``.type(dtype)``)."""
-    if device == "cpu":
-        return torch.FloatTensor
-    if device == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(
-                f"torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)"
-            )
-        return torch.cuda.FloatTensor
-    raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
 
 
 # ---------------------------------------------------------------------------------------------

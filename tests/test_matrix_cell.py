@@ -1,8 +1,10 @@
 """matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status."""
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,18 @@ def fake(tmp_path: Path, body: str, name: str = "fake.py") -> Path:
     script = tmp_path / name
     script.write_text(textwrap.dedent(body))
     return script
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent (in a container nobody may reap it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def run(script: Path, **kwargs) -> dict:
@@ -37,8 +51,15 @@ def test_passing_script_records_the_loss_curve_and_time_per_step(tmp_path):
     assert out["losses"] == [[t, 10.0 / (t + 1)] for t in range(5)]
     assert out["first_loss"] == 10.0 and out["last_loss"] == 2.0
     assert out["steps"] == 5 and out["returncode"] == 0
-    assert 0.03 < out["seconds_per_step"] < 1.0  # from the lines' arrival times, so import time is left out
-    assert out["wall_seconds"] > 0
+    assert out["seconds_per_step"] > 0 and out["wall_seconds"] > 0
+
+
+def test_seconds_per_step_is_measured_between_loss_lines():
+    """Import time and setup (before the first loss line) are left out: (t_last - t_first) / steps between."""
+    curve = [(5.0, 0, 9.0), (5.5, 10, 8.0), (7.0, 40, 1.0)]  # (arrival s, step, loss)
+    assert cell.seconds_per_step(curve) == (7.0 - 5.0) / 40
+    assert cell.seconds_per_step(curve[:1]) is None
+    assert cell.seconds_per_step([(1.0, 3, 1.0), (2.0, 3, 1.0)]) is None
 
 
 def test_script_gets_the_flags_and_its_own_folder_on_sys_path(tmp_path):
@@ -106,16 +127,26 @@ def test_segfault_is_a_crash_with_the_signal_name(tmp_path):
 
 
 def test_hang_past_the_timeout_is_killed_and_recorded(tmp_path):
-    script = fake(tmp_path, """
-        import time
+    pidfile = tmp_path / "child.pid"
+    script = fake(tmp_path, f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        open({str(pidfile)!r}, "w").write(str(child.pid))
         print(0, 1.0)
-        time.sleep(60)
+        time.sleep(600)
     """)
     out = run(script, timeout=2)
     assert out["status"] == "crashed"
     assert out["signal"] == "SIGKILL"
     assert "timeout" in out["reason"] and "after step 0" in out["reason"]
-    assert out["wall_seconds"] < 30
+    # the whole process group went, the script's own children included
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        if not _alive(child):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the script's child {child} outlived the timeout kill")
 
 
 def test_nonzero_exit_without_exception(tmp_path):

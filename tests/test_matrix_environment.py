@@ -1,6 +1,7 @@
 """matrix.environment: pin checks, reuse decisions, index options, GPU detection, uv's messages."""
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -73,6 +74,29 @@ def test_no_distribution_recognises_uvs_no_wheel_messages():
            "      require torch==1.8.1, we can conclude that your requirements are unsatisfiable.\n")
     assert "torch==1.8.1 has no wheels with a matching Python ABI tag" in environment.no_distribution(out)
     assert environment.no_distribution("error: Failed to download `torch==2.4.1`: connection reset") is None
+
+
+def test_no_distribution_is_about_the_named_package_and_not_a_conflict():
+    """A pin mistake (two requirements that conflict) must fail the session, not hide as "not run"."""
+    conflict = ("  ╰─▶ Because tensorflow-cpu==2.12.1 depends on numpy<1.24 and you require numpy>=2, we can "
+                "conclude that your requirements are unsatisfiable.")
+    assert environment.no_distribution(conflict, "tensorflow-cpu") is None
+    assert environment.no_distribution(conflict) is None
+    no_tf = "  ╰─▶ Because there is no version of tensorflow-cpu==2.99.* and you require tensorflow-cpu==2.99.*."
+    assert environment.no_distribution(no_tf) is None  # not about torch
+    assert environment.no_distribution(no_tf, "tensorflow-cpu").startswith("Because there is no version of")
+    assert environment.no_distribution("ERROR: No matching distribution found for torch==9.9") == (
+        "ERROR: No matching distribution found for torch==9.9")
+
+
+def test_describe_reads_the_torch_build_without_importing_it(tmp_path):
+    """PyPI's metadata says 1.13.1 for a +cu117 build: torch/version.py tells CPU and CUDA builds apart."""
+    pkg = tmp_path / "torch"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("raise SystemExit('imported')\n")
+    (pkg / "version.py").write_text("__version__ = '1.13.1+cu117'\ncuda: Optional[str] = '11.7'\n")
+    info = environment.describe(sys.executable, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert info["torch_build"] == "1.13.1+cu117" and info["torch_cuda"] == "11.7"
 
 
 def test_describe_this_interpreter():

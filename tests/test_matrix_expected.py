@@ -35,7 +35,8 @@ def test_expectation_matches_every_given_key(kw, expected):
 
 def test_the_projects_expected_file_parses_and_every_entry_has_a_reason():
     entries = cell.load_expected()
-    known = {"era", "example", "device", "torch_pin", "torch", "python", "numpy", "tensorflow", "reason"}
+    known = {"era", "example", "device", "mode", "torch_pin", "torch", "python", "numpy", "tensorflow", "error",
+             "change", "reason"}
     for entry in entries:
         assert set(entry) <= known, entry
         assert entry["reason"].strip()
@@ -74,3 +75,33 @@ def test_verdict_fails_only_on_cells_expected_to_pass():
 def test_not_run_never_counts_as_passed():
     unexpected, xpass = cell.verdict([c("not_run", "fail", "no GPU")])
     assert unexpected == [] and xpass == []  # nor as an XPASS
+
+
+def test_an_expected_failure_with_another_error_fails_the_session():
+    """`error` pins how the 2017 code breaks: breaking some other way is news, not an expected failure."""
+    same = cell.apply_expectation(c("failed", reason="IndexError: invalid index of a 0-dim tensor. Use ..."),
+                                  "fail", "loss.data[0]", "IndexError: invalid index of a 0-dim tensor")
+    other = cell.apply_expectation(c("failed", reason="ImportError: no torch"), "fail", "loss.data[0]",
+                                   "IndexError: invalid index of a 0-dim tensor")
+    assert same["reason"].startswith("expected failure (loss.data[0]): IndexError")
+    assert "unexpected_error" not in same
+    assert other["reason"].startswith("failed, but not with the 'IndexError: invalid index of a 0-dim tensor'")
+    unexpected, xpass = cell.verdict([same, other])
+    assert unexpected == [other] and xpass == []
+
+
+def test_as_published_cells_are_matched_by_mode():
+    entries = cell.load_expected()
+    published = facts(example="autograd", mode="as_published", torch="2.15.0")
+    shimmed = facts(example="autograd", mode="variant", torch="2.15.0")
+    assert cell.expectation(entries, published)[0] == "fail"
+    assert cell.expectation(entries, shimmed) == ("pass", None)
+    assert cell.matching_entry(entries, published)["error"].startswith("IndexError")
+
+
+def test_every_expected_failure_names_a_catalog_entry():
+    from matrix.catalog import load_catalog
+
+    ids = {entry["id"] for entry in load_catalog()}
+    for entry in cell.load_expected():
+        assert entry.get("change") in ids, entry

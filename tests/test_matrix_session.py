@@ -63,7 +63,11 @@ def test_missing_interpreter_is_recorded_not_run(tmp_path):
         cell.run_session(FakeSession(tmp_path), era="legacy", torch_pin="1.8.1", python_version="3.9",
                          numpy="numpy<2", tensorflow="2.12.*", device="cpu", skip_reason="Python 3.9 not found")
     record = load(tmp_path, "legacy-torch1.8.1-cpu")
-    assert record["status"] == "not_run" and len(record["cells"]) == 9
+    assert record["status"] == "not_run"
+    # nine variants, and the eight that import an adapting shim once more as published
+    assert [(c["example"], c["mode"]) for c in record["cells"]] == (
+        [(e, "variant") for e in EXAMPLES] + [(e, "as_published") for e in EXAMPLES if e != "numpy_warmup"])
+    assert {c["status"] for c in record["cells"]} == {"not_run"}
 
 
 def test_installed_torch_that_is_not_the_pin_is_a_session_error(tmp_path):
@@ -91,7 +95,7 @@ def run_installed(tmp_path, monkeypatch, statuses, entries=(), *posargs):
     pytest.importorskip("torch")
     monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
     monkeypatch.setattr(cell, "run_cell", fake_cells(statuses))
-    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: [])
+    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
     monkeypatch.setattr(cell, "load_expected", lambda: list(entries))
     session = FakeSession(tmp_path, "--example", "nn", "--example", "optim", *posargs)
     return session, lambda: cell.run_session(session, era="modern", torch_pin="installed", python_version=None,
@@ -128,7 +132,7 @@ def test_a_real_variant_in_the_current_interpreter(tmp_path, monkeypatch):
     if not os.path.exists(cell.ROOT / "variants" / "modern" / "numpy_warmup.py"):
         pytest.skip("variants/modern/numpy_warmup.py not written yet")
     monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
-    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: [])
+    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
     session = FakeSession(tmp_path, "--example", "numpy_warmup", "--steps", "5")
     record = cell.run_session(session, era="modern", torch_pin="installed", python_version=None, numpy="numpy",
                               tensorflow=None, device="cpu", installed=True)
@@ -148,3 +152,82 @@ def test_running_some_examples_keeps_the_other_cells_of_the_same_torch(tmp_path,
         go()
     record = load(tmp_path, "modern-torchinstalled-cpu")
     assert [(c["example"], c["status"]) for c in record["cells"]] == [("nn", "passed"), ("optim", "failed")]
+
+
+FAKE_PROBES = '''
+import argparse, json, os, signal, sys, time
+IDS = ["first", "segfaults", "third", "hangs", "last"]
+parser = argparse.ArgumentParser()
+parser.add_argument("--out")
+parser.add_argument("--only", action="append")
+parser.add_argument("--list", action="store_true")
+args = parser.parse_args()
+if args.list:
+    print("\\n".join(IDS))
+    sys.exit(0)
+done = []
+for pid in [i for i in IDS if not args.only or i in args.only]:
+    if pid == "segfaults":
+        print("about to segfault", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if pid == "hangs":
+        time.sleep(60)
+    done.append({"id": pid, "outcome": "works", "detail": "", "warnings": [], "error": None, "value": 1})
+    with open(args.out + ".tmp", "w") as fh:
+        json.dump(done, fh)
+    os.replace(args.out + ".tmp", args.out)
+'''
+
+
+def test_a_crashing_probe_is_recorded_and_the_others_still_run(tmp_path, monkeypatch):
+    (tmp_path / "fake_probes.py").write_text(FAKE_PROBES)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    records, error = cell.run_probes(sys.executable, timeout=5, module="fake_probes")
+    by_id = {r["id"]: r for r in records}
+    assert sorted(by_id) == ["first", "hangs", "last", "segfaults", "third"]
+    assert [by_id[i]["outcome"] for i in ("first", "third", "last")] == ["works"] * 3
+    assert by_id["segfaults"]["outcome"] == "crashed"
+    assert by_id["segfaults"]["error"]["message"] == "killed by SIGSEGV: about to segfault"
+    assert by_id["hangs"]["outcome"] == "crashed" and "timeout" in by_id["hangs"]["error"]["message"]
+    assert error.startswith("probe segfaults: killed by SIGSEGV") and "probe hangs:" in error
+
+
+def test_no_tensorflow_wheel_leaves_only_the_tf_example_not_run(tmp_path, monkeypatch):
+    """A TensorFlow release with no wheel here must not cost the eight torch examples."""
+    calls = []
+    no_tf = ("  ╰─▶ Because there is no version of tensorflow-cpu==2.99.* and you require "
+             "tensorflow-cpu==2.99.*, we can conclude that your requirements are unsatisfiable.")
+
+    def install(python, reqs, extra=()):
+        calls.append(list(reqs))
+        return (1, no_tf) if any(r.startswith("tensorflow") for r in reqs) else (0, "ok")
+
+    info = {"python": "3.11.7", "platform": "Linux", "torch": "2.4.1", "torch_build": "2.4.1+cu121",
+            "numpy": "2.1.0", "tensorflow": None}
+    monkeypatch.setattr(environment, "install", install)
+    monkeypatch.setattr(environment, "describe", lambda *a, **k: dict(info))
+    monkeypatch.setattr(environment, "satisfied", lambda *a: False)
+    monkeypatch.setattr(cell, "run_cell", fake_cells(["passed"] * 9))
+    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
+    record = cell.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                              numpy="numpy", tensorflow="2.99.*", device="cpu")
+    assert calls == [["torch==2.4.1", "numpy", "tensorflow-cpu==2.99.*", "packaging"],
+                     ["torch==2.4.1", "numpy", "packaging"]]
+    statuses = {c["example"]: c["status"] for c in record["cells"]}
+    assert statuses.pop("tf_static_graph") == "not_run" and set(statuses.values()) == {"passed"}
+    tf_cell = next(c for c in record["cells"] if c["example"] == "tf_static_graph")
+    assert tf_cell["reason"].startswith("tensorflow-cpu==2.99.* can't be installed") and "no version of" in tf_cell["reason"]
+    assert record["torch_build"] == "2.4.1+cu121"
+
+
+def test_a_legacy_script_as_published_fails_as_expected_on_this_torch(tmp_path):
+    """The 2017 code itself (matrix/as_published in place of shims) on the installed torch."""
+    pytest.importorskip("torch")
+    shimmed = cell.run_cell(sys.executable, "legacy", "autograd", steps=3, timeout=300)
+    published = cell.run_cell(sys.executable, "legacy", "autograd", steps=3, timeout=300, mode="as_published")
+    assert shimmed["status"] == "passed" and shimmed["mode"] == "variant"
+    assert published["mode"] == "as_published" and published["status"] == "failed"
+    assert published["error"]["type"] == "IndexError"
+    assert published["reason"] == ("IndexError: invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                   "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    assert published["losses"] == []  # it dies at the first print(t, loss.data[0])

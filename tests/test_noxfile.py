@@ -30,7 +30,7 @@ def sessions() -> dict:
 
 
 @pytest.fixture(scope="module")
-def pins() -> tuple:
+def noxfile():
     sys.path.insert(0, str(ROOT))
     try:
         import importlib.util
@@ -40,7 +40,39 @@ def pins() -> tuple:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(ROOT))
-    return module.PINS
+    return module
+
+
+@pytest.fixture(scope="module")
+def pins(noxfile) -> tuple:
+    return noxfile.PINS
+
+
+def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monkeypatch):
+    """Matrix sessions record a missing Python as not run themselves (python=False); for the test suite
+    a missing interpreter must be an error, never a skip that exits 0."""
+    assert noxfile.nox.options.error_on_missing_interpreters is True
+    monkeypatch.setitem(noxfile._PYTHONS, "3.9", None)
+    assert noxfile._python_or_false("3.9") is False
+    monkeypatch.setitem(noxfile._PYTHONS, "3.9", "/usr/bin/python3.9")
+    assert noxfile._python_or_false("3.9") == "3.9"
+
+
+def test_one_table_after_the_last_session(noxfile, tmp_path, monkeypatch, capsys):
+    from matrix import cell, results
+
+    paths = []
+    for era in ("legacy", "modern"):
+        cells = [results.not_run_cell({"era": era, "device": "cuda"}, "nn", "no GPU (test)")]
+        record = results.session_record(era=era, torch_pin="2.4.1", device="cuda", info={}, cells=cells,
+                                        status="not_run", reason="no GPU (test)", probes=[])
+        paths.append(tmp_path / f"{era}.json")
+        results.write_json_atomically(paths[-1], record)
+    monkeypatch.setattr(cell, "WRITTEN", paths)
+    noxfile._summary_of_this_run()
+    out = capsys.readouterr().out
+    assert "2 matrix sessions recorded in this run" in out
+    assert "legacy" in out and "modern" in out and "2 not_run" in out
 
 
 def test_every_era_pin_and_device_has_a_session(sessions, pins):

@@ -16,11 +16,14 @@ import sys
 
 import numpy as np
 import pytest
+from packaging.version import Version
 
 from conftest import ROOT
 
 tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed in this environment")
-pytestmark = pytest.mark.skipif(int(tf.__version__.split(".")[0]) < 2,
+# The major number of the parsed version, which local builds ("2.21.0+nv25.1") keep; not a comparison
+# with Version("2"), below which a 2.0 pre-release (2.0.0rc0, already TF2) sorts.
+pytestmark = pytest.mark.skipif(Version(tf.__version__).major < 2,
                                 reason=f"TensorFlow {tf.__version__} is 1.x: the TF1 API is native, nothing to adapt")
 
 

@@ -6,15 +6,15 @@ import torch
 from torch.autograd import Variable
 
 from shims.flags import tutorial_flags
-from shims.torch_legacy import float_tensor_type, item0
+from shims.torch_legacy import item0
 
 # --steps, --seed, --device cpu|cuda, --log-every (default: every step, as the tutorial printed)
 args = tutorial_flags(steps=500, log_every=1)
 
-# dtype = torch.FloatTensor
+dtype = torch.FloatTensor
 # dtype = torch.cuda.FloatTensor # Uncomment this to run on GPU
-# (here --device picks one of those two types)
-dtype = float_tensor_type(args.device)
+if args.device == "cuda":  # --device does the uncommenting (tutorial_flags has refused it without a GPU)
+    dtype = torch.cuda.FloatTensor
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.

@@ -7,7 +7,7 @@ import torch
 from torch.autograd import Variable
 
 from shims.flags import tutorial_flags
-from shims.torch_legacy import LegacyFunction, float_tensor_type, item0, zero_grad_
+from shims.torch_legacy import LegacyFunction, item0, zero_grad_
 
 # --steps, --seed, --device cpu|cuda, --log-every (default: every step, as the tutorial printed)
 args = tutorial_flags(steps=500, log_every=1)
@@ -19,7 +19,8 @@ args = tutorial_flags(steps=500, log_every=1)
 class MyReLU(LegacyFunction):
     """
     We can implement our own custom autograd Functions by subclassing
-    torch.autograd.Function and implementing the forward and backward passes
+    torch.autograd.Function (here LegacyFunction, which runs the same old-style
+    body on current torch) and implementing the forward and backward passes
     which operate on Tensors.
     """
 
@@ -44,10 +45,10 @@ class MyReLU(LegacyFunction):
         return grad_input
 
 
-# dtype = torch.FloatTensor
+dtype = torch.FloatTensor
 # dtype = torch.cuda.FloatTensor # Uncomment this to run on GPU
-# (here --device picks one of those two types)
-dtype = float_tensor_type(args.device)
+if args.device == "cuda":  # --device does the uncommenting (tutorial_flags has refused it without a GPU)
+    dtype = torch.cuda.FloatTensor
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.
@@ -64,8 +65,8 @@ w2 = Variable(torch.randn(H, D_out).type(dtype), requires_grad=True)
 learning_rate = 1e-6
 for t in range(args.steps):
     # Construct an instance of our MyReLU class to use in our network
-    # We need to construct the instance in each iteration, or when we trying
-    # to backward through the graph second time, the buffers will have already
+    # We need to construct the instance in each iteration, or when we try
+    # to backward through the graph a second time, the buffers will have already
     # been freed.
     relu = MyReLU()
 

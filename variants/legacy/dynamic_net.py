@@ -8,7 +8,7 @@ import torch
 from torch.autograd import Variable
 
 from shims.flags import tutorial_flags
-from shims.torch_legacy import MSELoss, float_tensor_type, item0
+from shims.torch_legacy import MSELoss, item0
 
 # --steps, --seed (seeds random too), --device cpu|cuda, --log-every (default: every step)
 args = tutorial_flags(steps=500, log_every=1)
@@ -46,9 +46,9 @@ class DynamicNet(torch.nn.Module):
         return y_pred
 
 
-# The tutorial's nn examples run on the CPU only; --device picks the tensor type the
-# earlier examples use (torch.FloatTensor or torch.cuda.FloatTensor) for data and model.
-dtype = float_tensor_type(args.device)
+# The tutorial's nn examples run on the CPU only; --device picks the tensor type, as the earlier
+# examples do by editing a line (tutorial_flags has refused cuda where there is none).
+dtype = torch.cuda.FloatTensor if args.device == "cuda" else torch.FloatTensor
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.

@@ -7,16 +7,15 @@ The device is chosen by the tensor type: ``dtype = torch.FloatTensor`` or ``torc
 import torch
 
 from shims.flags import tutorial_flags
-from shims.torch_legacy import float_tensor_type, sum_as_number
+from shims.torch_legacy import sum_as_number
 
 # --steps, --seed, --device cpu|cuda, --log-every (default: every step, as the tutorial printed)
 args = tutorial_flags(steps=500, log_every=1)
 
-# The tutorial edits a line to pick the device:
-#   dtype = torch.FloatTensor
-#   # dtype = torch.cuda.FloatTensor # Uncomment this to run on GPU
-# here --device picks one of those two types.
-dtype = float_tensor_type(args.device)
+dtype = torch.FloatTensor
+# dtype = torch.cuda.FloatTensor # Uncomment this to run on GPU
+if args.device == "cuda":  # --device does the uncommenting (tutorial_flags has refused it without a GPU)
+    dtype = torch.cuda.FloatTensor
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.

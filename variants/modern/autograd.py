@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """PyTorch: Tensors and autograd. Fit y = sin(x) with a third order polynomial; autograd does the backward pass.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py), which also
+sets ``device``, where the tutorial has you edit a line.
 """
 import argparse
 import math
@@ -19,7 +20,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 torch.manual_seed(args.seed)
 
 dtype = torch.float
@@ -46,7 +48,7 @@ for t in range(args.steps):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
 
     # Compute and print loss using operations on Tensors.
-    # Now loss is a Tensor of shape (1,)
+    # Now loss is a 0-dim Tensor (shape ())
     # loss.item() gets the scalar value held in the loss.
     loss = (y_pred - y).pow(2).sum()
     if t % args.log_every == args.log_every - 1:
@@ -54,7 +56,7 @@ for t in range(args.steps):
 
     # Use autograd to compute the backward pass. This call will compute the
     # gradient of loss with respect to all Tensors with requires_grad=True.
-    # After this call a.grad, b.grad. c.grad and d.grad will be Tensors holding
+    # After this call a.grad, b.grad, c.grad and d.grad will be Tensors holding
     # the gradient of the loss with respect to a, b, c, d respectively.
     loss.backward()
 

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """PyTorch: Defining new autograd functions. Fit y = a + b P3(c + d x) to sin(x), P3 a custom autograd Function.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py), which also
+sets ``device``, where the tutorial has you edit a line.
 """
 import argparse
 import math
@@ -19,7 +20,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 torch.manual_seed(args.seed)  # draws nothing here (torch.full); kept so every variant seeds alike
 
 

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 """PyTorch: Custom nn Modules. Fit y = sin(x) with a third order polynomial written as an nn.Module subclass.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py) and what
+--device needs in an example the tutorial runs on the CPU only: ``device=device`` where tensors
+are created and ``.to(device)`` on the model.
 """
 import argparse
 import math
@@ -19,7 +21,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 torch.manual_seed(args.seed)
 device = torch.device(args.device)  # not in the tutorial, which runs on the CPU
 
@@ -46,7 +49,7 @@ class Polynomial3(torch.nn.Module):
 
     def string(self):
         """
-        Just like any class in Python, you can also define custom method on PyTorch modules
+        Just like any class in Python, you can also define custom methods on PyTorch modules
         """
         return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3'
 
@@ -59,8 +62,8 @@ y = torch.sin(x)
 model = Polynomial3().to(device)
 
 # Construct our loss function and an Optimizer. The call to model.parameters()
-# in the SGD constructor will contain the learnable parameters of the nn.Linear
-# module which is members of the model.
+# in the SGD constructor will contain the learnable parameters (a, b, c, d)
+# which are members of the model.
 criterion = torch.nn.MSELoss(reduction='sum')
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
 for t in range(args.steps):

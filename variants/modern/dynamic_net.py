@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
-"""PyTorch: Control Flow + Weight Sharing. A polynomial whose orders 4 and 5, drawn at random each forward pass, share one weight.
+"""PyTorch: Control Flow + Weight Sharing. Fit sin(x) with a cubic plus random x^4, x^5 terms that share one weight.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py) and what
+--device needs in an example the tutorial runs on the CPU only: ``device=device`` where tensors
+are created and ``.to(device)`` on the model.
 """
 import argparse
 import math
@@ -20,7 +22,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 random.seed(args.seed)
 torch.manual_seed(args.seed)
 device = torch.device(args.device)  # not in the tutorial, which runs on the CPU
@@ -57,7 +60,7 @@ class DynamicNet(torch.nn.Module):
 
     def string(self):
         """
-        Just like any class in Python, you can also define custom method on PyTorch modules
+        Just like any class in Python, you can also define custom methods on PyTorch modules
         """
         return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 ?'
 

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 """PyTorch: nn. Fit y = sin(x) with a third order polynomial as a Linear(3, 1) layer on (x, x^2, x^3).
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py) and what
+--device needs in an example the tutorial runs on the CPU only: ``device=device`` where tensors
+are created and ``.to(device)`` on the model.
 """
 import argparse
 import math
@@ -19,7 +21,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 torch.manual_seed(args.seed)
 device = torch.device(args.device)  # not in the tutorial, which runs on the CPU
 
@@ -41,7 +44,7 @@ xx = x.unsqueeze(-1).pow(p)
 # is a Module which contains other Modules, and applies them in sequence to
 # produce its output. The Linear Module computes output from input using a
 # linear function, and holds internal Tensors for its weight and bias.
-# The Flatten layer flatens the output of the linear layer to a 1D tensor,
+# The Flatten layer flattens the output of the linear layer to a 1D tensor,
 # to match the shape of `y`.
 model = torch.nn.Sequential(
     torch.nn.Linear(3, 1),

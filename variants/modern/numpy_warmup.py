@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 """Warm-up: numpy. Fit y = sin(x) with a third order polynomial, forward and backward by hand.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py).
 """
 import argparse
 import math
@@ -19,7 +19,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda":
-    parser.exit(69, f"{parser.prog}: error: --device cuda: NumPy has no CUDA device; this example runs on the CPU only\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: NumPy has no CUDA device;"
+                    " this example runs on the CPU only\n")
 np.random.seed(args.seed)
 
 # Create random input and output data

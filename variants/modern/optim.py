@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 """PyTorch: optim. Fit y = sin(x) with a third order polynomial (Linear(3, 1)), optimized by RMSprop.
 
-Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published; only the
-command line below is ours: --steps, --seed, --device, --log-every (see shims/flags.py).
+Modern era (PyTorch 1.7+ / 2.x tutorial, "Learning PyTorch with Examples"), as published but for
+the command line below (--steps, --seed, --device, --log-every; see shims/flags.py) and what
+--device needs in an example the tutorial runs on the CPU only: ``device=device`` where tensors
+are created and ``.to(device)`` on the model.
 """
 import argparse
 import math
@@ -19,7 +21,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not torch.cuda.is_available():
-    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
 torch.manual_seed(args.seed)
 device = torch.device(args.device)  # not in the tutorial, which runs on the CPU
 
@@ -56,8 +59,8 @@ for t in range(args.steps):
     # Before the backward pass, use the optimizer object to zero all of the
     # gradients for the variables it will update (which are the learnable
     # weights of the model). This is because by default, gradients are
-    # accumulated in buffers( i.e, not overwritten) whenever .backward()
-    # is called. Checkout docs of torch.autograd.backward for more details.
+    # accumulated in buffers (i.e., not overwritten) whenever .backward()
+    # is called. Check out the docs of torch.autograd.backward for more details.
     optimizer.zero_grad()
 
     # Backward pass: compute gradient of the loss with respect to model

@@ -5,8 +5,8 @@ Modern era. The tutorial dropped its "TensorFlow: Static Graphs" section (a Tens
 net: placeholders, tf.Session, feed_dict; see variants/*/tf_static_graph.py). This is the same idea
 in idiomatic TensorFlow 2, on the modern running example: the Python train step is traced once into
 a static graph by @tf.function and that graph is run every step. Plain gradient descent, as in the
-numpy and tensors variants. Only stdlib + numpy + tensorflow; the command line is that of
-shims/flags.py, inlined.
+numpy and tensors variants. It imports only the standard library and tensorflow; the command line
+is that of shims/flags.py, inlined.
 """
 import argparse
 import math
@@ -23,7 +23,8 @@ args = parser.parse_args()
 if args.steps < 1 or args.log_every < 1:
     parser.error("--steps and --log-every must be at least 1")
 if args.device == "cuda" and not tf.config.list_physical_devices("GPU"):
-    parser.exit(69, f"{parser.prog}: error: --device cuda: TensorFlow {tf.__version__} sees no GPU (tf.config.list_physical_devices('GPU') is empty)\n")
+    parser.exit(69, f"{parser.prog}: error: --device cuda: TensorFlow {tf.__version__} sees no GPU"
+                    " (tf.config.list_physical_devices('GPU') is empty)\n")
 tf.random.set_seed(args.seed)
 device = "/GPU:0" if args.device == "cuda" else "/CPU:0"
 

@@ -38,7 +38,7 @@ for t in range(args.steps):
     y_pred = x.mm(w1).clamp(min=0).mm(w2)
 
     # Compute and print loss using operations on Tensors.
-    # Now loss is a Tensor of shape (1,)
+    # Now loss is a 0-dim Tensor (shape ())
     # loss.item() gets the scalar value held in the loss.
     loss = (y_pred - y).pow(2).sum()
     if t % args.log_every == args.log_every - 1:

@@ -46,7 +46,7 @@ grad_w1, grad_w2 = tf.gradients(loss, [w1, w2])
 
 # Update the weights using gradient descent. To actually update the weights
 # we need to evaluate new_w1 and new_w2 when executing the graph. Note that
-# in TensorFlow the the act of updating the value of the weights is part of
+# in TensorFlow the act of updating the value of the weights is part of
 # the computational graph; in PyTorch this happens outside the computational
 # graph.
 learning_rate = 1e-6
