@@ -8,7 +8,8 @@
 
 Each matrix session installs one pin into its own uv virtualenv (reused on the next run when it
 already holds the pin), checks the installed torch against the pin, runs the nine examples of its
-era each in its own process, and writes results/<era>-torch<pin>-<device>.json. The work is in
+era each in its own process (and once more "as published", without the shims, where a script uses
+one: matrix/as_published), runs the catalog's probes, and writes results/<era>-torch<pin>-<device>.json. The work is in
 matrix/; this file only declares the matrix. Options (environment variables):
 
     TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu   torch from another index (CPU-only wheels)
@@ -118,7 +119,7 @@ def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
 @nox.session(tags=["legacy", "matrix"])
 @nox.parametrize("python,torch,device", _params())
 def legacy(session: nox.Session, torch: str, device: str) -> None:
-    """The 2017 tutorial (torch 0.1-0.3 idioms: Variable, .data[0], TF1 Session) through shims/."""
+    """The 2017 tutorial (torch 0.1-0.3 idioms: Variable, .data[0], TF1 Session) through shims/, and as published."""
     _run(session, "legacy", torch, device)
 
 

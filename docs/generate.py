@@ -800,7 +800,7 @@ def render_runs(sessions) -> List[str]:
         probes = f"{n} recorded" if s.get("status") == "ran" else "-"
         if s.get("probes_error"):
             probes += f"; **probes error**: {md_escape(s['probes_error'])}"
-        out.append(f"| `{s['_slug']}` | {s.get('era')} | {s.get('torch_pin')} | {s.get('torch') or '-'} | "
+        out.append(f"| `{s['_slug']}` | {s.get('era')} | {s.get('torch_pin')} | {s.get('torch_build') or s.get('torch') or '-'} | "
                    f"{s.get('python') or '-'} | {s.get('numpy') or '-'} | {s.get('tensorflow') or '-'} | "
                    f"{s.get('device')} | {md_escape(s.get('device_name') or '-')} | {s.get('date') or '-'} | "
                    f"{s.get('commit') or '-'} | {status} | {probes} |")

@@ -264,13 +264,32 @@ def zero_grad_set_to_none():
     value = {
         "module_zero_grad": None if module_grad is None else module_grad.tolist(),
         "optimizer_zero_grad": None if opt_grad is None else opt_grad.tolist(),
+        "momentum_step_of_unused_param": _momentum_step_of_unused_param(torch),
     }
     if module_grad is None or opt_grad is None:
         return {"outcome": "differs",
                 "detail": "after zero_grad() the grads are None, not zero tensors "
-                          f"(module: {value['module_zero_grad']}, optimizer: {value['optimizer_zero_grad']})",
+                          f"(module: {value['module_zero_grad']}, optimizer: {value['optimizer_zero_grad']}); "
+                          "SGD(momentum=0.9) then moves a parameter left out of the graph by "
+                          f"{value['momentum_step_of_unused_param']}",
                 "value": value}
-    return {"detail": "after zero_grad() the grads are zero tensors", "value": value}
+    return {"detail": "after zero_grad() the grads are zero tensors; SGD(momentum=0.9) moves a parameter left "
+                      f"out of the graph by {value['momentum_step_of_unused_param']}", "value": value}
+
+
+def _momentum_step_of_unused_param(torch) -> float:
+    """dynamic_net's case: b is in step 1's graph, not in step 2's. With a zero grad SGD(momentum=0.9)
+    still moves b by the momentum buffer in step 2; with a None grad it skips b (moves it by 0)."""
+    a = torch.nn.Parameter(torch.tensor([1.0]))
+    b = torch.nn.Parameter(torch.tensor([1.0]))
+    opt = torch.optim.SGD([a, b], lr=0.1, momentum=0.9)
+    (a * b).sum().backward()
+    opt.step()
+    opt.zero_grad()
+    a.sum().backward()
+    before = b.item()
+    opt.step()
+    return b.item() - before
 
 
 def _bits_digest(t) -> str:
