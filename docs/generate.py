@@ -108,16 +108,17 @@ def fmt_value(v: Any) -> str:
 class Footnotes:
     """Numbered reasons under a table, so that a reason repeated in many cells is written once."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
         self.reasons: List[str] = []
+        self.prefix = prefix  # tells two lists under one table apart: [1] and [e1]
 
     def ref(self, reason: str) -> str:
         if reason not in self.reasons:
             self.reasons.append(reason)
-        return f"[{self.reasons.index(reason) + 1}]"
+        return f"[{self.prefix}{self.reasons.index(reason) + 1}]"
 
     def lines(self) -> List[str]:
-        return [f"[{i}] {md_escape(r)}  " for i, r in enumerate(self.reasons, 1)]
+        return [f"[{self.prefix}{i}] {md_escape(r)}  " for i, r in enumerate(self.reasons, 1)]
 
 
 # ----------------------------------------------------------------------------------- loading
@@ -734,8 +735,10 @@ def published_lines(change: Dict[str, Any], sessions: Sequence[Dict[str, Any]]) 
         pins = sorted({c["torch_pin"] for c in cells}, key=version_key)
         cpus = sorted({c.get("device_name") or c.get("device") for c in cells})
         dates = sorted(short_date(c.get("date")) for c in cells)
+        builds = sorted({c.get("torch_build") or c.get("torch") or c["torch_pin"] for c in cells}, key=version_key)
         verb = "fails" if status in ("failed", "crashed") else status.replace("_", " ")
-        out.append(f"- `{era}/{example}` {verb} on torch {', '.join(pins)} (measured here on {', '.join(cpus)}, "
+        out.append(f"- `{era}/{example}` {verb} on torch {', '.join(pins)} (measured here on torch {builds[0]}"
+                   f"{'' if len(builds) == 1 else ' to ' + builds[-1]}, {', '.join(cpus)}, "
                    f"{dates[0]}{'' if dates[0] == dates[-1] else ' to ' + dates[-1]}): {said}")
     if not out:
         return []
@@ -829,7 +832,7 @@ def render_examples(sessions) -> List[str]:
                 row.append("not run " + notes.ref(s.get("reason") or "no cell recorded") if c is None
                            else cell_text(c, notes))
             out.append("| " + " | ".join(row) + " |")
-        errors = Footnotes()
+        errors = Footnotes("e")
         for ex in EXAMPLES:
             published = [cell_of(s, era, ex, "as_published") for s in cols]
             if not any(published):
@@ -847,7 +850,10 @@ def render_examples(sessions) -> List[str]:
         counts: Dict[str, int] = {}
         for s in cols:
             for c in s.get("cells") or []:
-                counts[c.get("status", "?")] = counts.get(c.get("status", "?"), 0) + 1
+                key = c.get("status", "?")
+                if c.get("expected") == "fail" and key in ("failed", "crashed") and not c.get("unexpected_error"):
+                    key += " as expected"
+                counts[key] = counts.get(key, 0) + 1
         out += ["", "Totals: " + ", ".join(f"{k} {counts[k]}" for k in sorted(counts)) + ".", ""]
     return out
 

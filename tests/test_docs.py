@@ -94,7 +94,8 @@ def test_every_catalog_probe_has_a_record_in_every_ran_session():
     for s in ran_sessions(RESULTS):
         ids = {r.get("id") for r in s.get("probes") or []}
         missing += [f"{s['_slug']}: {ch['probe']}" for ch in CATALOG if ch["probe"] not in ids]
-    assert not missing, f"{RERUN}; sessions without a record of these probes: {missing}"
+    assert not missing, (f"{RERUN}; {len(missing)} probe records missing, e.g. {missing[:5]}"
+                         if len(missing) > 5 else f"{RERUN}; sessions without a record of these probes: {missing}")
 
 
 def test_every_recorded_attribution_follows_the_rule():
@@ -442,16 +443,17 @@ def test_as_published_cells_render_under_their_change_and_never_as_curves():
                  "cells": [_published(p)]} for p in ("2.4.1", "1.8.1")]
     change = {"id": "zero-dim-index"}
     lines = gen.published_lines(change, sessions)
-    assert lines[2] == ("- `legacy/autograd` fails on torch 1.8.1, 2.4.1 (measured here on Some CPU (CPU), "
-                        "2026-11-22): IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`")
+    assert lines[2] == ("- `legacy/autograd` fails on torch 1.8.1, 2.4.1 (measured here on torch 1.8.1 to 2.4.1, "
+                        "Some CPU (CPU), 2026-11-22): IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`")
+    assert MEASURED.search(lines[2])["cpu"] == "Some CPU (CPU)"
     assert gen.published_lines({"id": "size-average"}, sessions) == []
     sessions[0]["cells"].append(dict(_published("2.4.1", status="passed", losses=[[0, 1.0]]), expected="fail"))
     assert gen.curve_groups(sessions) == {}  # as-published cells are outcomes, not loss curves
 
 
 def test_as_published_cell_text_marks_expected_unexpected_and_xpass():
-    notes, errors = gen.Footnotes(), gen.Footnotes()
-    assert gen.published_text(_published("2.4.1"), notes, errors).startswith("fails as expected ")
+    notes, errors = gen.Footnotes(), gen.Footnotes("e")
+    assert gen.published_text(_published("2.4.1"), notes, errors) == "fails as expected [e1]"
     assert errors.reasons == ["IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`"]
     other = _published("2.4.1", unexpected_error="IndexError", error={"type": "ImportError", "message": "x"})
     assert gen.published_text(other, notes, errors).startswith("**failed, not as expected**")
