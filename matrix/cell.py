@@ -179,6 +179,17 @@ def classify(raw: Mapping[str, Any], report: Mapping[str, Any] | None) -> dict:
     return out
 
 
+def child_env(base: Mapping[str, str], *paths: str | os.PathLike) -> dict:
+    """The environment of a process run in a session's interpreter: ``paths`` first on PYTHONPATH, one
+    compute thread (see THREAD_VARIABLES) and TensorFlow's C++ log quieted, unless ``base`` sets them."""
+    env = dict(base)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (*map(str, paths), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, "1")
+    return env
+
+
 def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: int = 0, steps: int | None = None,
              timeout: float = DEFAULT_TIMEOUT, root: str | os.PathLike = ROOT, script: str | os.PathLike | None = None,
              env: Mapping[str, str] | None = None, mode: str = "variant") -> dict:
@@ -193,13 +204,9 @@ def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: 
     args = ["--log-every", "1", "--seed", str(seed), "--device", device]
     if steps:
         args += ["--steps", str(steps)]
-    run_env = dict(os.environ if env is None else env)
-    first = [str(AS_PUBLISHED)] if mode == "as_published" else []
-    run_env["PYTHONPATH"] = os.pathsep.join(p for p in (*first, str(root), run_env.get("PYTHONPATH", "")) if p)
+    first = [AS_PUBLISHED] if mode == "as_published" else []
+    run_env = child_env(os.environ if env is None else env, *first, root)
     run_env["PYTHONUNBUFFERED"] = "1"
-    run_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    for name in THREAD_VARIABLES:
-        run_env.setdefault(name, "1")
     with tempfile.TemporaryDirectory(prefix="matrix-cell-") as tmp:
         report_path = os.path.join(tmp, "report.json")
         raw = run_process([python, "-m", "matrix.trace", report_path, str(script), *args],
@@ -251,7 +258,10 @@ def expectation(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) 
     list of strings), ``torch_pin`` (exact, e.g. "installed"), and ``torch``, ``python``, ``numpy``,
     ``tensorflow`` (PEP 440 specifier sets on the installed versions, local suffixes aside).
     """
-    entry = matching_entry(entries, facts)
+    return _expectation_of(matching_entry(entries, facts))
+
+
+def _expectation_of(entry: Mapping[str, Any] | None) -> tuple:
     return ("fail", str(entry["reason"]).strip()) if entry else ("pass", None)
 
 
@@ -415,7 +425,7 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
     for example, mode in runs:
         facts = dict(cell_base, example=example, mode=mode, numpy=info.get("numpy"))
         entry = matching_entry(entries, facts)
-        expected, why = ("fail", str(entry["reason"]).strip()) if entry else ("pass", None)
+        expected, why = _expectation_of(entry)
         if example == "tf_static_graph" and not info.get("tensorflow"):
             reason = tf_reason or (f"no TensorFlow in this interpreter ({python})" if installed or tensorflow else
                       f"no tensorflow-cpu release is paired with torch {torch_pin} on Python {info.get('python')} "
@@ -492,10 +502,8 @@ def run_probes(python: str, timeout: float = 600, module: str = "matrix.probes")
     one probe, the timeout) the finished probes are kept, the probe that was running is recorded as
     ``crashed`` with the process's last words, and the remaining ones run again in a fresh process.
     """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-               TF_CPP_MIN_LOG_LEVEL="2")
-    for name in THREAD_VARIABLES:
-        env.setdefault(name, "1")
+    env = child_env(os.environ, ROOT)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     listed = subprocess.run([python, "-m", module, "--list"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=timeout)
     if listed.returncode != 0:
