@@ -1,34 +1,56 @@
 """The version matrix: every era of the tutorial against pinned torch releases, on each device.
 
-    nox -l                                   # the sessions, with what each runs
-    nox -t cpu                               # the whole CPU matrix (all eras, all pins)
+    nox                                      # the whole matrix: 3 eras x every pin x cpu/cuda
+    nox -s modern legacy                     # two eras
+    nox -t cpu                               # the CPU half (all eras, all pins)
     nox -s "modern(torch='2.4.1', device='cpu')" -- --steps 50
     nox -s tests                             # the test suite
-    nox -s summary                           # the table across results/*.json
+    nox -s summary                           # what needs attention, counts and table of your runs
+    nox -s report                            # your runs as docs (runs/docs), and where they differ from results/
 
 Each matrix session installs one pin into its own uv virtualenv (reused on the next run when it
 already holds the pin), checks the installed torch against the pin, runs the nine examples of its
 era each in its own process (and once more "as published", without the shims, where a script uses
-one: matrix/as_published), runs the catalog's probes, and writes results/<era>-torch<pin>-<device>.json. The work is in
-matrix/; this file only declares the matrix. Options (environment variables):
+one: matrix/as_published), runs the catalog's probes, and writes runs/results/<era>-torch<pin>-<device>.json
+(ignored by git). ``-- --record`` writes results/ instead: the reference, recorded on purpose, that
+docs/ is generated from (``nox -s docs``). The work is in matrix/; this file only declares the matrix.
+
+A pin's Python is looked for where machines keep one (PATH, pyenv's versions, uv's, the system's:
+matrix/interpreters.py) and used only if it runs; without one the pin's cells are recorded as not
+run, with how to get it. Options (environment variables, checked before anything runs):
 
     TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu   torch from another index (CPU-only wheels)
     MATRIX_USE_INSTALLED=1    run against the torch already installed in nox's own interpreter
                               (or MATRIX_PYTHON=/path/to/python): sessions become
                               <era>(torch='installed', device=...), with no virtualenv
-    MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_STRICT=1   defaults of the session options after `--`
+    MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_STRICT=1, MATRIX_RECORD=1, MATRIX_RESULTS=DIR
+                              defaults of the session options after `--` (matrix/options.py)
 """
 from __future__ import annotations
 
 import atexit
 import os
 import sys
+from pathlib import Path
 from typing import NamedTuple, Optional
 
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from matrix import cell, environment, results  # noqa: E402
+from matrix import ERAS, cell, environment, interpreters, options, results  # noqa: E402
+from matrix import summary as run_summary  # noqa: E402  (the session `summary` below takes the name)
+
+
+def _refuse(message: str) -> None:
+    """Bad input: one line, exit status 2, before any session has run (argparse's convention)."""
+    print(f"nox: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+try:
+    options.check_environment()
+except options.BadInput as exc:
+    _refuse(str(exc))
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/cell.py checks)
@@ -36,6 +58,8 @@ nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs not
 # cells as "not run" with the reason (see _python_or_false). So a missing interpreter can only be the
 # tests' or docs' Python, and that must fail, not skip with exit 0 (nox's default off CI).
 nox.options.error_on_missing_interpreters = True
+# Plain `nox`: the whole matrix (every era, pin and device). The tests, docs and reports are asked for by name.
+nox.options.sessions = list(ERAS)
 
 
 class Pin(NamedTuple):
@@ -70,25 +94,52 @@ PINS = (
 )
 DEVICES = ("cpu", "cuda")
 INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
-_PYTHONS = {version: environment.find_python(version) for version in {pin.python for pin in PINS}}
-
+#: Each Python the pins need, found only if it runs (a pyenv shim that exits 127 is no interpreter).
+_PYTHONS = {version: interpreters.find_python(version) for version in sorted({pin.python for pin in PINS})}
+cell.RUN_ID = results.now()  # names this nox invocation in every record it writes
 
 _REGISTERED: list = []
+#: (session, why) for each matrix session that failed in this run, recorded or not.
+FAILED_SESSIONS: list = []
 
 
 def _summary_of_this_run() -> None:
-    """The table across every session this nox run recorded, after the last one (each prints its own too).
+    """After the last session: what needs attention first, the counts, then the table, across every
+    matrix session this nox run recorded (each session prints its own table too).
 
     Registered with atexit by the first matrix session that runs: nox has no hook after its last session.
     """
-    if len(cell.WRITTEN) > 1:
-        print(f"\nnox: {len(cell.WRITTEN)} matrix sessions recorded in this run (results/):")
-        print(results.table(results.load_files(cell.WRITTEN)))
+    if not cell.WRITTEN and not FAILED_SESSIONS:
+        return
+    folders = sorted({str(Path(p).parent) for p in cell.WRITTEN})
+    print(f"\nnox: this run ({cell.RUN_ID}) recorded {len(cell.WRITTEN)} matrix session(s) in {', '.join(folders) or '-'}")
+    print(run_summary.report(results.load_files(cell.WRITTEN), FAILED_SESSIONS))
 
 
 def _python_or_false(version: str):
-    """The session's interpreter, or False (no virtualenv) so that the session runs and records not-run."""
-    return version if _PYTHONS[version] else False
+    """The session's interpreter (an absolute path that was seen to run), or False (no virtualenv) so
+    that the session runs and records its cells as not run, with the remedy."""
+    return _PYTHONS[version].found or False
+
+
+def _python_for(version: str) -> str:
+    """The tests' and docs' interpreter: the one found, else the bare version, which nox then fails on."""
+    return _PYTHONS[version].found if version in _PYTHONS and _PYTHONS[version].found else version
+
+
+def _check_command_line() -> None:
+    """Under nox: refuse an unknown matrix session, and bad options after `--` when only matrix sessions
+    run (else each matrix session checks them first). Imported by anything else (tests): nothing."""
+    if "nox" not in sys.modules or os.path.basename(sys.argv[0]) not in ("nox", "__main__.py"):
+        return
+    pins = ["installed"] if INSTALLED else [pin.torch for pin in PINS]
+    known = options.matrix_session_names(pins, DEVICES)
+    try:
+        only_matrix = options.check_selection(sys.argv[1:], known, pins, DEVICES, nox.options.sessions or [])
+        if only_matrix:
+            options.parse(options.posargs_of(sys.argv[1:]))
+    except options.BadInput as exc:
+        _refuse(str(exc))
 
 
 def _params() -> list:
@@ -104,16 +155,24 @@ def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
     if _summary_of_this_run not in _REGISTERED:
         _REGISTERED.append(_summary_of_this_run)
         atexit.register(_summary_of_this_run)
-    if torch == "installed":
-        cell.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy", tensorflow=None,
-                         device=device, installed=True)
-        return
-    pin = next(p for p in PINS if p.torch == torch)
-    missing = None if _PYTHONS[pin.python] else (
-        f"Python {pin.python} not found (torch {pin.torch} needs it here): install it, e.g. "
-        f"../shared/tools/install-python39 or `uv python install {pin.python}`")
-    cell.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python, numpy=pin.numpy,
-                     tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+    try:
+        if torch == "installed":
+            cell.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy",
+                             tensorflow=None, device=device, installed=True)
+            return
+        pin = next(p for p in PINS if p.torch == torch)
+        search = _PYTHONS[pin.python]
+        missing = None if search.found else search.remedy(f"torch {pin.torch} is run on Python {pin.python} here")
+        cell.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python, numpy=pin.numpy,
+                         tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+    except SystemExit:  # bad options: refused before anything was recorded; no summary to print
+        _REGISTERED.append("refused")
+        atexit.unregister(_summary_of_this_run)
+        raise
+    except BaseException as exc:
+        if type(exc).__name__ != "_SessionSkip":  # a skip is a not-run record, not a failure
+            FAILED_SESSIONS.append((session.name, str(exc) or type(exc).__name__))
+        raise
 
 
 @nox.session(tags=["legacy", "matrix"])
@@ -139,19 +198,35 @@ def modern(session: nox.Session, torch: str, device: str) -> None:
 
 @nox.session(python=False, tags=["report"])
 def summary(session: nox.Session) -> None:
-    """Print the table of every results/*.json (era, example, torch, device, status, losses, s/step)."""
+    """What needs attention, the counts and the table of your runs (runs/results; `-- results` for the reference)."""
     session.run(sys.executable, "-m", "matrix.results", *session.posargs, external=True)
 
 
-@nox.session(python=PINS[-1].python, tags=["report"])
+@nox.session(python=_python_for(PINS[-1].python), tags=["report"])
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/ from results/ and the catalog (python docs/generate.py)."""
+    """Regenerate the reference docs/ from results/ and the catalog (python docs/generate.py; maintainers)."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
     session.install(MATPLOTLIB, "packaging", "tomli; python_version < '3.11'")
     session.run("python", "docs/generate.py", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 
-@nox.session(python=PINS[-1].python, tags=["tests"])
+@nox.session(python=_python_for(PINS[-1].python), tags=["report"])
+def report(session: nox.Session) -> None:
+    """Your runs as docs: runs/results -> runs/docs, with runs/docs/differences.md against the reference."""
+    session.env["UV_COMPILE_BYTECODE"] = "1"
+    session.install(MATPLOTLIB, "packaging", "tomli; python_version < '3.11'")
+    mine = results.USER_RESULTS_DIR
+    if not results.load(mine):
+        session.error(f"no records in {mine}: run the matrix first (nox -s modern legacy)")
+    out = results.RUNS_DIR / "docs"
+    env = {"PYTHONPATH": os.getcwd()}
+    session.run("python", "docs/generate.py", "--results", str(mine), "--out", str(out), "--repo-link", "../../",
+                env=env)
+    session.run("python", "-m", "matrix.compare", str(mine), str(results.RESULTS_DIR), "--out",
+                str(out / "differences.md"), *session.posargs, env=env)
+
+
+@nox.session(python=_python_for(PINS[-1].python), tags=["tests"])
 def tests(session: nox.Session) -> None:
     """The test suite (pytest) with the newest pinned torch, tensorflow-cpu, numpy, matplotlib and nox."""
     newest = PINS[-1]
@@ -161,3 +236,6 @@ def tests(session: nox.Session) -> None:
                                                                                        newest.tensorflow),
                     "pytest", MATPLOTLIB, "nox", "uv", "packaging")
     session.run("pytest", *session.posargs, env={"PYTHONPATH": os.getcwd()})
+
+
+_check_command_line()

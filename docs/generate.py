@@ -1110,9 +1110,16 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
 # ----------------------------------------------------------------------------------- driver
 
 
+def relink(text: str, repo_link: str = "../") -> str:
+    """The pages link the repository as ``../variants/...``, as seen from docs/; pages written elsewhere
+    (a user's runs/docs/: ``../../``) reach the repository through ``repo_link`` instead."""
+    return text if repo_link == "../" else text.replace("](../", f"]({repo_link}")
+
+
+
 def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "variants",
              prose_dir: Path = ROOT / "docs" / "prose", catalog_path: Optional[Path] = None,
-             draw_png: bool = True) -> Dict[str, Path]:
+             draw_png: bool = True, repo_link: str = "../") -> Dict[str, Path]:
     """Write the pages and figures into ``out_dir``; with ``draw_png=False`` (no matplotlib needed)
     the markdown and the manifest's figure data are still written, the PNGs are not touched."""
     catalog = load_catalog(catalog_path)
@@ -1147,7 +1154,7 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
                        ("migration.md", render_migration(catalog, sessions, prose_dir, variants_dir, manifest,
                                                          unrelated))):
         path = out_dir / name
-        path.write_text(text.rstrip() + "\n", encoding="utf-8")
+        path.write_text(relink(text, repo_link).rstrip() + "\n", encoding="utf-8")
         written[name] = path
     return written
 
@@ -1158,8 +1165,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--variants", type=Path, default=ROOT / "variants")
     parser.add_argument("--no-png", action="store_true", help="skip drawing (manifest and markdown only)")
+    parser.add_argument("--repo-link", default="../",
+                        help="how the pages reach the repository's files from --out (default ../, as from docs/)")
     args = parser.parse_args(argv)
-    for path in generate(args.results, args.out, args.variants, draw_png=not args.no_png).values():
+    for path in generate(args.results, args.out, args.variants, draw_png=not args.no_png,
+                         repo_link=args.repo_link).values():
         print(path)
     return 0
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from matrix import EXAMPLES, FAILING, PASSING, ROOT
-from matrix import environment, results
+from matrix import environment, options, results
 
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
 EXIT_UNAVAILABLE = 69
@@ -42,11 +42,11 @@ EXIT_UNAVAILABLE = 69
 #: OpenMP's spinning threads don't collapse on a shared runner (measured on 2 busy cores: 3.3 ms/step
 #: with 1 thread, 78 ms/step with 2).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-DEFAULT_TIMEOUT = float(os.environ.get("MATRIX_TIMEOUT", "600"))
+DEFAULT_TIMEOUT = options.DEFAULT_TIMEOUT
 EXPECTED_FILE = ROOT / "matrix" / "expected.toml"
 AS_PUBLISHED = ROOT / "matrix" / "as_published"
 #: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
-#: published" (the legacy scripts but the NumPy one, and tensor_autograd's TensorFlow 1 graph).
+#: published" (the legacy scripts but the NumPy one; the tensor_autograd and modern scripts import none).
 ADAPTING_SHIMS = re.compile(r"^from shims\.(?:torch_legacy|tf1) import ", re.M)
 #: The results files this process wrote, in order (noxfile.py prints their table when nox exits).
 WRITTEN: list = []
@@ -311,19 +311,14 @@ def verdict(cells: Sequence[Mapping[str, Any]]) -> tuple:
 
 
 # ------------------------------------------------------------------------------------- a session
+#: The name of this nox invocation (its start time), written into every record it makes (noxfile.py
+#: sets it once); records without one are told apart by date and machine.
+RUN_ID: str | None = None
+
+
 def parse_options(posargs: Sequence[str], env: Mapping[str, str] | None = None) -> argparse.Namespace:
-    """Session options after ``--``; the environment variables give the defaults."""
-    env = os.environ if env is None else env
-    parser = argparse.ArgumentParser(prog="nox -s SESSION --", add_help=False)
-    parser.add_argument("--steps", type=int, default=int(env["MATRIX_STEPS"]) if env.get("MATRIX_STEPS") else None,
-                        help="steps per example (default: each script's tutorial count)")
-    parser.add_argument("--timeout", type=float, default=float(env.get("MATRIX_TIMEOUT", DEFAULT_TIMEOUT)))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--example", action="append", choices=EXAMPLES, help="run only these (repeatable)")
-    parser.add_argument("--strict", action="store_true", default=env.get("MATRIX_STRICT") == "1",
-                        help="an XPASS fails the session")
-    parser.add_argument("--results", default=env.get("MATRIX_RESULTS", str(results.RESULTS_DIR)))
-    return parser.parse_args(list(posargs))
+    """Session options after ``--`` (see :func:`matrix.options.parse`)."""
+    return options.parse(posargs, env)
 
 
 def _log(session: Any, message: str) -> None:
@@ -338,10 +333,15 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
     """The body of every era session: check/install the pin, run the cells, write and print results.
 
     ``session`` is the nox session (``log``, ``skip``, ``error``, ``bin``, ``posargs``, ``name``,
-    ``run_install``). Records "not run" and skips where the cell can't run here; errors (failing the
-    session) only where a cell expected to pass did not, or the installed torch is not the pin.
+    ``run_install``). Records "not run" and skips where the cell can't run here; records "failed" and
+    errors where the pin could not be installed or is not what is installed; errors (failing the
+    session) where a cell expected to pass did not. Bad options: one line, exit status 2, nothing written.
     """
-    opts = parse_options(getattr(session, "posargs", []))
+    try:
+        opts = parse_options(getattr(session, "posargs", []))
+    except options.BadInput as exc:
+        print(f"nox: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     out_path = Path(opts.results) / f"{results.slug(era, torch_pin, device)}.json"
     name = getattr(session, "name", None) or results.session_name(era, torch_pin, device)
     git = environment.commit(str(ROOT))
@@ -358,13 +358,28 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         cells += [results.not_run_cell(cell_base, example, reason, mode="as_published") for example in examples
                   if uses_adapting_shims(era, example)]
         record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
-                                        status="not_run", reason=reason, probes=[], session=name, commit=git)
+                                        status="not_run", reason=reason, probes=[], session=name, commit=git,
+                                        run=RUN_ID)
         results.write_json_atomically(out_path, record)
         WRITTEN.append(out_path)
         _log(session, f"not run: {reason}\nwrote {out_path}")
         print(results.table([record]))
         session.skip(reason)
         return record  # unreachable with nox (skip raises); kept for callers that don't raise
+
+    def failed(reason: str, info: Mapping[str, Any] | None = None) -> None:
+        """Record the session as failed (its cells not run, with why), then fail it."""
+        info = dict(info or {"python": python_version})
+        cell_base = dict(base, torch=info.get("torch"), tensorflow=info.get("tensorflow"),
+                         python=info.get("python"), device_name=info.get("device_name"))
+        why = f"not run: the session failed before running it ({reason})"
+        cells = [results.not_run_cell(cell_base, example, why) for example in examples]
+        record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
+                                        status="failed", reason=reason, probes=[], session=name, commit=git,
+                                        run=RUN_ID)
+        results.write_json_atomically(out_path, record)
+        WRITTEN.append(out_path)
+        session.error(reason)
 
     if skip_reason:
         return not_run(skip_reason)
@@ -378,7 +393,7 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
     info = environment.describe(python)
     if installed:
         if not info.get("torch"):
-            session.error(f"MATRIX_USE_INSTALLED=1 but {python} has no torch installed")
+            failed(f"MATRIX_USE_INSTALLED=1 but {python} has no torch installed", info)
     elif not environment.satisfied(info, torch_pin, numpy, tensorflow):
         reqs = environment.requirements(torch_pin, numpy, tensorflow)
         # run_install returns None under --no-install (nox -R): then install nothing, check below.
@@ -399,15 +414,15 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
                 if missing:
                     return not_run(f"torch {torch_pin} can't be installed for Python {info.get('python')} on "
                                    f"{info.get('platform')}: {missing}", info)
-                session.error(f"installing {' '.join(reqs)} failed (exit status {rc}); see the output above")
+                failed(f"installing {' '.join(reqs)} failed (exit status {rc}); see the output above", info)
             _log(session, f"installed {' '.join(reqs)} in {time.monotonic() - started:.1f} s")
             info = environment.describe(python)
     else:
         _log(session, f"reusing the environment: torch {info.get('torch')}, numpy {info.get('numpy')}, "
                       f"tensorflow {info.get('tensorflow')} already match the pin")
     if not installed and not environment.version_matches_pin(info.get("torch"), torch_pin):
-        session.error(f"the installed torch is {info.get('torch')}, not the pinned {torch_pin}: refusing to run "
-                      f"(a stale reused environment? run without -R, or delete {Path(python).parent.parent})")
+        failed(f"the installed torch is {info.get('torch')}, not the pinned {torch_pin}: refusing to run "
+               f"(a stale reused environment? run without -R, or delete {Path(python).parent.parent})", info)
     if device == "cuda":
         info = environment.describe(python, cuda=True)
         info["device_name"] = info.get("cuda_device_name")
@@ -452,7 +467,7 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         cells = _merge_with_previous(out_path, cells, info, git)
     record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
                                     status="ran", reason=None, probes=probes, session=name, commit=git,
-                                    probes_error=probes_error)
+                                    probes_error=probes_error, run=RUN_ID)
     results.write_json_atomically(out_path, record)
     WRITTEN.append(out_path)
     print(results.table([record]))

@@ -123,27 +123,6 @@ def describe(python: str, cuda: bool = False, env: Mapping[str, str] | None = No
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def find_python(version: str) -> str | None:
-    """An interpreter for ``version`` ("3.9") on PATH or among uv's managed ones; None if there is none.
-
-    Nothing is downloaded: a pin whose Python is missing is recorded as not run, with this reason
-    to act on (``../shared/tools/install-python39`` or ``uv python install 3.9``).
-    """
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
-    uv = shutil.which("uv")
-    if uv:
-        try:
-            out = subprocess.run([uv, "python", "find", "--no-python-downloads", version],
-                                 capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    return None
-
-
 def no_gpu_reason() -> str | None:
     """Why there is certainly no NVIDIA GPU here, decided without importing torch; None if one may be.
 

@@ -1,6 +1,10 @@
-"""Result records: one JSON file per session under results/, written atomically, and the summary table.
+"""Result records: one JSON file per session, written atomically; where they go; the summary.
 
-    python -m matrix.results [RESULTS_DIR]     # the table across every results/*.json
+    python -m matrix.results [FOLDER]     # what needs attention, the counts and the table (default runs/results)
+
+Two folders hold records. ``results/`` is the reference: tracked, recorded on purpose by the
+maintainers (``nox ... -- --record``), and what docs/ is generated from. ``runs/results/`` (ignored by
+git) is where a user's run goes by default, so that running the matrix never changes the reference.
 
 A session's file is replaced only by a complete new one (temporary file in the same folder, then
 ``os.replace``), so a reader never sees half a file and a crash mid-write leaves the old one.
@@ -9,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import re
 import sys
@@ -17,10 +20,14 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from matrix import PASSING, ROOT
+from matrix import ROOT
 
 SCHEMA = 1
+#: The reference: tracked, written only by a deliberate ``--record`` (docs/ is generated from it).
 RESULTS_DIR = ROOT / "results"
+#: A user's runs (ignored by git): records, and docs rendered from them (``nox -s report``).
+RUNS_DIR = ROOT / "runs"
+USER_RESULTS_DIR = RUNS_DIR / "results"
 
 
 def now() -> str:
@@ -86,10 +93,14 @@ def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected
 
 def session_record(*, era: str, torch_pin: str, device: str, info: Mapping[str, object], cells: list,
                    status: str, reason: str | None, probes: list, session: str | None = None,
-                   commit: str | None = None, date: str | None = None, probes_error: str | None = None) -> dict:
+                   commit: str | None = None, date: str | None = None, probes_error: str | None = None,
+                   run: str | None = None) -> dict:
+    """One session's record. ``run`` names the nox invocation that made it (its start time), so that
+    records of several runs in one folder are told apart; ``status`` is "ran", "not_run" or "failed"."""
     return {
         "schema": SCHEMA,
         "session": session or session_name(era, torch_pin, device),
+        "run": run,
         "era": era, "torch_pin": torch_pin, "device": device,
         "python": info.get("python"), "torch": info.get("torch"), "torch_build": info.get("torch_build"),
         "torch_cuda": info.get("torch_cuda"), "numpy": info.get("numpy"),
@@ -121,87 +132,23 @@ def load_files(paths: Iterable[str | os.PathLike]) -> list[dict]:
     return records
 
 
-def _loss(value: object) -> str:
-    if value is None:
-        return "-"
-    value = float(value)  # type: ignore[arg-type]
-    return str(value) if not math.isfinite(value) else f"{value:.4g}"
-
-
-def _status(cell: Mapping[str, object]) -> str:
-    status = str(cell.get("status"))
-    if cell.get("expected") == "fail":
-        status += " (XPASS)" if status in PASSING else " (expected)"
-    return status
-
-
-def _torch_key(record: Mapping[str, object]) -> tuple:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return (0, Version(str(record.get("torch_pin"))))
-    except InvalidVersion:
-        return (1, Version("0"))
-
-
 def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> str:
-    """era, example, torch, device, status, first/last loss, s/step for each cell; reasons below."""
-    from matrix import ERAS, EXAMPLES
+    """The table of every cell (see :func:`matrix.summary.table`)."""
+    from matrix import summary
 
-    era_order = {era: i for i, era in enumerate(ERAS)}
-    example_order = {example: i for i, example in enumerate(EXAMPLES)}
-    records = sorted(records, key=lambda r: (era_order.get(str(r.get("era")), 99), _torch_key(r), str(r.get("device"))))
-    header = ("era", "example", "torch", "device", "status", "first loss", "last loss", "s/step")
-    rows = []
-    notes: dict = {}
-    totals: dict = {}  # cells per era/torch/device, to say "every cell" instead of listing them
-    for record in records:
-        cells = sorted(record.get("cells") or [], key=lambda c: (c.get("mode", "variant") != "variant",
-                                                                 example_order.get(c.get("example"), 99)))
-        for cell in cells:
-            torch = str(record.get("torch_pin"))
-            if cell.get("torch") and record.get("torch_pin") == "installed":
-                torch = f"installed {cell['torch']}"
-            sps = cell.get("seconds_per_step")
-            example = str(cell.get("example"))
-            if cell.get("mode", "variant") != "variant":
-                example += f" ({str(cell['mode']).replace('_', ' ')})"
-            rows.append((
-                str(cell.get("era")), example, torch, str(cell.get("device")), _status(cell),
-                _loss(cell.get("first_loss")), _loss(cell.get("last_loss")),
-                "-" if sps is None else f"{sps:.2g}",
-            ))
-            where = f"{cell.get('era')} torch {torch} {cell.get('device')}"
-            totals[where] = totals.get(where, 0) + 1
-            if reasons and cell.get("status") != "passed" and cell.get("reason"):
-                reason = " ".join(str(cell["reason"]).split())[:220]
-                notes.setdefault((where, reason), []).append(example)
-    if not rows:
-        return "(no results)"
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
-    counts: dict = {}
-    for row in rows:
-        counts[row[4].split()[0]] = counts.get(row[4].split()[0], 0) + 1
-    lines.append("")
-    lines.append(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
-    if notes:
-        lines.append("")
-        lines.append("reasons (every cell that did not simply pass):")
-        for (where, reason), examples in notes.items():
-            which = "every cell" if len(examples) == totals.get(where) else ", ".join(examples)
-            lines.append(f"  {where}, {which}: {reason}")
-    return "\n".join(lines)
+    return summary.table(records, reasons=reasons)
 
 
 def main(argv: Iterable[str] | None = None) -> int:
+    from matrix import summary
+
     args = list(sys.argv[1:] if argv is None else argv)
-    results_dir = Path(args[0]) if args else RESULTS_DIR
+    results_dir = Path(args[0]) if args else USER_RESULTS_DIR
     records = load(results_dir)
-    print(f"{len(records)} session result file(s) in {results_dir}")
-    print(table(records))
+    print(f"{len(records)} session record(s) in {results_dir}")
+    if not records and not args:
+        print("(nothing run yet: `nox -s modern legacy` writes here; the reference is `python -m matrix.results results`)")
+    print(summary.report(records))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The command line every legacy and tensor_autograd variant shares.
+"""The command line every variant shares: imported by the legacy ones, inlined in the others.
 
 The tutorial's scripts take no arguments; ours take four, so that the matrix can run them short,
 seeded and on either device without editing them:
@@ -12,8 +12,11 @@ seeded and on either device without editing them:
 stderr and exit status 69 (``EX_UNAVAILABLE``), so a caller can tell "this machine can't" from a bad
 argument (argparse's usage error, status 2) and from a failure (status 1).
 
-The modern variants repeat these few lines inline instead of importing them, so that each stays a
-file a person can copy on its own; ``tests/test_flags.py`` holds both forms to the same behaviour.
+The tensor_autograd and modern variants repeat these few lines inline instead of importing them, so
+that each stays a file a person can copy on its own (``tests/test_standalone.py`` runs such copies);
+``tests/test_flags.py`` holds both forms to the same behaviour, and the inline copies seed the
+generators their script draws from with the same calls as ``_seed_everything``, so the numbers are
+the same.
 """
 from __future__ import annotations
 

@@ -459,3 +459,11 @@ def test_as_published_cell_text_marks_expected_unexpected_and_xpass():
     assert gen.published_text(other, notes, errors).startswith("**failed, not as expected**")
     assert "(XPASS)" in gen.published_text(_published("2.4.1", status="passed"), notes, errors)
     assert gen.published_text(_published("2.4.1", status="not_run", reason="no GPU"), notes, errors).startswith("not run")
+
+
+def test_pages_rendered_elsewhere_link_the_repository_from_there(tmp_path):
+    """A user's `nox -s report` writes runs/docs/: its links to variants/ go up two folders."""
+    gen.generate(FIXTURES, tmp_path, draw_png=False, repo_link="../../")
+    page = (tmp_path / "migration.md").read_text()
+    assert "](../../variants/" in page and "](../variants/" not in page
+    assert gen.relink("[a](../variants/x.py) [b](migration.md#y)") == "[a](../variants/x.py) [b](migration.md#y)"

@@ -1,11 +1,12 @@
 """The command line of all 27 variants, and shims/flags.py itself.
 
-Every script, whether it imports ``shims.flags.tutorial_flags`` (legacy, tensor_autograd) or carries
-the inline copy (modern), must behave the same way:
+Every script, whether it imports ``shims.flags.tutorial_flags`` (legacy) or carries the inline copy
+(tensor_autograd, modern), must behave the same way:
 
 - ``--steps 0`` and ``--device tpu`` are argparse usage errors: exit status 2, ``usage:`` on stderr;
 - ``--device cuda`` where there is no such device: exit status 69, exactly one line on stderr, no
-  traceback (in a real process, TensorFlow's own import-time lines may come before it);
+  traceback (in a real process, TensorFlow's own import-time lines may come before it), and that
+  line is shims/flags.py's own for the script's backend (torch, NumPy or TensorFlow);
 - ``--help`` lists the four flags.
 
 Launching 27 scripts x 4 command lines as separate interpreters would import torch about a hundred
@@ -15,6 +16,10 @@ recording the ``SystemExit`` status and what went to stdout/stderr; any other ex
 as such and fails the test. argparse, ``parser.exit`` and the scripts' own checks all run before any
 training, so the runs are as they would be in a fresh interpreter. A few scripts, one per way of
 refusing CUDA, are additionally run for real, to check the exit status and stderr a shell sees.
+
+That an inline copy seeds as ``tutorial_flags`` does is checked by its numbers: the tensor_autograd
+scripts print bit for bit the losses of their legacy twins, which import shims.flags
+(tests/test_variants_torch.py, tests/test_variants_modern.py).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import sys
 import pytest
 
 from conftest import ERAS, EXAMPLES, ROOT, run_variant, variant_path
+from shims.flags import _why_no_cuda
 
 SCRIPTS = [(era, example) for era in ERAS for example in EXAMPLES]
 COMMAND_LINES = {
@@ -133,19 +139,22 @@ def test_cuda_refused_in_one_line(cli_results, era, example):
     assert record["exit"] == 69, record
     lines = record["stderr"].splitlines()
     assert len(lines) == 1, record["stderr"]
-    assert lines[0].startswith(f"{example}.py: error: --device cuda: "), lines[0]
+    assert lines[0] == f"{example}.py: error: --device cuda: {_why_no_cuda(kind)}", lines[0]
     assert "Traceback" not in record["stderr"]
     assert record["stdout"] == ""
 
 
-# One real process per way of refusing: flags.py with each backend, and the inline copies.
+# One real process per way of refusing: flags.py with each backend, and each era's inline copies.
 REAL_PROCESS = [
-    ("legacy", "numpy_warmup"),          # tutorial_flags(backend="numpy")
-    ("tensor_autograd", "nn"),           # tutorial_flags(backend="torch")
-    ("legacy", "tf_static_graph"),       # tutorial_flags(backend="tensorflow")
-    ("modern", "nn"),                    # inline, torch
-    ("modern", "numpy_warmup"),          # inline, numpy
-    ("modern", "tf_static_graph"),       # inline, tensorflow
+    ("legacy", "numpy_warmup"),             # tutorial_flags(backend="numpy")
+    ("legacy", "nn"),                       # tutorial_flags(backend="torch")
+    ("legacy", "tf_static_graph"),          # tutorial_flags(backend="tensorflow")
+    ("tensor_autograd", "nn"),              # inline, torch
+    ("tensor_autograd", "numpy_warmup"),    # inline, numpy
+    ("tensor_autograd", "tf_static_graph"), # inline, tensorflow (and the TF2 adaptation after it)
+    ("modern", "nn"),                       # inline, torch
+    ("modern", "numpy_warmup"),             # inline, numpy
+    ("modern", "tf_static_graph"),          # inline, tensorflow
 ]
 
 
@@ -170,7 +179,7 @@ def test_cuda_refused_in_a_real_process(era, example):
     # sets. So with TensorFlow the rule is on the lines that are ours (matrix/cell.py reports the last).
     ours = [line for line in lines if line.startswith(f"{example}.py: ")]
     assert ours == lines[-1:], proc.stderr
-    assert lines[-1].startswith(f"{example}.py: error: --device cuda: "), proc.stderr
+    assert lines[-1] == f"{example}.py: error: --device cuda: {_why_no_cuda(kind)}", proc.stderr
     if kind != "tensorflow":
         assert len(lines) == 1, proc.stderr
 

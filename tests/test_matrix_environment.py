@@ -105,11 +105,6 @@ def test_describe_this_interpreter():
     assert set(info) >= {"torch", "numpy", "tensorflow", "platform", "executable"}
 
 
-def test_find_python():
-    assert environment.find_python("%d.%d" % sys.version_info[:2])
-    assert environment.find_python("2.1") is None
-
-
 def test_cpu_name():
     assert environment.cpu_name().endswith(" (CPU)")
 

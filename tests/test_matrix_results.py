@@ -74,12 +74,20 @@ def test_table_lists_cells_and_groups_reasons(tmp_path):
     ])
     text = results.table([record, ran])
     assert "era" in text.splitlines()[0] and "s/step" in text.splitlines()[0]
-    assert "passed" in text and "failed (expected)" in text and "0.0012" in text and "100" in text
+    assert "passed" in text and "expected failure" in text and "0.0012" in text and "100" in text
     assert text.count("no NVIDIA GPU here") == 1  # one line for the cells that share a reason
+    assert "cells: 1 passed, 1 expected failure, 2 not run" in text
     results.write_json_atomically(tmp_path / "a.json", record)
     (tmp_path / "broken.json").write_text("{")
     assert [r["session"] for r in results.load(tmp_path)] == [record["session"]]
     assert results.main([str(tmp_path)]) == 0
+
+
+def test_a_record_names_its_run_and_a_users_records_go_under_runs():
+    record = results.session_record(era="modern", torch_pin="2.4.1", device="cpu", info={}, cells=[],
+                                    status="ran", reason=None, probes=[], run="2026-11-29T10:00:00Z")
+    assert record["run"] == "2026-11-29T10:00:00Z"
+    assert results.USER_RESULTS_DIR == results.RUNS_DIR / "results" != results.RESULTS_DIR
 
 
 def test_file_is_json_with_one_line_per_cell_and_readable_permissions(tmp_path):

@@ -72,10 +72,23 @@ def test_missing_interpreter_is_recorded_not_run(tmp_path):
 
 def test_installed_torch_that_is_not_the_pin_is_a_session_error(tmp_path):
     pytest.importorskip("torch")
-    # --no-install (nox -R) with a venv holding another torch: refuse to run, record nothing.
+    # --no-install (nox -R) with a venv holding another torch: refuse to run any cell, and record the
+    # session as failed (so that the end-of-run summary names it).
     with pytest.raises(Error, match="not the pinned 1.2.3"):
         cell.run_session(FakeSession(tmp_path, install=False), era="modern", torch_pin="1.2.3",
                          python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
+    record = load(tmp_path, "modern-torch1.2.3-cpu")
+    assert record["status"] == "failed" and "not the pinned 1.2.3" in record["reason"]
+    assert {c["status"] for c in record["cells"]} == {"not_run"}
+    assert all(c["reason"].startswith("not run: the session failed before running it") for c in record["cells"])
+
+
+def test_bad_options_exit_2_before_anything_is_written(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cell.run_session(FakeSession(tmp_path, "--steps", "0"), era="modern", torch_pin="2.4.1",
+                         python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == "nox: error: argument --steps: must be at least 1\n"
     assert not list(tmp_path.iterdir())
 
 

@@ -18,7 +18,8 @@ pytest.importorskip("nox")
 def nox_list(*, json_output: bool = True, **env) -> list | str:
     environ = {k: v for k, v in os.environ.items() if k != "MATRIX_USE_INSTALLED"}
     environ.update(env)
-    args = [sys.executable, "-m", "nox", "-l"] + (["--json"] if json_output else [])
+    # Every session: plain `nox -l --json` lists only the default selection (the matrix).
+    args = [sys.executable, "-m", "nox", "-l", "-t", "matrix", "report", "tests"] + (["--json"] if json_output else [])
     out = subprocess.run(args, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout) if json_output else out.stdout
@@ -51,28 +52,70 @@ def pins(noxfile) -> tuple:
 def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monkeypatch):
     """Matrix sessions record a missing Python as not run themselves (python=False); for the test suite
     a missing interpreter must be an error, never a skip that exits 0."""
+    from matrix.interpreters import Search
+
     assert noxfile.nox.options.error_on_missing_interpreters is True
-    monkeypatch.setitem(noxfile._PYTHONS, "3.9", None)
+    monkeypatch.setitem(noxfile._PYTHONS, "3.9", Search("3.9"))
     assert noxfile._python_or_false("3.9") is False
-    monkeypatch.setitem(noxfile._PYTHONS, "3.9", "/usr/bin/python3.9")
-    assert noxfile._python_or_false("3.9") == "3.9"
+    monkeypatch.setitem(noxfile._PYTHONS, "3.9", Search("3.9", found="/opt/py/bin/python3.9"))
+    assert noxfile._python_or_false("3.9") == "/opt/py/bin/python3.9"  # an absolute path, seen to run
+    monkeypatch.setitem(noxfile._PYTHONS, "3.11", Search("3.11"))
+    assert noxfile._python_for("3.11") == "3.11"  # nox then fails the tests session: no interpreter
 
 
-def test_one_table_after_the_last_session(noxfile, tmp_path, monkeypatch, capsys):
+def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatch):
+    from matrix.interpreters import Search, Tried
+
+    class _SessionSkip(Exception):  # the name of nox's own skip exception
+        pass
+
+    Skipped = _SessionSkip
+
+    class Session:
+        name, posargs, bin = "legacy(torch='1.8.1', device='cpu')", ["--results", str(tmp_path)], "/nonexistent"
+
+        def log(self, message):
+            pass
+
+        def skip(self, reason):
+            raise Skipped(reason)
+
+    missing = Search("3.9", tried=[Tried("/root/.pyenv/shims/python3.9", "PATH", False, "exit 127: pyenv: ...")])
+    monkeypatch.setitem(noxfile._PYTHONS, "3.9", missing)
+    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [])
+    monkeypatch.setattr(noxfile, "_REGISTERED", [noxfile._summary_of_this_run])  # no summary at pytest's exit
+    with pytest.raises(Skipped) as skipped:
+        noxfile._run(Session(), "legacy", "1.8.1", "cpu")
+    assert str(skipped.value).startswith("Python 3.9 not found (torch 1.8.1 is run on Python 3.9 here). Tried: "
+                                         "/root/.pyenv/shims/python3.9 (exit 127")
+    assert "`pyenv install 3.9`" in str(skipped.value) or "`uv python install 3.9`" in str(skipped.value)
+    record = json.loads((tmp_path / "legacy-torch1.8.1-cpu.json").read_text())
+    assert record["status"] == "not_run" and {c["status"] for c in record["cells"]} == {"not_run"}
+    assert noxfile.FAILED_SESSIONS == []  # a skip is not a failure
+
+
+def test_the_end_of_a_run_says_what_needs_attention_first(noxfile, tmp_path, monkeypatch, capsys):
     from matrix import cell, results
 
     paths = []
     for era in ("legacy", "modern"):
         cells = [results.not_run_cell({"era": era, "device": "cuda"}, "nn", "no GPU (test)")]
         record = results.session_record(era=era, torch_pin="2.4.1", device="cuda", info={}, cells=cells,
-                                        status="not_run", reason="no GPU (test)", probes=[])
+                                        status="not_run", reason="no GPU (test)", probes=[], run="R")
         paths.append(tmp_path / f"{era}.json")
         results.write_json_atomically(paths[-1], record)
     monkeypatch.setattr(cell, "WRITTEN", paths)
+    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [("modern(torch='1.8.1', device='cpu')", "boom")])
     noxfile._summary_of_this_run()
     out = capsys.readouterr().out
-    assert "2 matrix sessions recorded in this run" in out
-    assert "legacy" in out and "modern" in out and "2 not_run" in out
+    assert "recorded 2 matrix session(s)" in out
+    body = out.split("\n", 2)[2]
+    assert body.startswith("needs attention:\n  FAILED session modern(torch='1.8.1', device='cpu'): boom\n")
+    assert "2 session(s); cells: 2 not run" in out and "legacy" in out and "modern" in out
+
+
+def test_plain_nox_runs_the_matrix(noxfile):
+    assert noxfile.nox.options.sessions == list(ERAS)
 
 
 def test_every_era_pin_and_device_has_a_session(sessions, pins):
@@ -85,7 +128,8 @@ def test_every_era_pin_and_device_has_a_session(sessions, pins):
                 assert s["call_spec"] == {"torch": pin.torch, "device": device}
                 assert {era, device, "matrix"} <= set(s["tags"])
                 assert s["description"], name
-                assert s["python"] in (pin.python, False)  # False: interpreter missing, recorded not run
+                # an absolute path to an interpreter that ran, or False: missing, recorded not run
+                assert s["python"] is False or os.path.isabs(s["python"]), s["python"]
 
 
 def test_docstrings_are_shown_by_nox_list():
@@ -112,7 +156,7 @@ def test_impossible_python_torch_pairs_are_not_generated(sessions, pins):
     # torch 1.8.1 has wheels for Python <= 3.9 only; torch >= 1.13 is run on 3.11 here.
     for name, s in sessions.items():
         if s["call_spec"].get("torch") == "1.8.1":
-            assert s["python"] in ("3.9", False), name
+            assert s["python"] is False or s["python"].endswith("python3.9"), name
     assert not [n for n in sessions if "-3.11(torch='1.8.1'" in n]
     per_era = {era: [n for n in sessions if n.startswith(era + "(")] for era in ERAS}
     assert all(len(v) == 2 * len(pins) for v in per_era.values())

@@ -1,9 +1,9 @@
 """The design rules of variants/, checked on the scripts' syntax trees: nothing here runs a script.
 
 The rules (DESIGN.md, README.md): the same nine file names in every era, so that any two eras diff
-file by file; modern scripts stand alone, so that a person can copy one; tensor_autograd scripts
-need no torch shim; legacy scripts import from shims by name, exactly what they use; every script
-says what it is, and none reaches for the project by editing sys.path.
+file by file; tensor_autograd and modern scripts stand alone (nothing of this project imported), so
+that a person can copy one; legacy scripts import from shims by name, exactly what they use; every
+script says what it is, and none reaches for the project by editing sys.path.
 """
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ IDS = [f"{era}/{example}" for era, example in SCRIPTS]
 
 #: The project's own top-level modules and packages: what a variant could import from this checkout.
 PROJECT = {"shims", "matrix", "docs", "tests", "variants", "conftest", "noxfile"}
-#: What a modern script may import besides the standard library.
-MODERN_THIRD_PARTY = {"torch", "numpy", "tensorflow"}
+#: What a tensor_autograd or modern script may import besides the standard library.
+THIRD_PARTY = {"torch", "numpy", "tensorflow"}
+#: The eras whose scripts stand alone: copied on their own, they run where torch/numpy/tensorflow are.
+STANDALONE = [(era, example) for era in ("tensor_autograd", "modern") for example in EXAMPLES]
 # sys.stdlib_module_names is Python >= 3.10; on 3.9 the standard modules the scripts use stand in.
 STDLIB = set(getattr(sys, "stdlib_module_names", ())) or {"__future__", "argparse", "math", "random"}
 
@@ -49,10 +51,6 @@ def top(module_name: str) -> str:
     return module_name.split(".")[0]
 
 
-def scripts_of(era: str) -> list[tuple[str, Path]]:
-    return [(example, variant_path(era, example)) for example in EXAMPLES]
-
-
 def test_every_era_has_the_same_nine_files():
     """Rule: variants/ holds one folder per era (legacy, tensor_autograd, modern), each with exactly
     the same nine file names, one per example. Why: a reader diffs ``variants/legacy/nn.py``
@@ -67,29 +65,20 @@ def test_every_era_has_the_same_nine_files():
         assert names == expected, f"variants/{era}: extra {extra}, missing {missing}"
 
 
-@pytest.mark.parametrize("example,path", scripts_of("modern"), ids=EXAMPLES)
-def test_modern_imports_only_torch_numpy_tensorflow_and_the_standard_library(example, path):
-    """Rule: a modern script imports torch, numpy, tensorflow and standard modules only; nothing
-    from shims or any other part of this project. Why: README tells people to copy a modern script
-    as it is; one import of ours and the copy breaks outside this checkout."""
-    for name, _, line in imports(tree(path)):
-        assert not name.startswith("."), f"modern/{example}.py:{line}: relative import {name}"
-        assert top(name) not in PROJECT, f"modern/{example}.py:{line}: imports {name} from this project"
-        assert top(name) in MODERN_THIRD_PARTY | STDLIB, f"modern/{example}.py:{line}: imports {name}"
-
-
-@pytest.mark.parametrize("example,path", scripts_of("tensor_autograd"), ids=EXAMPLES)
-def test_tensor_autograd_takes_only_the_command_line_from_the_project(example, path):
-    """Rule: from this project a tensor_autograd script imports shims.flags (the shared command
-    line) and nothing else; the one exception is tf_static_graph, whose TensorFlow 1 graph code
-    needs shims.tf1 on TensorFlow 2 exactly as the legacy copy does. Why: the 2019 torch code runs
-    unchanged on every torch the matrix tests; a torch shim here would hide a break that
-    docs/migration.md should report."""
-    allowed = {"shims.flags"} | ({"shims.tf1"} if example == "tf_static_graph" else set())
-    for name, _, line in imports(tree(path)):
-        assert not name.startswith("."), f"tensor_autograd/{example}.py:{line}: relative import {name}"
-        if top(name) in PROJECT:
-            assert name in allowed, f"tensor_autograd/{example}.py:{line}: imports {name}; allowed: {sorted(allowed)}"
+@pytest.mark.parametrize("era,example", STANDALONE, ids=[f"{e}/{x}" for e, x in STANDALONE])
+def test_tensor_autograd_and_modern_import_only_torch_numpy_tensorflow_and_the_standard_library(era, example):
+    """Rule: a tensor_autograd or modern script imports torch, numpy, tensorflow and standard
+    modules only; nothing from shims or any other part of this project (the command line is
+    inlined; tensor_autograd's TF1 graph adapts itself to TensorFlow 2 in a few lines of its own).
+    Why: a person copies such a script as it is (tests/test_standalone.py runs copies); one import
+    of ours and the copy breaks outside this checkout. And the 2019 torch code runs unchanged on
+    every torch the matrix tests: a torch shim here would hide a break that docs/migration.md should
+    report."""
+    for name, _, line in imports(tree(variant_path(era, example))):
+        where = f"{era}/{example}.py:{line}"
+        assert not name.startswith("."), f"{where}: relative import {name}"
+        assert top(name) not in PROJECT, f"{where}: imports {name} from this project"
+        assert top(name) in THIRD_PARTY | STDLIB, f"{where}: imports {name}"
 
 
 def defined_names(path: Path) -> set[str]:
@@ -115,22 +104,19 @@ def used_names(module: ast.Module) -> set[str]:
     return {node.id for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
-SHIMMED = [(era, example) for era in ("legacy", "tensor_autograd") for example in EXAMPLES]
-
-
-@pytest.mark.parametrize("era,example", SHIMMED, ids=[f"{e}/{x}" for e, x in SHIMMED])
-def test_shims_are_imported_by_name_and_each_name_is_used(era, example):
-    """Rule: a legacy (or tensor_autograd) script imports from shims as ``from shims.<module>
-    import <name>, ...``; each name is one that shims/<module>.py defines (and exports, where it
-    has ``__all__``), and the script uses it. Why: the import line is the list of what that script
-    needs adapted, which a reader (and docs/migration.md's diffs) take at its word: a name left
-    over from an earlier version would list a change the script no longer needs."""
-    module = tree(variant_path(era, example))
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_shims_are_imported_by_name_and_each_name_is_used(example):
+    """Rule: a legacy script imports from shims as ``from shims.<module> import <name>, ...``; each
+    name is one that shims/<module>.py defines (and exports, where it has ``__all__``), and the
+    script uses it. Why: the import line is the list of what that script needs adapted, which a
+    reader (and docs/migration.md's diffs) take at its word: a name left over from an earlier
+    version would list a change the script no longer needs."""
+    module = tree(variant_path("legacy", example))
     used = used_names(module)
     for name, imported, line in imports(module):
         if top(name) != "shims":
             continue
-        where = f"{era}/{example}.py:{line}"
+        where = f"legacy/{example}.py:{line}"
         assert imported is not None and name.count(".") == 1, f"{where}: import {name}: use from shims.<module> import"
         source = ROOT / "shims" / f"{name.split('.')[1]}.py"
         assert source.exists(), f"{where}: no module {name}"

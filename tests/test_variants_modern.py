@@ -118,9 +118,10 @@ def test_runs_to_the_end_and_loss_falls(era, example):
 # Reruns the modern scripts for 50 steps, all in one interpreter (runpy, as ``__main__``), so that
 # torch and TensorFlow are imported once rather than nine more times. Each script seeds at its
 # start, so what ran before it in that interpreter must not matter: a stronger check than a rerun in
-# a fresh process, and it costs one launch. (No TF1 script here: graph_mode() would switch eager
-# execution off for the whole interpreter; the two TF1 scripts are two fresh runs of the same graph
-# code with the same seed, which test_tf1_variants_print_identical_losses compares line by line.)
+# a fresh process, and it costs one launch. (No TF1 script here: each switches eager execution off
+# for the whole interpreter, the legacy one through graph_mode(), the tensor_autograd one inline; the
+# two are two fresh runs of the same graph code with the same seed, which
+# test_tf1_variants_print_identical_losses compares line by line.)
 RERUN_WORKER = r"""
 import contextlib, io, json, os, runpy, sys, warnings
 warnings.simplefilter("ignore")

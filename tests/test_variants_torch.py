@@ -127,10 +127,11 @@ def _without_pythonpath() -> dict:
 
 @pytest.mark.parametrize("era", ERAS)
 def test_runs_as_a_plain_file_where_the_project_is_installed(era, tmp_path):
-    """``python variants/<era>/nn.py`` from any directory, with no PYTHONPATH: the legacy and
-    tensor_autograd scripts import ``shims``, which the interpreter then finds only where the project
-    is installed (``pip install -e .``, as the nox tests session does). The scripts keep that import
-    rather than edit sys.path, so this holds only there: elsewhere the test says why it skips."""
+    """``python variants/<era>/nn.py`` from any directory, with no PYTHONPATH: the legacy scripts
+    import ``shims``, which the interpreter then finds only where the project is installed
+    (``pip install -e .``, as the nox tests session does). The scripts keep that import rather than
+    edit sys.path, so this holds only there: elsewhere the test says why it skips. (The
+    tensor_autograd scripts import nothing of ours and run anywhere: tests/test_standalone.py.)"""
     env = _without_pythonpath()
     found = subprocess.run([sys.executable, "-c", "import shims; print(shims.__file__)"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=60)

@@ -1,13 +1,27 @@
 # -*- coding: utf-8 -*-
 """PyTorch: nn. The two-layer network as a torch.nn.Sequential, ``MSELoss(reduction='sum')``,
 weights updated under ``torch.no_grad()`` (tensor_autograd era, PyTorch 0.4-1.x tutorial, 2019).
+
+Ours: the command line below (--steps, --seed, --device, --log-every) and the seeding, inlined
+(the four flags of shims/flags.py) so that this file stands alone.
 """
+import argparse
+
 import torch
 
-from shims.flags import tutorial_flags
-
-# --steps, --seed, --device cpu|cuda, --log-every (default 100, as the tutorial printed)
-args = tutorial_flags(steps=500, log_every=100)
+# Command line (not in the tutorial): the four flags of shims/flags.py, inlined so this file stands alone.
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+parser.add_argument("--log-every", type=int, default=100, help="print the loss every K steps (default 100)")
+args = parser.parse_args()
+if args.steps < 1 or args.log_every < 1:
+    parser.error("--steps and --log-every must be at least 1")
+if args.device == "cuda" and not torch.cuda.is_available():
+    parser.exit(69, f"{parser.prog}: error: --device cuda: torch {torch.__version__} sees no CUDA device"
+                    " (torch.cuda.is_available() is False)\n")
+torch.manual_seed(args.seed)
 
 # The tutorial's nn examples run on the default device; --device moves data and model.
 device = torch.device(args.device)

@@ -4,13 +4,27 @@ PyTorch 0.4-1.x tutorial, 2019).
 
 Forward and backward passes written by hand; plain gradient descent. This version of the tutorial
 still prints the loss at every step here (its torch examples print every 100th).
+
+Ours: the command line below (--steps, --seed, --device, --log-every) and the seeding, inlined
+(the four flags of shims/flags.py) so that this file stands alone.
 """
+import argparse
+
 import numpy as np
 
-from shims.flags import tutorial_flags
-
-# --steps, --seed (seeds NumPy), --device (cpu only), --log-every (default: every step)
-args = tutorial_flags(steps=500, log_every=1, backend="numpy")
+# Command line (not in the tutorial): the four flags of shims/flags.py, inlined so this file stands alone.
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+parser.add_argument("--log-every", type=int, default=1, help="print the loss every K steps (default 1)")
+args = parser.parse_args()
+if args.steps < 1 or args.log_every < 1:
+    parser.error("--steps and --log-every must be at least 1")
+if args.device == "cuda":
+    parser.exit(69, f"{parser.prog}: error: --device cuda: NumPy has no CUDA device;"
+                    " this example runs on the CPU only\n")
+np.random.seed(args.seed)
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.

@@ -2,17 +2,36 @@
 """TensorFlow: Static Graphs. A two-layer ReLU net fit to random data with a TensorFlow 1 graph.
 
 Tensor-autograd era (2019 tutorial, PyTorch 0.4-1.x; TensorFlow 1.x), code as published; the
-comments are the English original's. Ours: the command line (shims/flags.py), seeding, and
-``shims.tf1.graph_mode()``, which makes this TF1 code run on TensorFlow 2.x (where
-``tf.placeholder`` is gone: see shims/tf1.py).
+comments are the English original's. Ours: the command line below (--steps, --seed, --device,
+--log-every) and the seeding, inlined (the four flags of shims/flags.py) so that this file stands
+alone, and the few lines after it that run this TF1 code on TensorFlow 2.x (shims/tf1.py's
+``graph_mode()``, inlined).
 """
+import argparse
+
 import numpy as np
+import tensorflow as tf
 
-from shims.flags import tutorial_flags
-from shims.tf1 import graph_mode
+# Command line (not in the tutorial): the four flags of shims/flags.py, inlined so this file stands alone.
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+parser.add_argument("--log-every", type=int, default=100, help="print the loss every K steps (default 100)")
+args = parser.parse_args()
+if args.steps < 1 or args.log_every < 1:
+    parser.error("--steps and --log-every must be at least 1")
+if args.device == "cuda" and not tf.config.list_physical_devices("GPU"):
+    parser.exit(69, f"{parser.prog}: error: --device cuda: TensorFlow {tf.__version__} sees no GPU"
+                    " (tf.config.list_physical_devices('GPU') is empty)\n")
+np.random.seed(args.seed)  # x_value, y_value below
 
-args = tutorial_flags(steps=500, log_every=100, backend="tensorflow")  # seeds numpy
-tf = graph_mode(args.device)  # TensorFlow 1.x: `import tensorflow as tf`
+# TF1 graph code on TensorFlow 2 (not in the tutorial): matrix/catalog.toml, tf1-graph-on-tf2.
+if not hasattr(tf, "placeholder"):
+    if args.device == "cpu":
+        tf.config.set_visible_devices([], "GPU")  # else TensorFlow places the graph on a GPU it sees
+    tf.compat.v1.disable_eager_execution()
+    tf = tf.compat.v1
 tf.set_random_seed(args.seed)  # graph-level seed: tf.random_normal below draws the same each run
 
 # First we set up the computational graph:

@@ -1,0 +1,161 @@
+"""Where your runs differ from the reference: outcomes, loss curves bit for bit, probe results.
+
+    python -m matrix.compare [MINE] [REFERENCE] [--out FILE]     # default runs/results against results/
+
+A cell is matched with the reference cell of the same era, example, mode, torch pin and device.
+float32 bits depend on the CPU model (torch picks its kernels by the instruction set it finds), so a
+curve that differs on another CPU is reported as such, not as a regression; on the same CPU model and
+torch build, the curves should be identical. Cells that either side did not run are listed apart.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from matrix import results, summary
+
+Key = Tuple[str, str, str, str, str]
+
+
+def _cells(records: Iterable[Mapping]) -> Dict[Key, Tuple[Mapping, Mapping]]:
+    out: Dict[Key, Tuple[Mapping, Mapping]] = {}
+    for record in records:
+        for cell in record.get("cells") or []:
+            key = (str(record.get("era")), str(cell.get("example")), str(cell.get("mode", "variant")),
+                   str(record.get("torch_pin")), str(record.get("device")))
+            out[key] = (record, cell)
+    return out
+
+
+def curve_difference(a: Sequence, b: Sequence) -> Tuple[Optional[int], float]:
+    """(first step whose loss differs, largest relative difference) of two ``[[step, loss], ...]`` curves;
+    (None, 0.0) when they are identical; a different length counts from the first missing step."""
+    first: Optional[int] = None
+    worst = 0.0
+    for (step, x), (_, y) in zip(a, b):
+        if x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y)):
+            continue
+        first = step if first is None else first
+        if math.isfinite(x) and math.isfinite(y):
+            worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-300))
+        else:
+            worst = math.inf
+    if len(a) != len(b) and first is None:
+        shorter = a if len(a) < len(b) else b
+        first = (shorter[-1][0] + 1) if shorter else 0
+    return first, worst
+
+
+def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, List[str]]:
+    """Lines of markdown, by section: same, values, outcome, only_mine, not_run."""
+    ours, theirs = _cells(mine), _cells(reference)
+    sections: Dict[str, List[str]] = {"outcome": [], "values": [], "same": [], "not_run": [], "only_mine": []}
+    for key in sorted(ours):
+        record, cell = ours[key]
+        era, example, mode, pin, device = key
+        name = f"{era}/{example}" + (" (as published)" if mode != "variant" else "") + f", torch {pin}, {device}"
+        if key not in theirs:
+            sections["only_mine"].append(f"- {name}: {summary.outcome(cell)} (the reference has no such cell)")
+            continue
+        ref_record, ref_cell = theirs[key]
+        mine_outcome, ref_outcome = summary.outcome(cell), summary.outcome(ref_cell)
+        if "not run" in (mine_outcome, ref_outcome):
+            who = "yours" if mine_outcome == "not run" else "the reference"
+            why = cell.get("reason") if mine_outcome == "not run" else ref_cell.get("reason")
+            sections["not_run"].append(f"- {name}: not run in {who} ({' '.join(str(why).split())[:200]})")
+            continue
+        same_cpu = record.get("device_name") == ref_record.get("device_name")
+        same_build = record.get("torch_build") == ref_record.get("torch_build")
+        context = [] if same_cpu else [f"another {'GPU' if device == 'cuda' else 'CPU'}: {record.get('device_name')} "
+                                       f"(reference: {ref_record.get('device_name')})"]
+        if not same_build:
+            context.append(f"torch build {record.get('torch_build')} (reference: {ref_record.get('torch_build')})")
+        note = f" [{'; '.join(context)}]" if context else ""
+        if mine_outcome != ref_outcome:
+            sections["outcome"].append(f"- {name}: **{mine_outcome}** here, {ref_outcome} in the reference"
+                                       f" ({' '.join(str(cell.get('reason') or '').split())[:200] or 'no reason'}){note}")
+            continue
+        first, worst = curve_difference(cell.get("losses") or [], ref_cell.get("losses") or [])
+        if first is None:
+            sections["same"].append(f"- {name}: {mine_outcome}, {len(cell.get('losses') or [])} losses identical bit for bit{note}")
+        else:
+            sections["values"].append(f"- {name}: losses differ from step {first} (largest relative difference "
+                                      f"{worst:.3g}); last loss {cell.get('last_loss')} here, "
+                                      f"{ref_cell.get('last_loss')} in the reference{note}")
+    return sections
+
+
+def probe_differences(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> List[str]:
+    """Probes whose outcome or value differs between a session of yours and the reference's same session."""
+    ref = {r.get("session"): r for r in reference}
+    out = []
+    for record in mine:
+        other = ref.get(record.get("session"))
+        if not other:
+            continue
+        theirs = {p.get("id"): p for p in other.get("probes") or []}
+        for probe in record.get("probes") or []:
+            ref_probe = theirs.get(probe.get("id"))
+            if not ref_probe:
+                continue
+            if probe.get("outcome") != ref_probe.get("outcome") or probe.get("value") != ref_probe.get("value"):
+                out.append(f"- {record.get('session')}, probe `{probe.get('id')}`: {probe.get('outcome')} "
+                           f"{probe.get('value')!r} here, {ref_probe.get('outcome')} {ref_probe.get('value')!r} "
+                           f"in the reference")
+    return out
+
+
+TITLES = {
+    "outcome": "Different outcome (look here first)",
+    "values": "Same outcome, other numbers",
+    "same": "Identical to the reference",
+    "not_run": "Not run on one side",
+    "only_mine": "Not in the reference",
+}
+
+
+def render(mine: Sequence[Mapping], reference: Sequence[Mapping], mine_dir: str, reference_dir: str) -> str:
+    sections = compare(mine, reference)
+    probes = probe_differences(mine, reference)
+    machines = sorted({f"{r.get('device_name')}" for r in mine})
+    ref_machines = sorted({f"{r.get('device_name')}" for r in reference})
+    lines = ["# Your runs against the reference", "",
+             f"Yours: {len(mine)} session record(s) in `{mine_dir}`, on {', '.join(machines) or '-'}. "
+             f"Reference: {len(reference)} in `{reference_dir}`, on {', '.join(ref_machines) or '-'}. "
+             "Generated by `python -m matrix.compare`; float32 bits depend on the CPU model, so numbers are "
+             "expected to match bit for bit only on the reference's CPU and torch build.", ""]
+    lines.append("Cells: " + ", ".join(f"{len(v)} {TITLES[k].split(' (')[0].lower()}" for k, v in sections.items())
+                 + f"; probes differing: {len(probes)}.")
+    for key in ("outcome", "values", "not_run", "only_mine", "same"):
+        if sections[key]:
+            lines += ["", f"## {TITLES[key]}", ""] + sections[key]
+    if probes:
+        lines += ["", "## Probes with another outcome or value", ""] + probes
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matrix.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("mine", nargs="?", type=Path, default=results.USER_RESULTS_DIR)
+    parser.add_argument("reference", nargs="?", type=Path, default=results.RESULTS_DIR)
+    parser.add_argument("--out", type=Path, help="write the markdown here (default: print it)")
+    args = parser.parse_args(argv)
+    mine, reference = results.load(args.mine), results.load(args.reference)
+    if not mine:
+        parser.exit(2, f"{parser.prog}: error: no records in {args.mine}: run the matrix first\n")
+    text = render(mine, reference, str(args.mine), str(args.reference))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+        print(text.splitlines()[4])
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""What a user can pass to the matrix, checked before anything runs.
+
+    nox -s modern legacy -- --steps 50 --example nn --record
+    MATRIX_STEPS=50 MATRIX_TIMEOUT=120 nox -t cpu
+
+Bad input is refused with one line and exit status 2 (as argparse does), before a session installs,
+runs or writes anything: the environment variables and the session names when the noxfile is
+loaded, the options after ``--`` then too when every selected session is a matrix session (else at
+the start of each matrix session, still before anything is installed or recorded).
+
+Where records go (``results.USER_RESULTS_DIR`` unless told): a user's run writes ``runs/results/``
+(ignored by git), so that it never changes the reference in ``results/`` nor turns the tests red.
+``--record`` (or ``MATRIX_RECORD=1``) writes into ``results/``: the maintainers' deliberate step.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+from typing import Iterable, List, Mapping, Optional, Sequence
+
+from matrix import ERAS, EXAMPLES
+from matrix import results
+
+DEFAULT_TIMEOUT = 600.0
+#: uv's --index-strategy values (``uv pip install --help``).
+INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+BOOLEAN = ("", "0", "1")
+
+
+class BadInput(ValueError):
+    """A user's option or variable that cannot be used; the message is the one line to print."""
+
+
+def _positive_int(name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput(f"{name}={text!r}: not a whole number") from None
+    if value < 1:
+        raise BadInput(f"{name}={text!r}: must be at least 1")
+    return value
+
+
+def _positive_float(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"{name}={text!r}: not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise BadInput(f"{name}={text!r}: must be a positive number of seconds")
+    return value
+
+
+def _argument(check, name: str):
+    """An argparse ``type=`` that words its refusal as :func:`check` does (``--steps='-5': must be ...``)."""
+    def convert(text: str):
+        try:
+            return check(name, text)
+        except BadInput as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+    return convert
+
+
+def check_environment(env: Optional[Mapping[str, str]] = None) -> None:
+    """Raise :class:`BadInput` for a MATRIX_* or TORCH_INDEX_* variable that is set but unusable."""
+    env = os.environ if env is None else env
+    if env.get("MATRIX_STEPS"):
+        _positive_int("MATRIX_STEPS", env["MATRIX_STEPS"])
+    if env.get("MATRIX_TIMEOUT"):
+        _positive_float("MATRIX_TIMEOUT", env["MATRIX_TIMEOUT"])
+    for name in ("MATRIX_STRICT", "MATRIX_USE_INSTALLED", "MATRIX_RECORD", "MATRIX_ASSUME_GPU"):
+        if env.get(name, "") not in BOOLEAN:
+            raise BadInput(f"{name}={env[name]!r}: use 1 (on) or 0 (off)")
+    python = env.get("MATRIX_PYTHON")
+    if python and not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise BadInput(f"MATRIX_PYTHON={python!r}: no executable file there")
+    strategy = env.get("TORCH_INDEX_STRATEGY")
+    if strategy and strategy not in INDEX_STRATEGIES:
+        raise BadInput(f"TORCH_INDEX_STRATEGY={strategy!r}: one of {', '.join(INDEX_STRATEGIES)}")
+    url = env.get("TORCH_INDEX_URL", "").strip()
+    if url and not (url.startswith(("http://", "https://", "file://")) or os.path.isdir(url)):
+        raise BadInput(f"TORCH_INDEX_URL={url!r}: not a URL (https://...) nor a folder")
+    if env.get("MATRIX_RESULTS") and env.get("MATRIX_RECORD") == "1":
+        raise BadInput("MATRIX_RESULTS and MATRIX_RECORD=1 both say where records go: set one")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise BadInput(message)
+
+
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="nox -s SESSION --", add_help=False)
+    parser.add_argument("--steps", type=_argument(_positive_int, "--steps"),
+                        default=int(env["MATRIX_STEPS"]) if env.get("MATRIX_STEPS") else None,
+                        help="steps per example (default: each script's tutorial count)")
+    parser.add_argument("--timeout", type=_argument(_positive_float, "--timeout"),
+                        default=float(env.get("MATRIX_TIMEOUT") or DEFAULT_TIMEOUT))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--example", action="append", choices=EXAMPLES, help="run only these (repeatable)")
+    parser.add_argument("--strict", action="store_true", default=env.get("MATRIX_STRICT") == "1",
+                        help="an XPASS fails the session")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--results", type=Path, default=None,
+                       help=f"folder for the records (default {results.USER_RESULTS_DIR.relative_to(results.ROOT)})")
+    where.add_argument("--record", action="store_true", default=env.get("MATRIX_RECORD") == "1",
+                       help="write into results/, the reference (maintainers)")
+    return parser
+
+
+def parse(posargs: Sequence[str], env: Optional[Mapping[str, str]] = None) -> argparse.Namespace:
+    """The session options after ``--`` (the environment gives the defaults); :class:`BadInput` if bad.
+
+    ``results`` in the answer is always the folder to write: ``--results``, else ``MATRIX_RESULTS``,
+    else ``results/`` with ``--record``, else ``runs/results/``.
+    """
+    env = os.environ if env is None else env
+    check_environment(env)
+    opts = _parser(env).parse_args(list(posargs))
+    if opts.results is not None and env.get("MATRIX_RECORD") == "1":
+        raise BadInput("--results and MATRIX_RECORD=1 both say where records go: use one")
+    if opts.results is None:
+        if opts.record:
+            opts.results = results.RESULTS_DIR
+        elif env.get("MATRIX_RESULTS"):
+            opts.results = Path(env["MATRIX_RESULTS"])
+        else:
+            opts.results = results.USER_RESULTS_DIR
+    if opts.results.exists() and not opts.results.is_dir():
+        raise BadInput(f"--results {opts.results}: not a folder")
+    return opts
+
+
+def matrix_session_names(pins: Iterable[str], devices: Iterable[str]) -> List[str]:
+    return [results.session_name(era, pin, device) for era in ERAS for pin in pins for device in devices]
+
+
+def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[str], devices: Iterable[str],
+                    default: Sequence[str]) -> bool:
+    """Refuse (:class:`BadInput`) a matrix session name that does not exist, naming the pins and devices.
+
+    ``argv``: nox's command line; ``known``: every session name. Returns whether every selected
+    session is a matrix session (then the options after ``--`` can be checked now, before any runs).
+    Only what can be told from the command line is checked; nox itself refuses other unknown names.
+    """
+    argv = list(argv)
+    posargs_at = argv.index("--") if "--" in argv else len(argv)
+    names: List[str] = []
+    tags: List[str] = []
+    other = False
+    i = 0
+    while i < posargs_at:
+        arg = argv[i]
+        if arg in ("-s", "--session", "--sessions", "-e"):
+            i += 1
+            while i < posargs_at and not argv[i].startswith("-"):
+                names.append(argv[i])
+                i += 1
+            continue
+        if arg.startswith(("--session=", "--sessions=")):
+            names += arg.split("=", 1)[1].split(",")
+        elif arg in ("-t", "--tags"):
+            i += 1
+            while i < posargs_at and not argv[i].startswith("-"):
+                tags.append(argv[i])
+                i += 1
+            continue
+        elif arg.startswith("--tags="):
+            tags += arg.split("=", 1)[1].split(",")
+        elif arg in ("-k", "--keywords", "-l", "--list", "--json", "--usage") or arg.startswith("--keywords="):
+            other = True
+        i += 1
+    known = set(known)
+    pins, devices = list(pins), list(devices)
+    for name in names:
+        base = name.split("(", 1)[0].split("-", 1)[0]
+        if base in ERAS and "(" in name and name not in known:
+            raise BadInput(f"no session {name!r}: the matrix has torch pins {', '.join(pins)} and devices "
+                           f"{', '.join(devices)} (nox -l lists every session)")
+    if other:
+        return False
+    selected = names or ([] if tags else list(default))
+    matrix_tags = {"matrix", "cpu", "cuda", *ERAS, *(f"torch{p}" for p in pins)}
+    return bool(selected or tags) and all(n.split("(", 1)[0] in ERAS for n in selected) and \
+        all(t in matrix_tags for t in tags)
+
+
+def posargs_of(argv: Sequence[str]) -> List[str]:
+    """What follows ``--`` on nox's command line."""
+    argv = list(argv)
+    return argv[argv.index("--") + 1:] if "--" in argv else []

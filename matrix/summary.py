@@ -1,0 +1,199 @@
+"""What a run of the matrix tells its user: what needs attention first, the counts, then the table.
+
+    python -m matrix.results [FOLDER]      # all of this for every record in FOLDER (default runs/results)
+
+Every cell falls in exactly one :func:`outcome`. Expected failures (the tutorial's code as published
+doing what matrix/expected.toml and the catalog say it does) and cells that were not run are counted
+apart from failures; a session that failed is named even when it ran no cell. Records of several
+runs can sit in one folder: each row names its run (a letter, spelled out below the table with the
+run's start, date, CPU or GPU and commit), so runs are never mixed silently.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from matrix import ERAS, EXAMPLES, FAILING, PASSING
+
+#: The outcomes of a cell, in the order the counts are printed.
+OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "not run")
+NEEDS_ATTENTION = ("failed", "crashed")
+
+
+def outcome(cell: Mapping[str, object]) -> str:
+    """One of :data:`OUTCOMES`: an expected failure is one that failed the way expected.toml says."""
+    status = cell.get("status")
+    expected_fail = cell.get("expected") == "fail"
+    if status == "not_run":
+        return "not run"
+    if status in PASSING:
+        return "XPASS" if expected_fail else ("passed" if status == "passed" else "passed with warnings")
+    if status in FAILING:
+        if expected_fail and not cell.get("unexpected_error"):
+            return "expected failure"
+        return str(status)
+    return str(status)
+
+
+def run_of(record: Mapping[str, object]) -> Tuple[str, str]:
+    """(run, commit) of a record: the nox invocation that wrote it. Records made before runs were
+    named fall back to their day and machine, so that one day's sessions on one machine read as one run."""
+    date = str(record.get("date") or "")
+    run = record.get("run")
+    if not run:
+        run = f"{date[:10] or 'undated'} (day) on {record.get('device_name') or 'an unnamed machine'}"
+    return str(run), str(record.get("commit") or "-")
+
+
+def _label(i: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[i] if i < len(letters) else f"R{i}"
+
+
+def _loss(value: object) -> str:
+    if value is None:
+        return "-"
+    value = float(value)  # type: ignore[arg-type]
+    return str(value) if not math.isfinite(value) else f"{value:.4g}"
+
+
+def _torch(record: Mapping[str, object], cell: Mapping[str, object]) -> str:
+    torch = str(record.get("torch_pin"))
+    if cell.get("torch") and torch == "installed":
+        torch = f"installed {cell['torch']}"
+    return torch
+
+
+def _torch_key(record: Mapping[str, object]) -> tuple:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(str(record.get("torch_pin"))))
+    except InvalidVersion:
+        return (1, Version("0"))
+
+
+def _sorted(records: Sequence[Mapping[str, object]]) -> List[Mapping[str, object]]:
+    era_order = {era: i for i, era in enumerate(ERAS)}
+    return sorted(records, key=lambda r: (run_of(r)[0], era_order.get(str(r.get("era")), 99), _torch_key(r),
+                                          str(r.get("device"))))
+
+
+def _label_of(cell: Mapping[str, object]) -> str:
+    example = str(cell.get("example"))
+    if cell.get("mode", "variant") != "variant":
+        example += f" ({str(cell['mode']).replace('_', ' ')})"
+    return example
+
+
+def runs(records: Sequence[Mapping[str, object]]) -> Dict[Tuple, str]:
+    """Each distinct (run, commit) -> its letter, in the order of the table."""
+    labels: Dict[Tuple, str] = {}
+    for record in _sorted(records):
+        key = run_of(record)
+        if key not in labels:
+            labels[key] = _label(len(labels))
+    return labels
+
+
+def counts(records: Sequence[Mapping[str, object]]) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for record in records:
+        for cell in record.get("cells") or []:  # type: ignore[union-attr]
+            kind = outcome(cell)
+            out[kind] = out.get(kind, 0) + 1
+    return {k: out[k] for k in OUTCOMES if k in out} | {k: v for k, v in out.items() if k not in OUTCOMES}
+
+
+def counts_line(records: Sequence[Mapping[str, object]]) -> str:
+    found = counts(records)
+    sessions = len(records)
+    failed_sessions = sum(1 for r in records if r.get("status") == "failed")
+    parts = [f"{n} {kind}" for kind, n in found.items()]
+    head = f"{sessions} session(s)" + (f", {failed_sessions} failed" if failed_sessions else "")
+    return f"{head}; cells: " + (", ".join(parts) if parts else "none")
+
+
+def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> List[str]:
+    """One line per thing to look at first: failed sessions, then each cell that failed unexpectedly,
+    then each XPASS (an expected failure that passed: expected.toml may be out of date)."""
+    lines: List[str] = []
+    named = set()
+    for name, reason in failed_sessions:
+        named.add(name)
+        lines.append(f"FAILED session {name}: {' '.join(str(reason).split())[:300]}")
+    for record in _sorted(records):
+        if record.get("status") == "failed" and record.get("session") not in named:
+            lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
+    for record in _sorted(records):
+        for cell in record.get("cells") or []:  # type: ignore[union-attr]
+            kind = outcome(cell)
+            if kind in NEEDS_ATTENTION or kind == "XPASS":
+                where = f"{cell.get('era')}/{_label_of(cell)} torch {_torch(record, cell)} {cell.get('device')}"
+                reason = " ".join(str(cell.get("reason")).split())[:300]
+                lines.append(f"{kind.upper()} {where}: {reason}")
+    return lines
+
+
+def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> str:
+    """run, era, example, torch, device, outcome, first/last loss, s/step; a session whose every cell
+    was not run for one reason is one row; the runs and the reasons below."""
+    example_order = {example: i for i, example in enumerate(EXAMPLES)}
+    labels = runs(records)
+    header = ("run", "era", "example", "torch", "device", "outcome", "first loss", "last loss", "s/step")
+    rows: List[Tuple[str, ...]] = []
+    notes: Dict[Tuple[str, str], List[str]] = {}
+    totals: Dict[str, int] = {}
+    for record in _sorted(records):
+        run = labels[run_of(record)]
+        cells = sorted(record.get("cells") or [], key=lambda c: (c.get("mode", "variant") != "variant",  # type: ignore
+                                                                 example_order.get(c.get("example"), 99)))
+        torch = str(record.get("torch_pin"))
+        where = f"{record.get('era')} torch {torch} {record.get('device')} (run {run})"
+        reasons_here = {" ".join(str(c.get("reason")).split()) for c in cells}
+        if cells and all(c.get("status") == "not_run" for c in cells) and len(reasons_here) == 1:
+            rows.append((run, str(record.get("era")), f"(all {len(cells)} cells)", torch, str(record.get("device")),
+                         "not run", "-", "-", "-"))
+            notes.setdefault((where, reasons_here.pop()[:220]), []).append("every cell")
+            totals[where] = len(cells)
+            continue
+        for cell in cells:
+            sps = cell.get("seconds_per_step")
+            rows.append((run, str(cell.get("era")), _label_of(cell), _torch(record, cell), str(cell.get("device")),
+                         outcome(cell), _loss(cell.get("first_loss")), _loss(cell.get("last_loss")),
+                         "-" if sps is None else f"{sps:.2g}"))
+            totals[where] = totals.get(where, 0) + 1
+            if reasons and cell.get("status") != "passed" and cell.get("reason"):
+                reason = " ".join(str(cell["reason"]).split())[:220]
+                notes.setdefault((where, reason), []).append(_label_of(cell))
+    if not rows:
+        return "(no results)"
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    machines: Dict[Tuple, List[str]] = {}
+    for record in records:
+        seen = machines.setdefault(run_of(record), [])
+        if record.get("device_name") and record["device_name"] not in seen:
+            seen.append(str(record["device_name"]))
+    lines += ["", "runs:"]
+    for (run, commit), label in labels.items():
+        lines.append(f"  {label}: {run}, commit {commit}, on {', '.join(sorted(machines.get((run, commit)) or [])) or '-'}")
+    if reasons and notes:
+        lines += ["", "reasons (every cell that did not simply pass):"]
+        for (where, reason), examples in notes.items():
+            which = "every cell" if "every cell" in examples or len(examples) == totals.get(where) else ", ".join(examples)
+            lines.append(f"  {where}, {which}: {reason}")
+    lines += ["", counts_line(records)]
+    return "\n".join(lines)
+
+
+def report(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> str:
+    """The end of a run: what needs attention (or that nothing does), the counts, then the table."""
+    failed_sessions = list(failed_sessions)
+    first = attention(records, failed_sessions)
+    lines = ["needs attention:" if first else "needs attention: nothing (every cell expected to pass passed, "
+             "every expected failure failed as expected)"]
+    lines += [f"  {line}" for line in first]
+    lines += ["", counts_line(records), "", table(records)]
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""matrix.options: bad input is refused with one line before anything runs; records go to runs/ unless
+the reference is recorded on purpose."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from matrix import ROOT, options, results
+
+
+def test_a_users_run_writes_runs_results_and_record_writes_the_reference():
+    assert options.parse([], env={}).results == results.USER_RESULTS_DIR
+    assert options.parse(["--record"], env={}).results == results.RESULTS_DIR
+    assert options.parse([], env={"MATRIX_RECORD": "1"}).results == results.RESULTS_DIR
+    assert str(options.parse([], env={"MATRIX_RESULTS": "/tmp/x"}).results) == "/tmp/x"
+    assert str(options.parse(["--results", "/tmp/y"], env={}).results) == "/tmp/y"
+    assert results.USER_RESULTS_DIR.relative_to(ROOT).parts[0] == "runs"
+
+
+def test_runs_is_ignored_by_git():
+    ignored = subprocess.run(["git", "check-ignore", "-q", "runs/results/x.json"], cwd=ROOT)
+    if ignored.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert ignored.returncode == 0
+
+
+@pytest.mark.parametrize("posargs,message", [
+    (["--steps", "-5"], "argument --steps: must be at least 1"),
+    (["--steps", "x"], "argument --steps: not a whole number"),
+    (["--timeout", "0"], "argument --timeout: must be a positive number of seconds"),
+    (["--example", "nope"], "argument --example: invalid choice: 'nope'"),
+    (["--record", "--results", "r"], "argument --results: not allowed with argument --record"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_options_are_refused(posargs, message):
+    with pytest.raises(options.BadInput) as err:
+        options.parse(posargs, env={})
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"MATRIX_STEPS": "abc"}, "MATRIX_STEPS='abc': not a whole number"),
+    ({"MATRIX_STEPS": "0"}, "MATRIX_STEPS='0': must be at least 1"),
+    ({"MATRIX_TIMEOUT": "-1"}, "MATRIX_TIMEOUT='-1': must be a positive number of seconds"),
+    ({"MATRIX_STRICT": "yes"}, "MATRIX_STRICT='yes': use 1 (on) or 0 (off)"),
+    ({"MATRIX_USE_INSTALLED": "1", "MATRIX_PYTHON": "/no/such/python"}, "MATRIX_PYTHON='/no/such/python': no executable"),
+    ({"TORCH_INDEX_STRATEGY": "fastest"}, "TORCH_INDEX_STRATEGY='fastest': one of"),
+    ({"TORCH_INDEX_URL": "download.pytorch.org/whl/cpu"}, "TORCH_INDEX_URL="),
+    ({"MATRIX_RECORD": "1", "MATRIX_RESULTS": "/tmp/x"}, "MATRIX_RESULTS and MATRIX_RECORD=1"),
+])
+def test_bad_environment_variables_are_refused(env, message):
+    with pytest.raises(options.BadInput) as err:
+        options.check_environment(env)
+    assert str(err.value).startswith(message)
+
+
+def test_good_environment_passes():
+    options.check_environment({"MATRIX_STEPS": "5", "MATRIX_TIMEOUT": "1.5", "MATRIX_STRICT": "1",
+                               "TORCH_INDEX_URL": "https://download.pytorch.org/whl/cpu"})
+
+
+KNOWN = options.matrix_session_names(["1.8.1", "2.4.1"], ["cpu", "cuda"])
+
+
+@pytest.mark.parametrize("argv,only_matrix", [
+    (["-s", "modern", "legacy"], True),
+    (["-s", "modern(torch='2.4.1', device='cpu')"], True),
+    (["-t", "cpu"], True),
+    ([], True),  # the default sessions: the eras
+    (["-s", "tests"], False),
+    (["-s", "modern", "tests", "--", "-k", "x"], False),
+    (["-l"], False),
+])
+def test_selection(argv, only_matrix):
+    assert options.check_selection(argv, KNOWN, ["1.8.1", "2.4.1"], ["cpu", "cuda"], ["legacy", "modern"]) is only_matrix
+
+
+def test_an_unknown_pin_is_refused_with_the_pins_named():
+    with pytest.raises(options.BadInput) as err:
+        options.check_selection(["-s", "modern(torch='9.9', device='cpu')"], KNOWN, ["1.8.1", "2.4.1"],
+                                ["cpu", "cuda"], [])
+    assert "torch pins 1.8.1, 2.4.1 and devices cpu, cuda" in str(err.value)
+
+
+pytest.importorskip("nox")
+
+
+@pytest.mark.parametrize("args,env,line", [
+    (["-s", "modern", "legacy", "--", "--steps", "-5"], {}, "nox: error: argument --steps: must be at least 1"),
+    (["-s", "modern", "--", "--example", "nn", "--example", "typo"], {}, "nox: error: argument --example: invalid choice"),
+    (["-s", "modern(torch='0.4.1', device='cpu')"], {}, "nox: error: no session \"modern(torch='0.4.1', device='cpu')\""),
+    (["-s", "modern"], {"MATRIX_STEPS": "-1"}, "nox: error: MATRIX_STEPS='-1': must be at least 1"),
+])
+def test_nox_refuses_bad_input_with_one_line_and_status_2_before_anything_runs(tmp_path, args, env, line):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    environ.update(env, MATRIX_RESULTS=str(tmp_path / "records")) if "MATRIX_STEPS" not in env else environ.update(env)
+    before = sorted(p.name for p in (ROOT / ".nox").iterdir()) if (ROOT / ".nox").exists() else []
+    out = subprocess.run([sys.executable, "-m", "nox", *args], cwd=ROOT, env=environ, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines() == [line] or out.stderr.strip().startswith(line), out.stderr
+    assert not (tmp_path / "records").exists()
+    after = sorted(p.name for p in (ROOT / ".nox").iterdir()) if (ROOT / ".nox").exists() else []
+    assert after == before  # no virtualenv made

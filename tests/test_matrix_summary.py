@@ -1,0 +1,72 @@
+"""matrix.summary: what needs attention comes first; expected failures and not-run cells are counted
+apart from failures; every row names its run."""
+from __future__ import annotations
+
+from matrix import results, summary
+
+
+def _cell(example, status, expected="pass", reason=None, **extra):
+    cell = results.not_run_cell({"era": "legacy", "device": "cpu"}, example, reason or "x", expected)
+    cell.update(status=status, reason=reason, **extra)
+    return cell
+
+
+def _record(cells, *, run="2026-11-29T10:00:00Z", device_name="Intel Xeon (CPU)", status="ran", reason=None,
+            pin="2.4.1", device="cpu", era="legacy"):
+    record = results.session_record(era=era, torch_pin=pin, device=device, info={"device_name": device_name},
+                                    cells=cells, status=status, reason=reason, probes=[], run=run, commit="abc1234")
+    record["date"] = run
+    return record
+
+
+def test_outcomes():
+    assert summary.outcome(_cell("nn", "passed")) == "passed"
+    assert summary.outcome(_cell("nn", "passed_with_warnings")) == "passed with warnings"
+    assert summary.outcome(_cell("nn", "failed", "fail")) == "expected failure"
+    assert summary.outcome(_cell("nn", "failed", "fail", unexpected_error="IndexError")) == "failed"
+    assert summary.outcome(_cell("nn", "passed", "fail")) == "XPASS"
+    assert summary.outcome(_cell("nn", "crashed")) == "crashed"
+    assert summary.outcome(_cell("nn", "not_run", "fail")) == "not run"
+
+
+def test_attention_lists_failed_sessions_and_unexpected_cells_first():
+    ok = _record([_cell("nn", "passed"), _cell("optim", "failed", "fail", reason="expected failure (x): IndexError")])
+    bad = _record([_cell("nn", "failed", reason="RuntimeError: boom")], pin="2.15.0")
+    broken = _record([_cell("nn", "not_run", reason="not run: the session failed")], status="failed",
+                     reason="installing torch==1.8.1 failed (exit status 1)", pin="1.8.1")
+    lines = summary.attention([ok, bad, broken], [("modern(torch='2.0.1', device='cpu')", "Python 3.9 vanished")])
+    assert lines[0] == "FAILED session modern(torch='2.0.1', device='cpu'): Python 3.9 vanished"
+    assert lines[1] == "FAILED session legacy(torch='1.8.1', device='cpu'): installing torch==1.8.1 failed (exit status 1)"
+    assert lines[2] == "FAILED legacy/nn torch 2.15.0 cpu: RuntimeError: boom"
+    assert len(lines) == 3  # the expected failure needs no attention
+    text = summary.report([ok, bad, broken])
+    assert text.startswith("needs attention:\n  FAILED session legacy(torch='1.8.1'")
+    assert "3 session(s), 1 failed; cells: 1 passed, 1 expected failure, 1 failed, 1 not run" in text
+
+
+def test_nothing_to_look_at_says_so():
+    text = summary.report([_record([_cell("nn", "passed")])])
+    assert text.startswith("needs attention: nothing")
+
+
+def test_every_row_names_its_run_and_runs_are_spelled_out():
+    a = _record([_cell("nn", "passed", first_loss=1.0, last_loss=0.5)])
+    b = _record([_cell("nn", "passed")], run="2026-11-30T08:00:00Z", device_name="AMD EPYC (CPU)", pin="2.15.0")
+    text = summary.table([b, a])
+    rows = [line for line in text.splitlines() if line.startswith(("A ", "B "))]
+    assert [r.split()[0] for r in rows] == ["A", "B"]
+    assert "  A: 2026-11-29T10:00:00Z, commit abc1234, on Intel Xeon (CPU)" in text
+    assert "  B: 2026-11-30T08:00:00Z, commit abc1234, on AMD EPYC (CPU)" in text
+
+
+def test_a_session_whose_every_cell_was_not_run_is_one_row():
+    cells = [_cell(ex, "not_run", reason="no NVIDIA GPU") for ex in ("nn", "optim", "tensors")]
+    text = summary.table([_record(cells, device="cuda")])
+    assert "(all 3 cells)" in text and text.count("no NVIDIA GPU") == 1
+    assert "cells: 3 not run" in text
+
+
+def test_records_without_a_run_name_fall_back_to_their_day():
+    record = _record([_cell("nn", "passed")], run=None)
+    record["date"] = "2026-11-22T10:00:00Z"
+    assert summary.run_of(record)[0] == "2026-11-22 (day) on Intel Xeon (CPU)"
