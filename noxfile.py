@@ -166,7 +166,6 @@ def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
         cell.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python, numpy=pin.numpy,
                          tensorflow=pin.tensorflow, device=device, skip_reason=missing)
     except SystemExit:  # bad options: refused before anything was recorded; no summary to print
-        _REGISTERED.append("refused")
         atexit.unregister(_summary_of_this_run)
         raise
     except BaseException as exc:

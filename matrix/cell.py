@@ -350,18 +350,23 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
                   "python": python_version, "device": device, "device_name": None, "seed": opts.seed,
                   "date": results.now(), "commit": git}
 
-    def not_run(reason: str, info: Mapping[str, Any] | None = None) -> dict:
+    def record_unrun(status: str, reason: str, why: str, info: Mapping[str, Any] | None) -> dict:
+        """Write the session's record with every cell not run, ``why`` being each cell's reason."""
         info = dict(info or {"python": python_version})
         cell_base = dict(base, torch=info.get("torch"), tensorflow=info.get("tensorflow"),
                          python=info.get("python"), device_name=info.get("device_name"))
-        cells = [results.not_run_cell(cell_base, example, reason) for example in examples]
-        cells += [results.not_run_cell(cell_base, example, reason, mode="as_published") for example in examples
+        cells = [results.not_run_cell(cell_base, example, why) for example in examples]
+        cells += [results.not_run_cell(cell_base, example, why, mode="as_published") for example in examples
                   if uses_adapting_shims(era, example)]
         record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
-                                        status="not_run", reason=reason, probes=[], session=name, commit=git,
+                                        status=status, reason=reason, probes=[], session=name, commit=git,
                                         run=RUN_ID)
         results.write_json_atomically(out_path, record)
         WRITTEN.append(out_path)
+        return record
+
+    def not_run(reason: str, info: Mapping[str, Any] | None = None) -> dict:
+        record = record_unrun("not_run", reason, reason, info)
         _log(session, f"not run: {reason}\nwrote {out_path}")
         print(results.table([record]))
         session.skip(reason)
@@ -369,16 +374,7 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
 
     def failed(reason: str, info: Mapping[str, Any] | None = None) -> None:
         """Record the session as failed (its cells not run, with why), then fail it."""
-        info = dict(info or {"python": python_version})
-        cell_base = dict(base, torch=info.get("torch"), tensorflow=info.get("tensorflow"),
-                         python=info.get("python"), device_name=info.get("device_name"))
-        why = f"not run: the session failed before running it ({reason})"
-        cells = [results.not_run_cell(cell_base, example, why) for example in examples]
-        record = results.session_record(era=era, torch_pin=torch_pin, device=device, info=info, cells=cells,
-                                        status="failed", reason=reason, probes=[], session=name, commit=git,
-                                        run=RUN_ID)
-        results.write_json_atomically(out_path, record)
-        WRITTEN.append(out_path)
+        record_unrun("failed", reason, f"not run: the session failed before running it ({reason})", info)
         session.error(reason)
 
     if skip_reason:
