@@ -114,9 +114,15 @@ def session_record(*, era: str, torch_pin: str, device: str, info: Mapping[str, 
     }
 
 
+def record_paths(results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
+    """The record files in ``results_dir``, by name: every ``*.json`` but dotfiles (the leftover
+    ``.tmp-*`` of a killed write). The one rule for this and for the docs generator's loading."""
+    return [p for p in sorted(Path(results_dir).glob("*.json")) if not p.name.startswith(".")]
+
+
 def load(results_dir: str | os.PathLike = RESULTS_DIR) -> list[dict]:
     """Every session record in ``results_dir`` (leftover ``.tmp-*`` files of a killed write skipped)."""
-    return load_files(p for p in sorted(Path(results_dir).glob("*.json")) if not p.name.startswith("."))
+    return load_files(record_paths(results_dir))
 
 
 def load_files(paths: Iterable[str | os.PathLike]) -> list[dict]:
