@@ -6,6 +6,10 @@
 - :mod:`matrix.cell`: run one example in its own process and classify the outcome; run a whole session
 - :mod:`matrix.trace`: the in-process wrapper around a variant (warnings, exception, exit status)
 - :mod:`matrix.results`: result records, atomic writes, the summary table (``python -m matrix.results``)
+- :mod:`matrix.observations`: recorded probe results as observations; the first pin that warns or fails,
+  where a probe's values change
+- :mod:`matrix.divergence`: loss curves that differ between pins, and the catalog change that explains each
+- :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
 
 Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, the describe snippet in
 :mod:`matrix.environment`) must run on Python 3.9 with nothing but the standard library.

@@ -1,4 +1,5 @@
-"""Shared helpers: run a variant the way a person does, as a file in a fresh interpreter."""
+"""Shared helpers: run a variant the way a person does, as a file in a fresh interpreter; fake probe
+observations and catalog entries for the derivations behind docs/ (test_observations, test_pages)."""
 from __future__ import annotations
 
 import os
@@ -35,3 +36,15 @@ def parse_losses(stdout: str) -> list[tuple[int, float]]:
 def needs(module: str) -> None:
     """Skip, naming the module, where this environment lacks it."""
     pytest.importorskip(module, reason=f"{module} is not installed in this environment")
+
+
+def rec(outcome, pin="2.4.1", cpu="CPU A", value=None, **kw):
+    return dict({"id": "p", "outcome": outcome, "detail": kw.pop("detail", ""), "warnings": [], "error": None,
+                 "value": value, "_pin": pin, "_torch": kw.pop("torch", pin), "_cpu": cpu,
+                 "_date": kw.pop("date", "2026-01-01T00:00:00Z"), "_session": kw.pop("session", f"s-{pin}-{cpu}"),
+                 "_numpy": None, "_tensorflow": kw.pop("tensorflow", None), "_filtered": []}, **kw)
+
+
+def change(kind="warning", **cited):
+    return {"id": "c", "kind": kind, "cited_versions": dict({"source": "https://example.org/notes", "verified": True},
+                                                             **cited)}

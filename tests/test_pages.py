@@ -1,7 +1,7 @@
-"""docs/: the committed files are what docs/generate.py makes from the committed catalog, variants
-and results; the recorded results are complete; and the derivations behind the pages (first version
-that warns/fails, where a probe's values change, which change a curve difference is attributed to,
-status cells) do what the pages say, checked on tests/fixtures/.
+"""matrix.pages and docs/generate.py: the committed files are what docs/generate.py makes from the
+committed catalog, variants and results; the recorded results are complete; the pages say what the
+derivations found (status cells, versions, attributions), checked on tests/fixtures/; the command
+line works.
 
 The markdown and the figure data (docs/img/manifest.json) are compared without matplotlib. PNG
 files: Agg's bytes depend on the matplotlib and FreeType builds, so the PNG bytes are compared only
@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib.util
 import json
 import re
-import shutil
+import subprocess
+import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, change, rec
+from matrix import divergence, observations, pages
 from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.pages import cells, compat, versions
+from matrix.pages import text as markdown  # "text" is a local name in the tests
 
 FIXTURES = ROOT / "tests" / "fixtures" / "results"
 RESULTS = ROOT / "results"
-spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
 CATALOG = load_catalog()
 UNRELATED = load_unrelated_warnings()
 RERUN = "results/ is stale or incomplete: rerun the matrix (nox) and python docs/generate.py"
@@ -39,7 +39,7 @@ RERUN = "results/ is stale or incomplete: rerun the matrix (nox) and python docs
 def regenerated(tmp_path_factory):
     """The pages and the manifest from the committed results, without drawing (no matplotlib needed)."""
     out = tmp_path_factory.mktemp("docs")
-    gen.generate(RESULTS, out, draw_png=False)
+    pages.generate(RESULTS, out, draw_png=False)
     return out
 
 
@@ -62,7 +62,7 @@ def test_committed_docs_are_generated(regenerated, name):
 def drawn(tmp_path_factory):
     pytest.importorskip("matplotlib")
     out = tmp_path_factory.mktemp("drawn")
-    gen.generate(RESULTS, out)
+    pages.generate(RESULTS, out)
     return out
 
 
@@ -86,7 +86,7 @@ def test_committed_figures(drawn):
 
 
 def ran_sessions(results_dir):
-    return [s for s in gen.load_results(results_dir) if s.get("status") == "ran"]
+    return [s for s in observations.load_results(results_dir) if s.get("status") == "ran"]
 
 
 def test_every_catalog_probe_has_a_record_in_every_ran_session():
@@ -98,39 +98,14 @@ def test_every_catalog_probe_has_a_record_in_every_ran_session():
                          if len(missing) > 5 else f"{RERUN}; sessions without a record of these probes: {missing}")
 
 
-def test_every_recorded_attribution_follows_the_rule():
-    """Re-derived from the raw records: an attributed entry lists the script and its probe's compare
-    values differ between the same two pins on the same CPU; every other difference is listed as
-    unexplained in the generated page (which must then also say so)."""
-    sessions = gen.load_results(RESULTS)
-    obs = gen.probe_observations(sessions, CATALOG, UNRELATED)
-    for d in gen.find_divergences(sessions):
-        for e in gen.explain_divergence(d, CATALOG, obs):
-            for ch in e["entries"]:
-                assert f"{d['era']}/{d['example']}" in ch["may_change"]
-                assert raw_compare(sessions, ch, d["device_name"], e["previous"]) != \
-                    raw_compare(sessions, ch, d["device_name"], e["pin"]), (ch["id"], d["example"], e)
-
-
-def raw_compare(sessions, ch, cpu, pin):
-    for s in sessions:
-        if s.get("status") == "ran" and s.get("device") == "cpu" and s.get("device_name") == cpu \
-                and s.get("torch_pin") == pin:
-            rec = next((r for r in s.get("probes") or [] if r.get("id") == ch["probe"]), None)
-            if rec and rec.get("outcome") in ("works", "warns", "differs", "errors"):
-                return [rec["value"].get(k) for k in ch["compare"]]
-    pytest.fail(f"{ch['probe']}: no record on torch {pin}, {cpu}")
-
-
 def test_unexplained_differences_are_listed_in_the_page(regenerated):
     page = (regenerated / "migration.md").read_text()
-    for line in gen.unexplained_divergences(gen.load_results(RESULTS), CATALOG, UNRELATED):
+    for line in divergence.unexplained_divergences(observations.load_results(RESULTS), CATALOG, UNRELATED):
         example_cpu, _, pins = line.partition(": torch ")
         assert example_cpu in page and pins.split(" (")[0] in page, line
 
 
 # ---------------------------------------------------------------- measured statements
-
 
 MEASURED = re.compile(r"measured here on torch \S+( to \S+)?( with \w+ \S+( to \S+)?)?, (?P<cpu>.+?), "
                       r"(?P<date>\d{4}-\d{2}-\d{2})( to \d{4}-\d{2}-\d{2})?\)")
@@ -141,7 +116,7 @@ def unsupported_measured_lines(pages_dir, sessions):
     prose = set()
     for p in (ROOT / "docs" / "prose").glob("*.md"):
         prose |= {ln.strip() for ln in p.read_text().splitlines()}
-    cpus = {gen.cpu_of(s) for s in sessions}
+    cpus = {observations.cpu_of(s) for s in sessions}
     bad = []
     for name in ("compat-matrix.md", "migration.md"):
         for ln in (pages_dir / name).read_text().splitlines():
@@ -156,50 +131,23 @@ def unsupported_measured_lines(pages_dir, sessions):
 
 
 def test_measured_statements_name_torch_cpu_and_date_fixture(tmp_path):
-    gen.generate(FIXTURES, tmp_path, draw_png=False)
-    assert not unsupported_measured_lines(tmp_path, gen.load_results(FIXTURES))
+    pages.generate(FIXTURES, tmp_path, draw_png=False)
+    assert not unsupported_measured_lines(tmp_path, observations.load_results(FIXTURES))
     assert "measured here on torch 2.15.0+cu132, Intel(R) Xeon(R) Processor (CPU), 2026-01-05" in \
         (tmp_path / "migration.md").read_text()
 
 
 def test_measured_statements_name_torch_cpu_and_date(regenerated):
-    assert not unsupported_measured_lines(regenerated, gen.load_results(RESULTS))
+    assert not unsupported_measured_lines(regenerated, observations.load_results(RESULTS))
 
 
-# ---------------------------------------------------------------- derivations, on fake records
-
-
-def rec(outcome, pin="2.4.1", cpu="CPU A", value=None, **kw):
-    return dict({"id": "p", "outcome": outcome, "detail": kw.pop("detail", ""), "warnings": [], "error": None,
-                 "value": value, "_pin": pin, "_torch": kw.pop("torch", pin), "_cpu": cpu,
-                 "_date": kw.pop("date", "2026-01-01T00:00:00Z"), "_session": kw.pop("session", f"s-{pin}-{cpu}"),
-                 "_numpy": None, "_tensorflow": kw.pop("tensorflow", None), "_filtered": []}, **kw)
-
-
-def test_first_pin_with_sorts_versions_not_strings():
-    by_pin = {"1.13.1": rec("errors"), "1.8.1": rec("works"), "2.4.1": rec("errors"), "1.10.0": rec("warns")}
-    assert gen.first_pin_with(by_pin, ["errors"]) == "1.13.1"
-    assert gen.first_pin_with(by_pin, ["warns"]) == "1.10.0"
-    assert gen.first_pin_with(by_pin, ["differs"]) is None
-
-
-def test_measured_versions_ignores_not_run_and_crashed():
-    by_pin = {"1.8.1": rec("not_run"), "2.0.1": rec("crashed"), "2.4.1": rec("warns"), "2.6.0": rec("errors"),
-              "2.15.0": rec("errors")}
-    m = gen.measured_versions(by_pin)
-    assert m == {"pins": ["2.4.1", "2.6.0", "2.15.0"], "oldest": "2.4.1", "warns": "2.4.1", "fails": "2.6.0",
-                 "differs": None}
-
-
-def change(kind="warning", **cited):
-    return {"id": "c", "kind": kind, "cited_versions": dict({"source": "https://example.org/notes", "verified": True},
-                                                             **cited)}
+# ---------------------------------------------------------------- versions lines and table cells, on fake records
 
 
 def test_version_statement_shows_measured_and_cited_side_by_side():
     obs = [rec("works", "1.8.1", torch="1.8.1+cu102"), rec("warns", "2.4.1", torch="2.4.1+cu121"),
            rec("errors", "2.15.0", torch="2.15.0+cu132")]
-    text = "\n".join(gen.version_statement(change(warns="2.4.0", fails="2.6.0"), obs))
+    text = "\n".join(versions.version_statement(change(warns="2.4.0", fails="2.6.0"), obs))
     assert "- Warns first on torch 2.4.1, not on 1.8.1 (measured here on torch 2.4.1+cu121, CPU A, 2026-01-01)." in text
     assert "- Fails first on torch 2.15.0, not on 1.8.1, 2.4.1 (measured here on torch 2.15.0+cu132, CPU A," in text
     assert "- Warns since 2.4.0: cited, not measured here ([source](https://example.org/notes))." in text
@@ -211,7 +159,7 @@ def test_version_statement_shows_measured_and_cited_side_by_side():
 def test_version_statement_predates_oldest_pin_says_so_and_cites():
     obs = [rec("errors", "1.8.1", torch="1.8.1"), rec("errors", "2.15.0")]
     cited = change(kind="error", warns="0.4.0", fails="1.0.0", verified=["warns"])
-    text = "\n".join(gen.version_statement(cited, obs))
+    text = "\n".join(versions.version_statement(cited, obs))
     assert "- Fails already on torch 1.8.1, the oldest pin recorded (measured here on torch 1.8.1, CPU A, " \
            "2026-01-01): the change predates the pins of the matrix; see the cited version." in text
     assert "- Fails since 1.0.0: inferred, not stated by the source and not measured here" in text
@@ -220,134 +168,56 @@ def test_version_statement_predates_oldest_pin_says_so_and_cites():
 
 def test_version_statement_nothing_measured_and_no_source():
     ch = {"id": "c", "kind": "silent", "cited_versions": {"note": "no upstream note found: searched X."}}
-    text = "\n".join(gen.version_statement(ch, [rec("not_run", detail="no torch.func here")]))
+    text = "\n".join(versions.version_statement(ch, [rec("not_run", detail="no torch.func here")]))
     assert "- Not measured here: no recorded probe ran (no torch.func here)." in text
     assert "- No release named by a source: no upstream note found: searched X." in text
     assert ".." not in text and ".;" not in text
 
 
-def test_value_changes_compare_only_within_one_cpu():
-    ch = dict(change(kind="silent", changed="2.0.0"), compare=["mm"])
-    obs = [rec("works", "1.13.1", value={"mm": "a" * 16}), rec("works", "2.0.1", value={"mm": "b" * 16}),
-           rec("works", "2.4.1", value={"mm": "b" * 16}),
-           rec("works", "1.13.1", cpu="CPU B", value={"mm": "c" * 16}),
-           rec("works", "2.0.1", cpu="CPU B", value={"mm": "c" * 16})]
-    vc = gen.value_changes(ch, obs)
-    assert [(a["_pin"], b["_pin"]) for a, b in vc["CPU A"]["changes"]] == [("1.13.1", "2.0.1")]
-    assert vc["CPU B"]["changes"] == []
-    text = "\n".join(gen.version_statement(ch, obs))
-    assert "- Changes results at torch 2.0.1 (vs torch 1.13.1): `aaaaaaaa` -> `bbbbbbbb` " \
-           "(measured here on torch 2.0.1, CPU A, 2026-01-01)." in text
-    assert "- Same values on every pin recorded on this CPU (torch 1.13.1, 2.0.1): `cccccccc` " \
-           "(measured here on torch 1.13.1 to 2.0.1, CPU B, 2026-01-01)." in text
-
-
 def test_library_dependent_outcome_names_the_library_version():
     ch = dict(change(kind="removal", fails="TensorFlow 2.0.0"), depends_on="tensorflow")
     obs = [rec("errors", "1.8.1", tensorflow="2.12.1"), rec("errors", "2.15.0", tensorflow="2.21.0")]
-    text = "\n".join(gen.version_statement(ch, obs))
+    text = "\n".join(versions.version_statement(ch, obs))
     assert "- Fails with TensorFlow 2.12.1, 2.21.0 (measured here on torch 1.8.1 to 2.15.0 with TensorFlow " \
            "2.12.1 to 2.21.0, CPU A, 2026-01-01)." in text
-    notes = gen.Footnotes()
-    assert gen.probe_text(ch, obs[0], notes) == "**errors** (?), TensorFlow 2.12.1"
+    notes = markdown.Footnotes()
+    assert compat.probe_text(ch, obs[0], notes) == "**errors** (?), TensorFlow 2.12.1"
 
 
 def test_crashed_and_not_run_probes_are_never_works():
     ch = change()
-    notes = gen.Footnotes()
+    notes = markdown.Footnotes()
     crashed = rec("crashed", error={"type": "crash", "message": "killed by SIGSEGV: boom"})
-    assert gen.probe_text(ch, crashed, notes) == "**crashed** [1]" and notes.reasons == ["killed by SIGSEGV: boom"]
-    assert gen.probe_text(ch, rec("not_run", detail="probe tf1_graph: crashed"), notes) == "not run [2]"
-
-
-def test_unrelated_warnings_are_left_out_of_outcome_and_texts():
-    session = {"_slug": "s", "torch_pin": "1.8.1", "device": "cpu", "device_name": "CPU A", "date": "2026-01-01"}
-    noisy = {"id": "tf1_graph", "outcome": "warns", "detail": "", "error": None, "value": None,
-             "warnings": [{"category": "DeprecationWarning", "message": "jax.xla_computation is deprecated. x"}]}
-    o = gen.observation(noisy, session, UNRELATED)
-    assert o["outcome"] == "works" and o["warnings"] == [] and len(o["_filtered"]) == 1
-    real = dict(noisy, warnings=noisy["warnings"] + [{"category": "UserWarning", "message": "real"}])
-    assert gen.observation(real, session, UNRELATED)["outcome"] == "warns"
-
-
-def test_missing_probe_records_say_why():
-    s = {"_slug": "s", "status": "ran", "torch_pin": "2.4.1", "device": "cpu", "device_name": "CPU A",
-         "probes": [], "probes_error": "probe x: killed by SIGKILL"}
-    obs = gen.probe_observations([s], CATALOG)
-    assert {o["outcome"] for v in obs.values() for o in v} == {"not_run"}
-    assert {o["detail"] for v in obs.values() for o in v} == {"probe x: killed by SIGKILL"}
+    assert compat.probe_text(ch, crashed, notes) == "**crashed** [1]" and notes.reasons == ["killed by SIGSEGV: boom"]
+    assert compat.probe_text(ch, rec("not_run", detail="probe tf1_graph: crashed"), notes) == "not run [2]"
 
 
 def test_clean_message_and_sentence():
     raw = "\x1b[1mbold\x1b[0m deprecated. (Triggered internally at /__w/pytorch/x.cpp:409.)"
-    assert gen.clean_message(raw) == "bold deprecated."
-    assert gen.sentence("a note.") == "a note." and gen.sentence("a note;") == "a note."
+    assert observations.clean_message(raw) == "bold deprecated."
+    assert markdown.sentence("a note.") == "a note." and markdown.sentence("a note;") == "a note."
 
 
-# ---------------------------------------------------------------- derivations, on the fixture results
+# ---------------------------------------------------------------- pages from the fixture results
 
 
 @pytest.fixture(scope="module")
 def sessions():
-    return gen.load_results(FIXTURES)
+    return observations.load_results(FIXTURES)
 
 
 @pytest.fixture(scope="module")
 def fixture_pages(tmp_path_factory):
     out = tmp_path_factory.mktemp("fixture-docs")
-    gen.generate(FIXTURES, out, draw_png=False)
+    pages.generate(FIXTURES, out, draw_png=False)
     return out
-
-
-def test_load_results_skips_partial_dotfiles(tmp_path):
-    for p in FIXTURES.glob("*.json"):
-        shutil.copy(p, tmp_path / p.name)
-    (tmp_path / ".tmp-legacy-torch2.15.0-cpu.json").write_text('{"era": "legacy", "cells": [')
-    assert [s["_slug"] for s in gen.load_results(tmp_path)] == [s["_slug"] for s in gen.load_results(FIXTURES)]
-
-
-def test_divergence_finder_groups_by_cpu(sessions):
-    divs = {(d["era"], d["example"]): d for d in gen.find_divergences(sessions)}
-    # tensor_autograd: 1.13.1 on one CPU, 2.15.0 on another: different groups, never compared
-    assert set(divs) == {("legacy", "autograd"), ("modern", "dynamic_net"), ("modern", "optim")}
-    d = divs[("modern", "dynamic_net")]
-    rows = {r["pin"]: r for r in d["rows"]}
-    assert d["reference"] == "2.4.1" and d["device_name"] == "Intel(R) Xeon(R) Processor (CPU)"
-    assert rows["2.4.1"]["first_diff_step"] is None and rows["2.15.0"]["first_diff_step"] == 20
-    assert rows["2.15.0"]["max_rel_diff"] > 0 and rows["2.15.0"]["first_loss"] == rows["2.4.1"]["first_loss"]
-
-
-def test_divergence_finder_skips_single_pin_and_failed(sessions):
-    for d in gen.find_divergences(sessions):
-        assert len(d["rows"]) >= 2
-        assert d["era"] != "legacy" or d["example"] != "custom_function"
-
-
-def test_attribution_needs_the_listing_and_a_probe_change_on_the_same_pins(sessions):
-    obs = gen.probe_observations(sessions, CATALOG, UNRELATED)
-    divs = {(d["era"], d["example"]): d for d in gen.find_divergences(sessions)}
-    (e,) = gen.explain_divergence(divs[("legacy", "autograd")], CATALOG, obs)
-    assert [ch["id"] for ch in e["entries"]] == ["clamp-boundary-subgradient"]   # [0,1,1] -> [0,0,1]
-    assert {ch["id"] for ch, _ in e["checked"]} >= {"float32-matmul-bits", "clamp-boundary-subgradient"}
-    (e,) = gen.explain_divergence(divs[("modern", "dynamic_net")], CATALOG, obs)
-    assert e["entries"] == [] and e["pin"] == "2.15.0" and e["step"] == 20
-    assert "NumPy 2.0.2 -> 2.4.6" in e["environment"]
-    # an entry that lists the script but whose probe does not change between the pins: not attributed
-    listing = {"id": "x", "probe": "float32_matmul_bits", "compare": ["mm"], "may_change": ["modern/dynamic_net"]}
-    assert gen.explain_divergence(divs[("modern", "dynamic_net")], [listing], obs)[0]["entries"] == []
-    # one whose probe changes but that does not list the script: not attributed either
-    clamp = next(ch for ch in CATALOG if ch["id"] == "clamp-boundary-subgradient")
-    assert gen.explain_divergence(divs[("modern", "optim")], [clamp], obs)[0]["checked"] == []
-    assert gen.unexplained_divergences(sessions, CATALOG, UNRELATED) == [
-        "modern/dynamic_net on Intel(R) Xeon(R) Processor (CPU): torch 2.4.1 -> 2.15.0 (step 20)",
-        "modern/optim on Intel(R) Xeon(R) Processor (CPU): torch 2.4.1 -> 2.15.0 (step 35)"]
 
 
 def test_not_run_is_never_passed(sessions):
     for s in sessions:
         for c in s["cells"]:
-            notes = gen.Footnotes()
-            text = gen.cell_text(c, notes)
+            notes = markdown.Footnotes()
+            text = cells.cell_text(c, notes)
             if c["status"] != "passed":
                 assert not text.startswith("passed") or c["status"] == "passed_with_warnings"
             if c["status"] == "not_run":
@@ -397,14 +267,14 @@ def test_fixture_migration_page(fixture_pages):
 
 def test_fixture_manifest_and_png_determinism(tmp_path):
     pytest.importorskip("matplotlib")
-    gen.generate(FIXTURES, tmp_path)
+    pages.generate(FIXTURES, tmp_path)
     manifest = json.loads((tmp_path / "img" / "manifest.json").read_text())
     curves = manifest["figures"]["dynamic_net.png"]["curves"]
     assert "modern: torch 2.4.1 (Intel(R) Xeon(R) Processor (CPU), 2026-01-05)" in curves
     assert "modern: torch 2.15.0: differs from step 20 (Intel(R) Xeon(R) Processor (CPU), 2026-01-05)" in curves
     assert "tensor_autograd: torch 2.15.0 (AMD EPYC (CPU), 2026-01-05)" in curves
     first = {p.name: p.read_bytes() for p in sorted((tmp_path / "img").glob("*"))}
-    gen.generate(FIXTURES, tmp_path)
+    pages.generate(FIXTURES, tmp_path)
     again = {p.name: p.read_bytes() for p in sorted((tmp_path / "img").glob("*"))}
     digest = lambda files: {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}  # noqa: E731
     assert digest(first) == digest(again)
@@ -424,7 +294,7 @@ def test_markdown_does_not_need_matplotlib(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    written = gen.generate(FIXTURES, tmp_path, draw_png=False)
+    written = pages.generate(FIXTURES, tmp_path, draw_png=False)
     assert sorted(written) == ["compat-matrix.md", "manifest.json", "migration.md"]
 
 
@@ -442,28 +312,44 @@ def test_as_published_cells_render_under_their_change_and_never_as_curves():
     sessions = [{"_slug": f"legacy-torch{p}-cpu", "era": "legacy", "torch_pin": p, "device": "cpu",
                  "cells": [_published(p)]} for p in ("2.4.1", "1.8.1")]
     change = {"id": "zero-dim-index"}
-    lines = gen.published_lines(change, sessions)
+    lines = cells.published_lines(change, sessions)
     assert lines[2] == ("- `legacy/autograd` fails on torch 1.8.1, 2.4.1 (measured here on torch 1.8.1 to 2.4.1, "
                         "Some CPU (CPU), 2026-11-22): IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`")
     assert MEASURED.search(lines[2])["cpu"] == "Some CPU (CPU)"
-    assert gen.published_lines({"id": "size-average"}, sessions) == []
+    assert cells.published_lines({"id": "size-average"}, sessions) == []
     sessions[0]["cells"].append(dict(_published("2.4.1", status="passed", losses=[[0, 1.0]]), expected="fail"))
-    assert gen.curve_groups(sessions) == {}  # as-published cells are outcomes, not loss curves
+    assert divergence.curve_groups(sessions) == {}  # as-published cells are outcomes, not loss curves
 
 
 def test_as_published_cell_text_marks_expected_unexpected_and_xpass():
-    notes, errors = gen.Footnotes(), gen.Footnotes("e")
-    assert gen.published_text(_published("2.4.1"), notes, errors) == "fails as expected [e1]"
+    notes, errors = markdown.Footnotes(), markdown.Footnotes("e")
+    assert cells.published_text(_published("2.4.1"), notes, errors) == "fails as expected [e1]"
     assert errors.reasons == ["IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`"]
     other = _published("2.4.1", unexpected_error="IndexError", error={"type": "ImportError", "message": "x"})
-    assert gen.published_text(other, notes, errors).startswith("**failed, not as expected**")
-    assert "(XPASS)" in gen.published_text(_published("2.4.1", status="passed"), notes, errors)
-    assert gen.published_text(_published("2.4.1", status="not_run", reason="no GPU"), notes, errors).startswith("not run")
+    assert cells.published_text(other, notes, errors).startswith("**failed, not as expected**")
+    assert "(XPASS)" in cells.published_text(_published("2.4.1", status="passed"), notes, errors)
+    assert cells.published_text(_published("2.4.1", status="not_run", reason="no GPU"), notes, errors).startswith("not run")
 
 
 def test_pages_rendered_elsewhere_link_the_repository_from_there(tmp_path):
     """A user's `nox -s report` writes runs/docs/: its links to variants/ go up two folders."""
-    gen.generate(FIXTURES, tmp_path, draw_png=False, repo_link="../../")
+    pages.generate(FIXTURES, tmp_path, draw_png=False, repo_link="../../")
     page = (tmp_path / "migration.md").read_text()
     assert "](../../variants/" in page and "](../variants/" not in page
-    assert gen.relink("[a](../variants/x.py) [b](migration.md#y)") == "[a](../variants/x.py) [b](migration.md#y)"
+    assert pages.relink("[a](../variants/x.py) [b](migration.md#y)") == "[a](../variants/x.py) [b](migration.md#y)"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_the_command_line_writes_the_pages(tmp_path, fixture_pages):
+    """python docs/generate.py as nox -s docs and -s report run it: exit 0, the written files printed,
+    the same pages as matrix.pages.generate."""
+    out = tmp_path / "docs"
+    run = subprocess.run([sys.executable, "docs/generate.py", "--no-png", "--results", "tests/fixtures/results",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [str(out / "img" / "manifest.json"), str(out / "compat-matrix.md"),
+                                       str(out / "migration.md")]
+    for name in ("compat-matrix.md", "migration.md", "img/manifest.json"):
+        assert (out / name).read_text() == (fixture_pages / name).read_text(), name

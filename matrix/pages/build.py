@@ -1,0 +1,61 @@
+"""The driver: read the catalog and the records, write the figures, the manifest and the two pages."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from matrix import EXAMPLES, ROOT
+from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.observations import load_results
+from matrix.pages.compat import render_compat
+from matrix.pages.figures import curve_descriptions, curves_for, data_hash, draw
+from matrix.pages.migration import render_migration
+
+
+def relink(text: str, repo_link: str = "../") -> str:
+    """The pages link the repository as ``../variants/...``, as seen from docs/; pages written elsewhere
+    (a user's runs/docs/: ``../../``) reach the repository through ``repo_link`` instead."""
+    return text if repo_link == "../" else text.replace("](../", f"]({repo_link}")
+
+
+def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "variants",
+             prose_dir: Path = ROOT / "docs" / "prose", catalog_path: Optional[Path] = None,
+             draw_png: bool = True, repo_link: str = "../") -> Dict[str, Path]:
+    """Write the pages and figures into ``out_dir``; with ``draw_png=False`` (no matplotlib needed)
+    the markdown and the manifest's figure data are still written, the PNGs are not touched."""
+    catalog = load_catalog(catalog_path)
+    unrelated = load_unrelated_warnings(catalog_path)
+    sessions = load_results(results_dir)
+    out_dir = Path(out_dir)
+    img = out_dir / "img"
+    img.mkdir(parents=True, exist_ok=True)
+    manifest: Dict[str, Any] = {}
+    written: Dict[str, Path] = {}
+    mpl_version = None
+    for ex in EXAMPLES:
+        panels = curves_for(ex, sessions)
+        if not panels:
+            continue
+        name = f"{ex}.png"
+        manifest[name] = {"data_sha256": data_hash(panels), "curves": curve_descriptions(panels)}
+        if draw_png:
+            draw(ex, panels, img / name)
+            import matplotlib
+
+            mpl_version = matplotlib.__version__
+            written[name] = img / name
+    if draw_png:
+        for stale in sorted(img.glob("*.png")):
+            if stale.name not in manifest:
+                stale.unlink()
+    manifest_out = {"matplotlib": mpl_version, "figures": manifest}
+    (img / "manifest.json").write_text(json.dumps(manifest_out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    written["manifest.json"] = img / "manifest.json"
+    for name, text in (("compat-matrix.md", render_compat(catalog, sessions, prose_dir, unrelated)),
+                       ("migration.md", render_migration(catalog, sessions, prose_dir, variants_dir, manifest,
+                                                         unrelated))):
+        path = out_dir / name
+        path.write_text(relink(text, repo_link).rstrip() + "\n", encoding="utf-8")
+        written[name] = path
+    return written
