@@ -53,6 +53,7 @@ def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, 
     """Lines of markdown, by section: same, values, outcome, only_mine, not_run."""
     ours, theirs = _cells(mine), _cells(reference)
     sections: Dict[str, List[str]] = {"outcome": [], "values": [], "same": [], "not_run": [], "only_mine": []}
+    unrun: Dict[Tuple, List[str]] = {}  # (era, pin, device, side, reason) -> examples: one line per session
     for key in sorted(ours):
         record, cell = ours[key]
         era, example, mode, pin, device = key
@@ -65,7 +66,8 @@ def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, 
         if "not run" in (mine_outcome, ref_outcome):
             who = "yours" if mine_outcome == "not run" else "the reference"
             why = cell.get("reason") if mine_outcome == "not run" else ref_cell.get("reason")
-            sections["not_run"].append(f"- {name}: not run in {who} ({' '.join(str(why).split())[:200]})")
+            unrun.setdefault((era, pin, device, who, " ".join(str(why).split())[:200]), []).append(
+                example + (" (as published)" if mode != "variant" else ""))
             continue
         same_cpu = record.get("device_name") == ref_record.get("device_name")
         same_build = record.get("torch_build") == ref_record.get("torch_build")
@@ -80,11 +82,17 @@ def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, 
             continue
         first, worst = curve_difference(cell.get("losses") or [], ref_cell.get("losses") or [])
         if first is None:
-            sections["same"].append(f"- {name}: {mine_outcome}, {len(cell.get('losses') or [])} losses identical bit for bit{note}")
+            count = len(cell.get("losses") or [])
+            same = f"{count} losses identical bit for bit" if count else "no losses on either side"
+            sections["same"].append(f"- {name}: {mine_outcome}, {same}{note}")
         else:
             sections["values"].append(f"- {name}: losses differ from step {first} (largest relative difference "
                                       f"{worst:.3g}); last loss {cell.get('last_loss')} here, "
                                       f"{ref_cell.get('last_loss')} in the reference{note}")
+    for (era, pin, device, who, why), examples in unrun.items():
+        every = len(examples) == sum(1 for k in ours if k[0] == era and k[3] == pin and k[4] == device)
+        which = "every cell" if every else ", ".join(examples)
+        sections["not_run"].append(f"- {era}, torch {pin}, {device}, {which}: not run in {who} ({why})")
     return sections
 
 
@@ -102,9 +110,12 @@ def probe_differences(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> 
             if not ref_probe:
                 continue
             if probe.get("outcome") != ref_probe.get("outcome") or probe.get("value") != ref_probe.get("value"):
+                here, there = probe.get("value"), ref_probe.get("value")
+                if isinstance(here, dict) and isinstance(there, dict):  # only the keys that differ
+                    keys = [k for k in sorted(set(here) | set(there)) if here.get(k) != there.get(k)]
+                    here, there = {k: here.get(k) for k in keys}, {k: there.get(k) for k in keys}
                 out.append(f"- {record.get('session')}, probe `{probe.get('id')}`: {probe.get('outcome')} "
-                           f"{probe.get('value')!r} here, {ref_probe.get('outcome')} {ref_probe.get('value')!r} "
-                           f"in the reference")
+                           f"{here!r} here, {ref_probe.get('outcome')} {there!r} in the reference")
     return out
 
 
@@ -120,8 +131,8 @@ TITLES = {
 def render(mine: Sequence[Mapping], reference: Sequence[Mapping], mine_dir: str, reference_dir: str) -> str:
     sections = compare(mine, reference)
     probes = probe_differences(mine, reference)
-    machines = sorted({f"{r.get('device_name')}" for r in mine})
-    ref_machines = sorted({f"{r.get('device_name')}" for r in reference})
+    machines = sorted({str(r["device_name"]) for r in mine if r.get("device_name")})
+    ref_machines = sorted({str(r["device_name"]) for r in reference if r.get("device_name")})
     lines = ["# Your runs against the reference", "",
              f"Yours: {len(mine)} session record(s) in `{mine_dir}`, on {', '.join(machines) or '-'}. "
              f"Reference: {len(reference)} in `{reference_dir}`, on {', '.join(ref_machines) or '-'}. "

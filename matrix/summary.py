@@ -142,30 +142,30 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> s
     labels = runs(records)
     header = ("run", "era", "example", "torch", "device", "outcome", "first loss", "last loss", "s/step")
     rows: List[Tuple[str, ...]] = []
-    notes: Dict[Tuple[str, str], List[str]] = {}
-    totals: Dict[str, int] = {}
+    notes: Dict[Tuple[str, ...], List[str]] = {}  # (era, device, run, which cells, reason) -> torch pins
     for record in _sorted(records):
         run = labels[run_of(record)]
         cells = sorted(record.get("cells") or [], key=lambda c: (c.get("mode", "variant") != "variant",  # type: ignore
                                                                  example_order.get(c.get("example"), 99)))
         torch = str(record.get("torch_pin"))
-        where = f"{record.get('era')} torch {torch} {record.get('device')} (run {run})"
         reasons_here = {" ".join(str(c.get("reason")).split()) for c in cells}
+        by_reason: Dict[str, List[str]] = {}
         if cells and all(c.get("status") == "not_run" for c in cells) and len(reasons_here) == 1:
             rows.append((run, str(record.get("era")), f"(all {len(cells)} cells)", torch, str(record.get("device")),
                          "not run", "-", "-", "-"))
-            notes.setdefault((where, reasons_here.pop()[:220]), []).append("every cell")
-            totals[where] = len(cells)
-            continue
-        for cell in cells:
-            sps = cell.get("seconds_per_step")
-            rows.append((run, str(cell.get("era")), _label_of(cell), _torch(record, cell), str(cell.get("device")),
-                         outcome(cell), _loss(cell.get("first_loss")), _loss(cell.get("last_loss")),
-                         "-" if sps is None else f"{sps:.2g}"))
-            totals[where] = totals.get(where, 0) + 1
-            if reasons and cell.get("status") != "passed" and cell.get("reason"):
-                reason = " ".join(str(cell["reason"]).split())[:220]
-                notes.setdefault((where, reason), []).append(_label_of(cell))
+            by_reason[reasons_here.pop()[:220]] = [_label_of(c) for c in cells]
+        else:
+            for cell in cells:
+                sps = cell.get("seconds_per_step")
+                rows.append((run, str(cell.get("era")), _label_of(cell), _torch(record, cell),
+                             str(cell.get("device")), outcome(cell), _loss(cell.get("first_loss")),
+                             _loss(cell.get("last_loss")), "-" if sps is None else f"{sps:.2g}"))
+                if reasons and cell.get("status") != "passed" and cell.get("reason"):
+                    by_reason.setdefault(" ".join(str(cell["reason"]).split())[:220], []).append(_label_of(cell))
+        for reason, examples in by_reason.items():
+            which = "every cell" if len(examples) == len(cells) else ", ".join(examples)
+            key = (str(record.get("era")), str(record.get("device")), run, which, reason)
+            notes.setdefault(key, []).append(torch)
     if not rows:
         return "(no results)"
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -180,10 +180,9 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> s
     for (run, commit), label in labels.items():
         lines.append(f"  {label}: {run}, commit {commit}, on {', '.join(sorted(machines.get((run, commit)) or [])) or '-'}")
     if reasons and notes:
-        lines += ["", "reasons (every cell that did not simply pass):"]
-        for (where, reason), examples in notes.items():
-            which = "every cell" if "every cell" in examples or len(examples) == totals.get(where) else ", ".join(examples)
-            lines.append(f"  {where}, {which}: {reason}")
+        lines += ["", "reasons (every cell that did not simply pass; the same reason on several pins is one line):"]
+        for (era, device, run, which, reason), pins in notes.items():
+            lines.append(f"  {era} torch {', '.join(pins)} {device} (run {run}), {which}: {reason}")
     lines += ["", counts_line(records)]
     return "\n".join(lines)
 
