@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
-from matrix.observations import (compare_value, first_per_pin, fmt_compare, measured_tag, probe_observations,
-                                 version_key)
+from matrix.observations import compare_value, first_per_pin, fmt_compare, probe_observations, version_key
 
 
 def curve_groups(sessions: Sequence[Dict[str, Any]]) -> Dict[Tuple, Dict[str, Dict[str, Any]]]:
@@ -91,7 +90,8 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
     """Why the curves of one divergence differ: one item per pin whose curve differs from the previous
     pin's. An entry is attributed only if its ``may_change`` lists this era/example AND its probe's
     ``compare`` values differ between the same two pins recorded on this CPU; every listing entry
-    is kept in 'checked' with the result. 'entries' empty: unexplained."""
+    is kept in 'checked' with the result (the check is the entry's probe; the verdicts are worded for
+    the pages, which add where it was measured). 'entries' empty: unexplained."""
     name = f"{d['era']}/{d['example']}"
     cpu = d["device_name"] if d["device"] == "cpu" else None
     out = []
@@ -106,15 +106,15 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
             by_pin = first_per_pin(observations.get(ch["probe"], []), cpu) if cpu else {}
             a, b = by_pin.get(r["previous"]), by_pin.get(r["pin"])
             if cpu is None:
-                verdict = f"not compared: the run was on {d['device']}, and the probes' CPU is not recorded there"
+                verdict = f"not compared: the run was on {d['device']}, and the checks' CPU is not recorded there"
             elif a is None or b is None:
                 missing = ", ".join(p for p, o in ((r["previous"], a), (r["pin"], b)) if o is None)
-                verdict = f"its probe has no record that ran on torch {missing} on this CPU"
+                verdict = f"its check has no record that ran on torch {missing} on this CPU"
             elif compare_value(ch, a) == compare_value(ch, b):
-                verdict = f"its probe gives the same values on both pins: `{fmt_compare(compare_value(ch, a))}`"
+                verdict = f"its check gives the same values on both pins: `{fmt_compare(compare_value(ch, a))}`"
             else:
-                verdict = (f"its probe's values differ between the two pins: `{fmt_compare(compare_value(ch, a))}` -> "
-                           f"`{fmt_compare(compare_value(ch, b))}` ({measured_tag(b, ch)})")
+                verdict = (f"its check's values differ between the two pins: `{fmt_compare(compare_value(ch, a))}` -> "
+                           f"`{fmt_compare(compare_value(ch, b))}`")
                 entries.append(ch)
             checked.append((ch, verdict))
         out.append({"pin": r["pin"], "previous": r["previous"], "step": r["first_diff_vs_previous"],

@@ -3,9 +3,9 @@
 A session record (results/*.json, :mod:`matrix.results`) holds one record per probe of the catalog.
 The docs use each as an *observation*: the record with the catalog's unrelated warnings set aside,
 plus where and when it ran (torch pin and build, CPU, date, Python, NumPy, TensorFlow). From those:
-the first pin that warns, fails or differs (:func:`measured_versions`), the pins where a probe's
-compared values change (:func:`value_changes`), and the tag every measured statement carries
-(:func:`measured_tag`: torch build, CPU, date).
+the first pin that warns, fails or differs (:func:`measured_versions`), and the pins where a probe's
+compared values change (:func:`value_changes`). Where and when each was measured (torch build, CPU,
+date) travels with it; the pages say it once per machine and pin (:mod:`matrix.pages.provenance`).
 
 Float32 bits depend on the CPU, so values are only compared between observations of the same CPU.
 Versions are ordered by ``packaging``. :mod:`matrix.divergence` and :mod:`matrix.pages` build on this
@@ -42,8 +42,8 @@ def version_key(text: Optional[str]) -> Tuple:
     return (0, version) if version is not None else (1,)
 
 
-# The text pieces below are here, not in matrix.pages.text, because the measured tags and the
-# divergence verdicts quote them, and the analysis does not import the pages.
+# The text pieces below are here, not in matrix.pages.text, because the divergence verdicts quote
+# them, and the analysis does not import the pages.
 def clean_message(message: str) -> str:
     """A message as a user reads it: ANSI escapes and C++ 'Triggered internally' suffixes removed."""
     return TRIGGERED.sub("", ANSI.sub("", message)).strip()
@@ -101,7 +101,7 @@ def cpu_of(session: Dict[str, Any]) -> str:
     GPU's name, not the CPU's, so its CPU is unknown."""
     if session.get("device") == "cpu":
         return session.get("device_name") or "CPU not recorded"
-    return f"CPU not recorded ({session.get('device')} session on {session.get('device_name') or '?'})"
+    return f"CPU not recorded (a {session.get('device')} run on {session.get('device_name') or '?'})"
 
 
 # ----------------------------------------------------------------------------------- probe records
@@ -128,7 +128,7 @@ def missing_probe_record(probe_id: str, session: Dict[str, Any]) -> Dict[str, An
 def observation(rec: Dict[str, Any], session: Dict[str, Any], unrelated: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """One probe record as the docs use it: unrelated warnings moved to '_filtered' (a 'warns' that
     only had those becomes 'works'), plus where and when it ran ('_pin', '_torch', '_cpu', '_date',
-    '_python', '_numpy', '_tensorflow', '_session')."""
+    '_python', '_numpy', '_tensorflow', '_session', '_build': the torch build, local suffix included)."""
     kept = [w for w in rec.get("warnings") or [] if not is_unrelated(w, unrelated)]
     filtered = [w for w in rec.get("warnings") or [] if is_unrelated(w, unrelated)]
     outcome = rec.get("outcome", "not_run")
@@ -136,6 +136,7 @@ def observation(rec: Dict[str, Any], session: Dict[str, Any], unrelated: Sequenc
         outcome = "works"
     return dict(rec, outcome=outcome, warnings=kept, _filtered=filtered, _raw_outcome=rec.get("outcome"),
                 _pin=session.get("torch_pin"), _torch=session.get("torch"), _cpu=cpu_of(session),
+                _build=session.get("torch_build") or session.get("torch"),
                 _date=session.get("date"), _python=session.get("python"), _numpy=session.get("numpy"),
                 _tensorflow=session.get("tensorflow"), _session=session["_slug"])
 
@@ -211,27 +212,6 @@ def library_version(change: Dict[str, Any], o: Dict[str, Any]) -> Optional[str]:
         return None
     value = o.get("value") if isinstance(o.get("value"), dict) else {}
     return o.get(f"_{lib}") or value.get(lib)
-
-
-def measured_tag(o: Dict[str, Any], change: Optional[Dict[str, Any]] = None) -> str:
-    """'measured here on torch X[ with Lib Y], <CPU>, <date>' for one observation."""
-    lib = library_version(change or {}, o)
-    with_lib = f" with {LIBRARY_NAMES[change['depends_on']]} {lib}" if lib else ""
-    return f"measured here on torch {o.get('_torch') or o['_pin']}{with_lib}, {o['_cpu']}, {short_date(o.get('_date'))}"
-
-
-def range_tag(obs: Sequence[Dict[str, Any]], change: Optional[Dict[str, Any]] = None) -> str:
-    """The measured tag of several observations: torch range, CPU(s), date range."""
-    obs = sorted(obs, key=lambda o: version_key(o["_pin"]))
-    torches = span([o.get("_torch") or o["_pin"] for o in obs])
-    libs = [library_version(change or {}, o) for o in obs]
-    with_lib = ""
-    if change and change.get("depends_on") and any(libs):
-        with_lib = f" with {LIBRARY_NAMES[change['depends_on']]} " + span(
-            sorted({v for v in libs if v}, key=version_key))
-    cpus = " / ".join(sorted({o["_cpu"] for o in obs}))
-    dates = span(sorted({short_date(o.get("_date")) for o in obs}))
-    return f"measured here on torch {torches}{with_lib}, {cpus}, {dates}"
 
 
 def value_changes(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:

@@ -57,10 +57,8 @@ def test_value_changes_compare_only_within_one_cpu():
     assert [(a["_pin"], b["_pin"]) for a, b in vc["CPU A"]["changes"]] == [("1.13.1", "2.0.1")]
     assert vc["CPU B"]["changes"] == []
     text = "\n".join(versions.version_statement(ch, obs))
-    assert "- Changes results at torch 2.0.1 (vs torch 1.13.1): `aaaaaaaa` -> `bbbbbbbb` " \
-           "(measured here on torch 2.0.1, CPU A, 2026-01-01)." in text
-    assert "- Same values on every pin recorded on this CPU (torch 1.13.1, 2.0.1): `cccccccc` " \
-           "(measured here on torch 1.13.1 to 2.0.1, CPU B, 2026-01-01)." in text
+    assert "- **Values change** at 2.0.1 (vs 1.13.1) [A](#measured): `aaaaaaaa` -> `bbbbbbbb`" in text
+    assert "- **Values** [B](#measured): the same on every pin measured (1.13.1, 2.0.1): `cccccccc`" in text
 
 
 # ---------------------------------------------------------------- probe records

@@ -105,83 +105,241 @@ def test_unexplained_differences_are_listed_in_the_page(regenerated):
         assert example_cpu in page and pins.split(" (")[0] in page, line
 
 
+# ---------------------------------------------------------------- how the pages read
+
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def prose_lines(text):
+    """(line number, line) outside fenced code blocks."""
+    fence = None
+    for i, line in enumerate(text.splitlines(), 1):
+        m = FENCE.match(line)
+        if fence is None and m:
+            fence = m[1]
+            continue
+        if fence is not None:
+            if line.strip().startswith(fence) and line.strip().strip(fence[0]) == "":
+                fence = None
+            continue
+        yield i, line
+
+
+def blocks(text):
+    """Paragraphs and list items outside code blocks, their wrapped lines joined (a statement and its
+    reference may sit on two lines of the file)."""
+    out = []
+    for _, line in prose_lines(text):
+        stripped = line.strip()
+        if not stripped:
+            out.append("")
+        elif re.match(r"^(\s*[-*] |\[e?\d+\] |[|#<])", line) or not out or out[-1] == "":
+            out.append(stripped)
+        else:
+            out[-1] += " " + stripped
+    return [b for b in out if b]
+
+
+#: internal terms of the recorder (matrix/cell.py, matrix/probes.py) that a reader should not meet:
+#: what it looked for instead of what the script did, its own names for a run and a check
+HARNESS = re.compile(r"\bprobes?\b|\bprobe's\b|\bcells?\b|\bexit status\b|\bstep loss\b|\bstdout\b|\bstderr\b|"
+                     r"\bnot_run\b|\bpassed_with_warnings\b|\bXPASS\b|\b(matrix|nox|this|each)\s+sessions?\b|"
+                     r"\btrace report\b|matrix\.probes", re.I)
+
+
+def harness_words(text):
+    """Harness words in the prose of a page (paragraphs and list items, wrapped lines joined): link
+    targets, autolinks and repository paths left out (`[matrix/probes.py](../matrix/probes.py)` names
+    a file, not a concept)."""
+    found = []
+    for block in blocks(text):
+        block = re.sub(r"\]\([^)]*\)", "]", block)
+        block = re.sub(r"<https?://[^>]*>", "", block)
+        block = re.sub(r"[\w.-]*(/[\w.*<>-]+)+/?", "", block)   # matrix/probes.py, results/*.json
+        found += [f"{m[0]!r} in {block[:160]}" for m in HARNESS.finditer(block)]
+    return found
+
+
+def long_lines(text, limit=300):
+    return [f"{i}: {line[:80]}..." for i, line in prose_lines(text)
+            if len(line) > limit and not line.lstrip().startswith("|")]
+
+
+@pytest.mark.parametrize("name", ["compat-matrix.md", "migration.md"])
+def test_no_harness_words_reach_the_reader(regenerated, fixture_pages, name):
+    for pages_dir in (regenerated, fixture_pages):
+        assert not harness_words((pages_dir / name).read_text()), pages_dir / name
+
+
+def test_the_harness_word_check_finds_them():
+    page = "- `legacy/tensors` fails: exit status 0 but no `step loss` line on stdout\nProbe `matrix.probes.x`.\n"
+    assert len(harness_words(page)) == 5
+    assert harness_words("Checked by `x` in [matrix/probes.py](../matrix/probes.py).\n```\ncell = 1\n```\n") == []
+    assert harness_words("TensorFlow 2 moved the graph-and-session API; tf.Session is gone.\n") == []
+    assert len(harness_words("with the NumPy each\nsession installed\n")) == 1, "across a wrapped line too"
+
+
+def test_recorded_reasons_in_the_readers_words():
+    said = markdown.reader_text("exit status 0 but no `step loss` line on stdout (it printed '0 tensor(29428664.)' "
+                                "instead)")
+    assert said == "prints `0 tensor(29428664.)` instead of a number"
+    assert markdown.reader_text("probe tf1_graph: killed by SIGSEGV; matrix.probes exited 0 without records for "
+                                "numpy_abi") == "the check tf1_graph: killed by SIGSEGV; the checks ended without a " \
+                                               "result for numpy_abi"
+    assert markdown.reader_text("no NVIDIA GPU on this machine") == "no NVIDIA GPU on the recording machine"
+    assert markdown.reader_words("The probe records the probe's value.") == "The check records the check's value."
+
+
+@pytest.mark.parametrize("name", ["compat-matrix.md", "migration.md"])
+def test_no_long_lines_outside_code_and_tables(regenerated, fixture_pages, name):
+    for pages_dir in (regenerated, fixture_pages):
+        assert not long_lines((pages_dir / name).read_text()), pages_dir / name
+
+
+def test_wrapping_keeps_markdown_blocks():
+    line = "- " + " ".join(["word"] * 30) + " `a code span that is long` " + " ".join(["- dash 1. one"] * 10)
+    wrapped = markdown.wrap_line(line, 60)
+    assert all(w.startswith("  ") for w in wrapped[1:]), "list items continue indented"
+    assert not any(re.match(r"^\s*([-*+#>|]|\d+[.)] )", w) for w in wrapped[1:])
+    assert " ".join(w.strip() for w in wrapped) == line, "no word lost or split"
+    assert any("`a code span that is long`" in w for w in wrapped)
+    assert markdown.wrap_markdown("```\n" + "x " * 200 + "\n```") == "```\n" + "x " * 200 + "\n```"
+    assert markdown.wrap_line("[1] " + "y " * 80 + " ", 50)[-1].endswith("  "), "a hard break stays at the end"
+
+
 # ---------------------------------------------------------------- measured statements
 
-MEASURED = re.compile(r"measured here on torch \S+( to \S+)?( with \w+ \S+( to \S+)?)?, (?P<cpu>.+?), "
-                      r"(?P<date>\d{4}-\d{2}-\d{2})( to \d{4}-\d{2}-\d{2})?\)")
+REF = re.compile(r"\[(?P<letter>[A-Z]|M\d+)\]\(#measured\)")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}( to \d{4}-\d{2}-\d{2})?")
+
+
+def provenance_rows(page):
+    """'How these were measured': letter -> torch pin -> the row's cells."""
+    section = page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and re.fullmatch(r"[A-Z]|M\d+", cells[0]):
+            rows.setdefault(cells[0], {})[cells[2]] = cells
+    return rows
 
 
 def unsupported_measured_lines(pages_dir, sessions):
-    """Lines that call something measured without the torch build, a recorded CPU and a date."""
+    """Statements that call something measured without a reference to the runs table, references to a
+    machine the table lacks, pins of a 'Measured' line that the table lacks for that machine, and
+    table rows without a torch build, a recorded CPU and a date."""
     prose = set()
     for p in (ROOT / "docs" / "prose").glob("*.md"):
-        prose |= {ln.strip() for ln in p.read_text().splitlines()}
-    cpus = {observations.cpu_of(s) for s in sessions}
-    bad = []
-    for name in ("compat-matrix.md", "migration.md"):
-        for ln in (pages_dir / name).read_text().splitlines():
-            if ln.strip() in prose:
-                continue
-            text = re.sub(r"not measured", "", ln, flags=re.I)
-            n = len(re.findall(r"measured", text, flags=re.I))
-            tags = [m for m in MEASURED.finditer(text) if any(m["cpu"].startswith(c) for c in cpus)]
-            if n != len(tags):
-                bad.append(ln[:300])
+        prose |= set(blocks(p.read_text()))
+    page = (pages_dir / "migration.md").read_text()
+    rows = provenance_rows(page)
+    cpus = {observations.cpu_of(s) for s in sessions if s.get("status") == "ran"}
+    bad = [f"row {letter} {pin}: {cells}" for letter, by_pin in rows.items() for pin, cells in by_pin.items()
+           if cells[1] not in cpus or cells[3] in ("", "-") or not DATE.fullmatch(cells[7])]
+    section = page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]
+    for block in blocks(page):
+        if block in prose or block in section:
+            continue
+        if block.startswith(("#", "<")):
+            continue
+        said = len(re.findall(r"measured", re.sub(r"not measured|\(#measured\)|How these were measured", "", block),
+                              flags=re.I))
+        refs = REF.findall(block)
+        if said and not refs:
+            bad.append(block[:300])
+        bad += [f"unknown machine {r}: {block[:200]}" for r in refs if r not in rows]
+        m = re.match(r"^- \*\*Measured\*\* \[(\w+)\]\(#measured\)[^:]*: (.*)$", block)
+        if m:
+            for item in m[2].split(" · "):
+                pin = item.split(" ")[0]
+                letters = REF.findall(item) or [m[1]]
+                bad += [f"pin {pin} not in the table for {x}" for x in letters if pin not in rows.get(x, {})]
     return bad
 
 
-def test_measured_statements_name_torch_cpu_and_date_fixture(tmp_path):
-    pages.generate(FIXTURES, tmp_path, draw_png=False)
-    assert not unsupported_measured_lines(tmp_path, observations.load_results(FIXTURES))
-    assert "measured here on torch 2.15.0+cu132, Intel(R) Xeon(R) Processor (CPU), 2026-01-05" in \
-        (tmp_path / "migration.md").read_text()
+def test_measured_statements_name_torch_cpu_and_date_fixture(fixture_pages, sessions):
+    assert not unsupported_measured_lines(fixture_pages, sessions)
+    page = (fixture_pages / "migration.md").read_text()
+    rows = provenance_rows(page)
+    assert rows["A"]["2.15.0"] == ["A", "Intel(R) Xeon(R) Processor (CPU)", "2.15.0", "2.15.0+cu132", "3.11.7", "2.4.6",
+                                   "2.21.0", "2026-01-05", "0123abc"]
+    assert rows["B"]["2.15.0"][1] == "AMD EPYC (CPU)"
+    assert "measured here on" not in page, "the provenance is said once, not per statement"
 
 
 def test_measured_statements_name_torch_cpu_and_date(regenerated):
     assert not unsupported_measured_lines(regenerated, observations.load_results(RESULTS))
+    page = (regenerated / "migration.md").read_text()
+    assert page.count("## How these were measured") == 1 and "measured here on" not in page
 
 
-# ---------------------------------------------------------------- versions lines and table cells, on fake records
+def test_provenance_table_comes_from_the_records(regenerated):
+    rows = provenance_rows((regenerated / "migration.md").read_text())
+    for s in ran_sessions(RESULTS):
+        letter = next(x for x, by_pin in rows.items() if s["torch_pin"] in by_pin and
+                      by_pin[s["torch_pin"]][1] == observations.cpu_of(s))
+        cells = rows[letter][s["torch_pin"]]
+        assert (s.get("torch_build") or s.get("torch")) in cells[3].split(", ")
+        assert s["date"][:10] in cells[7] and s["commit"] in cells[8]
+        assert s["python"] in cells[4].split(", ") and s["numpy"] in cells[5].split(", ")
 
 
-def test_version_statement_shows_measured_and_cited_side_by_side():
+# ---------------------------------------------------------------- the version answer, on fake records
+
+
+def test_version_statement_measured_line_and_cited_line():
     obs = [rec("works", "1.8.1", torch="1.8.1+cu102"), rec("warns", "2.4.1", torch="2.4.1+cu121"),
            rec("errors", "2.15.0", torch="2.15.0+cu132")]
-    text = "\n".join(versions.version_statement(change(warns="2.4.0", fails="2.6.0"), obs))
-    assert "- Warns first on torch 2.4.1, not on 1.8.1 (measured here on torch 2.4.1+cu121, CPU A, 2026-01-01)." in text
-    assert "- Fails first on torch 2.15.0, not on 1.8.1, 2.4.1 (measured here on torch 2.15.0+cu132, CPU A," in text
-    assert "- Warns since 2.4.0: cited, not measured here ([source](https://example.org/notes))." in text
-    assert "- Fails since 2.6.0: cited, not measured here" in text
-    assert "Runs without a warning or an error on torch 1.8.1 (measured here on torch 1.8.1+cu102, CPU A" in text
-    assert "changes results" not in text.lower()  # not a silent change
+    lines = versions.version_statement(change(warns="2.4.0", fails="2.6.0"), obs)
+    assert lines[0] == "- **Measured** [A](#measured): 1.8.1 runs · 2.4.1 warns · 2.15.0 fails"
+    assert lines[1] == "- **Cited** ([source](https://example.org/notes)): warns since 2.4.0 · fails since 2.6.0"
+    assert len(lines) == 2 and "changes" not in "\n".join(lines).lower()   # not a silent change
 
 
-def test_version_statement_predates_oldest_pin_says_so_and_cites():
+def test_version_statement_marks_inferred_releases():
     obs = [rec("errors", "1.8.1", torch="1.8.1"), rec("errors", "2.15.0")]
     cited = change(kind="error", warns="0.4.0", fails="1.0.0", verified=["warns"])
-    text = "\n".join(versions.version_statement(cited, obs))
-    assert "- Fails already on torch 1.8.1, the oldest pin recorded (measured here on torch 1.8.1, CPU A, " \
-           "2026-01-01): the change predates the pins of the matrix; see the cited version." in text
-    assert "- Fails since 1.0.0: inferred, not stated by the source and not measured here" in text
-    assert "- Warns since 0.4.0: cited, not measured here" in text
+    lines = versions.version_statement(cited, obs)
+    assert lines == ["- **Measured** [A](#measured): 1.8.1 fails · 2.15.0 fails",
+                     "- **Cited** ([source](https://example.org/notes)): warns since 0.4.0 · fails since 1.0.0 "
+                     "*(inferred)*"]
 
 
 def test_version_statement_nothing_measured_and_no_source():
     ch = {"id": "c", "kind": "silent", "cited_versions": {"note": "no upstream note found: searched X."}}
     text = "\n".join(versions.version_statement(ch, [rec("not_run", detail="no torch.func here")]))
-    assert "- Not measured here: no recorded probe ran (no torch.func here)." in text
-    assert "- No release named by a source: no upstream note found: searched X." in text
+    assert "- **Not measured here**: no recorded check ran (on torch 2.4.1): no torch.func here" in text
+    assert "- **Cited**: no release named by a source" in text
+    assert versions.source_note(ch) == ["No release named by a source: no upstream note found: searched X."]
     assert ".." not in text and ".;" not in text
+
+
+def test_pin_outcome_line_names_each_machine_where_they_differ():
+    ch = change()
+    obs = [rec("works", "1.8.1"), rec("warns", "2.4.1"), rec("errors", "2.15.0"),
+           rec("crashed", "2.15.0", cpu="CPU B"), rec("not_run", "1.13.1", detail="no functorch")]
+    line = versions.pin_outcomes(ch, obs, versions.Provenance.of_observations(obs))
+    assert line == ("**Measured** [A](#measured) (2.15.0 also [B](#measured)): 1.8.1 runs · 1.13.1 not run · "
+                    "2.4.1 warns · 2.15.0 fails [A](#measured), crashed [B](#measured)")
 
 
 def test_library_dependent_outcome_names_the_library_version():
     ch = dict(change(kind="removal", fails="TensorFlow 2.0.0"), depends_on="tensorflow")
     obs = [rec("errors", "1.8.1", tensorflow="2.12.1"), rec("errors", "2.15.0", tensorflow="2.21.0")]
     text = "\n".join(versions.version_statement(ch, obs))
-    assert "- Fails with TensorFlow 2.12.1, 2.21.0 (measured here on torch 1.8.1 to 2.15.0 with TensorFlow " \
-           "2.12.1 to 2.21.0, CPU A, 2026-01-01)." in text
+    assert "- **Measured** [A](#measured): 1.8.1 fails (TensorFlow 2.12.1) · 2.15.0 fails (TensorFlow 2.21.0)" in text
+    assert "fails since TensorFlow 2.0.0" in text
     notes = markdown.Footnotes()
     assert compat.probe_text(ch, obs[0], notes) == "**errors** (?), TensorFlow 2.12.1"
+
+
+def test_value_lines_per_machine():
+    ch = dict(change(kind="silent"), compare=["mm"])
+    obs = [rec("works", "1.13.1", value={"mm": "a" * 16}), rec("works", "2.0.1", value={"mm": "b" * 16}),
+           rec("works", "1.13.1", cpu="CPU B", value={"mm": "c" * 16})]
+    lines = versions.value_lines(ch, obs, versions.Provenance.of_observations(obs))
+    assert lines == ["**Values change** at 2.0.1 (vs 1.13.1) [A](#measured): `aaaaaaaa` -> `bbbbbbbb`",
+                     "**Values** [B](#measured): 1.13.1, the only pin measured there: `cccccccc`"]
 
 
 def test_crashed_and_not_run_probes_are_never_works():
@@ -190,6 +348,9 @@ def test_crashed_and_not_run_probes_are_never_works():
     crashed = rec("crashed", error={"type": "crash", "message": "killed by SIGSEGV: boom"})
     assert compat.probe_text(ch, crashed, notes) == "**crashed** [1]" and notes.reasons == ["killed by SIGSEGV: boom"]
     assert compat.probe_text(ch, rec("not_run", detail="probe tf1_graph: crashed"), notes) == "not run [2]"
+    assert notes.reasons[1] == "the check tf1_graph: crashed"
+    assert "runs" not in versions.pin_outcomes(ch, [crashed, rec("not_run", "2.0.1")],
+                                               versions.Provenance.of_observations([crashed]))
 
 
 def test_clean_message_and_sentence():
@@ -221,48 +382,141 @@ def test_not_run_is_never_passed(sessions):
             if c["status"] != "passed":
                 assert not text.startswith("passed") or c["status"] == "passed_with_warnings"
             if c["status"] == "not_run":
-                assert text == "not run [1]" and notes.reasons == [c["reason"]]
+                assert text == "not run [1]" and notes.reasons == [markdown.reader_text(c["reason"])]
 
 
 def test_fixture_compat_page(fixture_pages):
     compat = (fixture_pages / "compat-matrix.md").read_text()
-    ref = re.search(r"\| not run (\[\d+\]) \|", compat)               # a not-run cell, footnoted
-    assert ref and f"{ref[1]} no CUDA device on this machine" in compat
+    ref = re.search(r"\| not run (\[\d+\]) \|", compat)               # a not-run entry, footnoted
+    assert ref and f"{ref[1]} tensorflow is not installed in this run" in compat
     assert "**failed**: RuntimeError" in compat and "**crashed**" in compat
+    # the CUDA column that holds nothing is left out and said once
+    assert "torch 2.15.0 cuda<br>" not in compat
+    assert "CUDA: not run on any pin — no CUDA device on the recording machine." in " ".join(compat.split())
     # one column per (pin, CPU); the other CPU's digest is its own
     assert "(2.15.0+cu132, py 3.11.7, AMD EPYC (CPU), 2026-01-05)" in compat
     assert "(2.4.1+cu121, py 3.11.7, Intel(R) Xeon(R) Processor (CPU), 2026-01-05)" in compat
     assert "works `mm 5a5a5a5a, t_mm a5a5a5a5`" in compat and "works `mm 117bdb16, t_mm c4f4c796`" in compat
-    # a crashed probe and a missing one, with the reasons
-    assert re.search(r"\*\*crashed\*\* \[\d+\]", compat) and "killed by SIGSEGV: Fatal Python error" in compat
-    assert "**probes error**: probe tf1_graph: killed by SIGSEGV" in compat
-    assert "matrix.probes exited 0 without records for numpy_abi" in compat
+    # a crashed check and a missing one, with the reasons
+    flat = " ".join(compat.split())
+    assert re.search(r"\*\*crashed\*\* \[\d+\]", compat) and "killed by SIGSEGV: Fatal Python error" in flat
+    assert "**checks error**: the check tf1_graph: killed by SIGSEGV" in flat
+    assert "the checks ended without a result for numpy_abi" in flat
     # TensorFlow's version with the TF1 outcome; unrelated warnings listed, not shown as the change's
     assert "**errors** (AttributeError), TensorFlow 2.12.1" in compat
     assert "unrelated warnings left out (see the list under the table): DeprecationWarning: " \
-           "jax.xla_computation is deprecated" in compat
+           "jax.xla_computation is deprecated" in flat
     assert "jax\\.xla_computation" in compat.split("Warnings left out as unrelated")[1]
     # silent changes: values per pin
     assert "**differs** `grad_after_data_write [1.0,3.0], expected_grad [2.0,4.0]`" in compat
     assert "**differs** `[0.0,0.0,1.0]`" in compat
 
 
+def test_columns_that_hold_nothing_are_left_out(regenerated, sessions):
+    page = (regenerated / "compat-matrix.md").read_text()
+    tables = [ln for ln in page.split("## Examples x torch", 1)[1].split("## Changes x torch")[0].splitlines()
+              if ln.startswith("| example |")]
+    assert len(tables) == 3 and not any("cuda<br>" in t for t in tables)
+    flat = " ".join(page.split())
+    assert flat.count("CUDA: not run on any pin — no NVIDIA GPU on the recording machine") == 3  # once per era
+    assert "CUDA: not run on any pin — no NVIDIA GPU on the recording machine" in \
+        " ".join((regenerated / "migration.md").read_text().split())
+    # the totals still count every column
+    assert "not run 85" in flat
+    # a column is left out only when all of it was not run for one and the same reason
+    s = next(x for x in sessions if x["_slug"] == "legacy-torch1.8.1-cpu")
+    assert compat.column_reason(s, "legacy") is None
+    cuda = next(x for x in sessions if x["_slug"] == "modern-torch2.15.0-cuda")
+    assert compat.column_reason(cuda, "modern") == "no CUDA device on the recording machine"
+    mixed = dict(cuda, cells=[dict(c, reason="other") if i == 0 else c for i, c in enumerate(cuda["cells"])])
+    assert compat.column_reason(mixed, "modern") is None
+
+
+def change_section(page, change_id):
+    return page.split(f'<a id="{change_id}"></a>', 1)[1].split("<a id=", 1)[0]
+
+
+def test_each_change_answers_first(fixture_pages):
+    """Message, fix (the new code), the measured 'pin: outcome' line and the cited line, before Why
+    and before the evidence."""
+    page = (fixture_pages / "migration.md").read_text()
+    for ch in CATALOG:
+        section = change_section(page, ch["id"])
+        head = section.split("**Why**", 1)[0]
+        assert ch["symptom"] in head and ch["new"] in head, ch["id"]
+        assert "- **Measured** " in head or "- **Not measured here**" in head, ch["id"]
+        assert "- **Cited**" in head, ch["id"]
+        assert "<details><summary>Evidence</summary>" in section.split("**Why**", 1)[1], ch["id"]
+        assert len(head.split("- **Cited**", 1)[0].splitlines()) < 40 + ch["new"].count("\n") + \
+            ch["symptom"].count("\n"), ch["id"]
+
+
+def test_pin_outcome_lines_follow_the_records(fixture_pages, sessions):
+    """Re-derived from the raw fixture records: each pin's word on the 'Measured' line is what the check
+    recorded on that pin (the first record that ran the old form, on the line's machine)."""
+    page = (fixture_pages / "migration.md").read_text()
+    obs = observations.probe_observations(sessions, CATALOG, UNRELATED)
+    words = {"works": "runs", "warns": "warns", "errors": "fails", "differs": "differs", "not_run": "not run",
+             "crashed": "crashed"}
+    zero_dim = [b for b in blocks(change_section(page, "zero-dim-index")) if b.startswith("- **Measured**")]
+    assert zero_dim == ["- **Measured** [A](#measured) (2.15.0 also [B](#measured)): 1.8.1 fails · 1.13.1 fails · "
+                        "2.4.1 fails · 2.15.0 fails"]
+    for ch in CATALOG:
+        if ch.get("breakdown") or ch.get("depends_on"):
+            continue
+        (line,) = [b for b in blocks(change_section(page, ch["id"])) if b.startswith("- **Measured**")]
+        for item in line.split(": ", 1)[1].split(" · "):
+            pin, word = item.split(" ", 1)
+            if "[" in word:           # the machines disagree: each word with its machine
+                continue
+            first = next((o for o in obs[ch["probe"]] if o["_pin"] == pin and o["outcome"] in observations.RAN),
+                         next(o for o in obs[ch["probe"]] if o["_pin"] == pin))
+            assert words[first["outcome"]] == word, (ch["id"], pin)
+
+
 def test_fixture_migration_page(fixture_pages):
     migration = (fixture_pages / "migration.md").read_text()
+    flat = " ".join(migration.split())
     assert "fails first on torch 1.13.1" not in migration.lower()       # no blanket removed-linalg claim
     assert re.search(r"\| `torch.symeig` \| `torch.linalg.eigh` \| works \| warns \[\d+\] \| \*\*errors\*\* "
                      r"\[\d+\] \| \*\*errors\*\* \[\d+\] \| 1.13.1 \| 2.4.1 \|", migration)
-    assert "RuntimeError: This function was deprecated since version 1.9 and is now removed." in migration
-    assert "- Changes results at torch 2.4.1 (vs torch 1.13.1): `module_zero_grad [[0.0,0.0]], " \
+    assert "RuntimeError: This function was deprecated since version 1.9 and is now removed." in flat
+    assert "- **Values change** at 2.4.1 (vs 1.13.1) [A](#measured): `module_zero_grad [[0.0,0.0]], " \
            "optimizer_zero_grad [[0.0,0.0]], momentum_step_of_unused_param -0.0899999737739563` -> " \
-           "`module_zero_grad None, optimizer_zero_grad None, momentum_step_of_unused_param 0.0` " \
-           "(measured here on torch 2.4.1+cu121, Intel(R) Xeon(R) Processor (CPU), 2026-01-05)." in migration
-    assert "- Differs from the old behaviour already on torch 1.8.1, the oldest pin recorded" in migration
+           "`module_zero_grad None, optimizer_zero_grad None, momentum_step_of_unused_param 0.0`" in flat
+    data = [b for b in blocks(change_section(migration, "data-update-vs-no-grad")) if b.startswith("- **Measured**")]
+    assert data == ["- **Measured** [A](#measured) (2.15.0 also [B](#measured)): 1.8.1 differs · 1.13.1 differs · "
+                    "2.4.1 differs · 2.15.0 differs"]
     assert "| 2.15.0+cu132 | 2026-01-05 | 2800.0 | 64.7580878 | 20 |" in migration
     assert "- torch 2.15.0 vs 2.4.1, from step 20: **unexplained**" in migration
     assert "- torch 2.15.0 vs 1.8.1, from step 12: attributed to [clamp(min=0) backward" in migration
-    assert "Measured: Measured:" not in migration and ".;" not in migration
+    assert ".;" not in migration
     assert not re.search(r"\w\.\.(\s|$)", migration), "a sentence ending in '..'"
+
+
+def test_difference_panels_where_lines_overlap():
+    from matrix.pages import figures
+
+    down = [[t, 1000.0 / (t + 1)] for t in range(100)]
+    close = [[t, v * (1 + 1e-6)] for t, v in down]
+    apart = [[t, v * 3] for t, v in down]
+    spikes = [[t, v * (3 if t % 10 == 0 else 1 + 1e-6)] for t, v in down]
+    line = lambda losses: {"losses": losses}  # noqa: E731
+    assert figures.overlapping([line(down), line(close)])
+    assert not figures.overlapping([line(down), line(apart)])
+    assert figures.overlapping([line(down), line(spikes)]), "apart at a few spikes, on top of each other elsewhere"
+    assert not figures.overlapping([line(down), line(down)]), "identical lines share one line, no panel"
+    assert figures.relative_differences(down[:2], [[0, 1000.0], [1, 1000.0]]) == [[0, None], [1, 1.0]]
+
+
+def test_committed_figures_show_a_difference_panel_where_lines_overlap(regenerated):
+    manifest = json.loads((regenerated / "img" / "manifest.json").read_text())["figures"]
+    autograd = manifest["autograd.png"]
+    assert autograd["difference_panels"][0].startswith("legacy: |relative difference| of torch 2.15.0 to torch 1.8.1")
+    # legacy dynamic_net: the lines are far apart at most steps; modern: on top of each other but for spikes
+    assert [d.split(":")[0] for d in manifest["dynamic_net.png"]["difference_panels"]] == ["modern"]
+    assert "Difference panels (under the panels whose lines lie within 2 pixels of each other at most of the " \
+        "steps where they differ):" in " ".join((regenerated / "migration.md").read_text().split())
 
 
 def test_fixture_manifest_and_png_determinism(tmp_path):
@@ -313,21 +567,25 @@ def test_as_published_cells_render_under_their_change_and_never_as_curves():
                  "cells": [_published(p)]} for p in ("2.4.1", "1.8.1")]
     change = {"id": "zero-dim-index"}
     lines = cells.published_lines(change, sessions)
-    assert lines[2] == ("- `legacy/autograd` fails on torch 1.8.1, 2.4.1 (measured here on torch 1.8.1 to 2.4.1, "
-                        "Some CPU (CPU), 2026-11-22): IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`")
-    assert MEASURED.search(lines[2])["cpu"] == "Some CPU (CPU)"
+    assert lines[2] == ("- `legacy/autograd` fails on torch 1.8.1, 2.4.1: IndexError: invalid index "
+                        "of a 0-dim tensor. Use `tensor.item()`")
+    assert "measured" in lines[0]
     assert cells.published_lines({"id": "size-average"}, sessions) == []
     sessions[0]["cells"].append(dict(_published("2.4.1", status="passed", losses=[[0, 1.0]]), expected="fail"))
     assert divergence.curve_groups(sessions) == {}  # as-published cells are outcomes, not loss curves
 
 
-def test_as_published_cell_text_marks_expected_unexpected_and_xpass():
+def test_as_published_text_marks_expected_unexpected_and_passed():
     notes, errors = markdown.Footnotes(), markdown.Footnotes("e")
     assert cells.published_text(_published("2.4.1"), notes, errors) == "fails as expected [e1]"
     assert errors.reasons == ["IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`"]
     other = _published("2.4.1", unexpected_error="IndexError", error={"type": "ImportError", "message": "x"})
     assert cells.published_text(other, notes, errors).startswith("**failed, not as expected**")
-    assert "(XPASS)" in cells.published_text(_published("2.4.1", status="passed"), notes, errors)
+    assert cells.published_text(_published("2.4.1", status="passed"), notes, errors) == \
+        "**passed**, though expected to fail"
+    printed = _published("2.4.1", error=None, reason="expected failure (x): exit status 0 but no `step loss` line on "
+                         "stdout (it printed '0 tensor(1.)' instead)")
+    assert cells.published_error(printed) == "prints `0 tensor(1.)` instead of a number"
     assert cells.published_text(_published("2.4.1", status="not_run", reason="no GPU"), notes, errors).startswith("not run")
 
 

@@ -9,8 +9,9 @@ from matrix import EXAMPLES, ROOT
 from matrix.catalog import load_catalog, load_unrelated_warnings
 from matrix.observations import load_results
 from matrix.pages.compat import render_compat
-from matrix.pages.figures import curve_descriptions, curves_for, data_hash, draw
+from matrix.pages.figures import OVERLAP_PX, curve_descriptions, curves_for, data_hash, difference_descriptions, draw
 from matrix.pages.migration import render_migration
+from matrix.pages.text import wrap_markdown
 
 
 def relink(text: str, repo_link: str = "../") -> str:
@@ -39,6 +40,8 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
             continue
         name = f"{ex}.png"
         manifest[name] = {"data_sha256": data_hash(panels), "curves": curve_descriptions(panels)}
+        if any(p["difference_panel"] for p in panels):
+            manifest[name].update(difference_panels=difference_descriptions(panels), overlap_px=OVERLAP_PX)
         if draw_png:
             draw(ex, panels, img / name)
             import matplotlib
@@ -56,6 +59,6 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
                        ("migration.md", render_migration(catalog, sessions, prose_dir, variants_dir, manifest,
                                                          unrelated))):
         path = out_dir / name
-        path.write_text(relink(text, repo_link).rstrip() + "\n", encoding="utf-8")
+        path.write_text(wrap_markdown(relink(text, repo_link)).rstrip() + "\n", encoding="utf-8")
         written[name] = path
     return written

@@ -1,8 +1,9 @@
 """docs/compat-matrix.md: the raw grid of what ran where.
 
-The sessions table, per era the examples x (pin, device) status cells, and the changes x (pin, CPU)
-table of probe outcomes and compared values; reasons go into footnotes so that a reason repeated in
-many cells is written once.
+The runs table (one row per record), per era the examples x (pin, device) statuses, and the changes
+x (pin, CPU) table of the checks' outcomes and compared values; reasons go into footnotes so that a
+reason repeated in many places is written once. A (pin, device) column in which nothing ran, for one
+reason, is left out of its table and said once in a line under it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from matrix import ERAS, EXAMPLES
 from matrix.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
                                  probe_observations, short_date, version_key)
 from matrix.pages.cells import cell_of, cell_text, published_text
-from matrix.pages.text import GENERATED, Footnotes, first_line, md_escape
+from matrix.pages.text import GENERATED, Footnotes, first_line, md_escape, reader_text, sentence
 
 ERA_TITLES = {"legacy": "legacy (PyTorch 0.1-0.3)", "tensor_autograd": "tensor_autograd (PyTorch 0.4-1.x)",
               "modern": "modern (PyTorch 1.7+/2.x)"}
@@ -26,10 +27,10 @@ def probe_text(change: Dict[str, Any], o: Optional[Dict[str, Any]], notes: Footn
         return "-"
     outcome = o["outcome"]
     if outcome == "not_run":
-        return "not run " + notes.ref(o.get("detail") or "no reason recorded")
+        return "not run " + notes.ref(reader_text(o.get("detail") or "no reason recorded"))
     if outcome == "crashed":
         err = o.get("error") or {}
-        return "**crashed** " + notes.ref(err.get("message") or o.get("detail") or "no reason recorded")
+        return "**crashed** " + notes.ref(reader_text(err.get("message") or o.get("detail") or "no reason recorded"))
     if change.get("breakdown") == "functions" and isinstance(o.get("value"), dict):
         counts: Dict[str, int] = {}
         for f in o["value"].values():
@@ -63,28 +64,63 @@ def probe_columns(observations: Dict[str, List[Dict[str, Any]]]) -> List[Tuple[s
 
 
 def render_runs(sessions) -> List[str]:
-    """The sessions table: one row per results file, with its environment and probe status."""
-    out = ["## Runs", "", "Each column below comes from one of these sessions (one results file each).", "",
-           "| session | era | torch pin | torch | Python | NumPy | TensorFlow | device | device name | date | commit "
-           "| status | probes |",
+    """The runs table: one row per results file, with its environment and whether its checks ran."""
+    out = ["## Runs", "", "Each column below comes from one of these records (one results file each).", "",
+           "| record | era | torch pin | torch | Python | NumPy | TensorFlow | device | device name | date | commit "
+           "| status | checks |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in sessions:
         status = s.get("status", "?")
         if status != "ran":
-            status = f"not run: {md_escape(s.get('reason') or 'no reason recorded')}"
+            status = f"{status.replace('_', ' ')}: {md_escape(reader_text(s.get('reason') or 'no reason recorded'))}"
         n = len([r for r in s.get("probes") or [] if r.get("outcome") != "crashed" and r.get("id") != "_import"])
-        probes = f"{n} recorded" if s.get("status") == "ran" else "-"
+        checks = f"{n} recorded" if s.get("status") == "ran" else "-"
         if s.get("probes_error"):
-            probes += f"; **probes error**: {md_escape(s['probes_error'])}"
+            checks += f"; **checks error**: {md_escape(reader_text(s['probes_error']))}"
         out.append(f"| `{s['_slug']}` | {s.get('era')} | {s.get('torch_pin')} | {s.get('torch_build') or s.get('torch') or '-'} | "
                    f"{s.get('python') or '-'} | {s.get('numpy') or '-'} | {s.get('tensorflow') or '-'} | "
                    f"{s.get('device')} | {md_escape(s.get('device_name') or '-')} | {s.get('date') or '-'} | "
-                   f"{s.get('commit') or '-'} | {status} | {probes} |")
+                   f"{s.get('commit') or '-'} | {status} | {checks} |")
     return out + [""]
 
 
+def column_reason(s: Dict[str, Any], era: str) -> Optional[str]:
+    """The one reason every example of ``era`` (as published too) was not run in record ``s``, or None
+    where something ran or the reasons differ: such a column holds nothing and is left out."""
+    reasons = set()
+    for ex in EXAMPLES:
+        for mode in ("variant", "as_published"):
+            c = cell_of(s, era, ex, mode)
+            if c is None:
+                if mode == "variant":
+                    reasons.add(s.get("reason") or "no result recorded")
+                continue
+            if c.get("status") != "not_run":
+                return None
+            reasons.add(c.get("reason") or "no reason recorded")
+    return reader_text(reasons.pop()) if len(reasons) == 1 else None
+
+
+def empty_column_lines(empty: List[Tuple[Dict[str, Any], str]], cols: List[Dict[str, Any]]) -> List[str]:
+    """The columns left out, once per device and reason: 'CUDA: not run on any pin — reason.'"""
+    out = []
+    groups: Dict[Tuple[str, str], List[str]] = {}
+    for s, reason in empty:
+        groups.setdefault((s.get("device") or "?", reason), []).append(s.get("torch_pin"))
+    for (device, reason), pins in groups.items():
+        every = [s.get("torch_pin") for s in cols if s.get("device") == device]
+        where = "on any pin" if sorted(pins) == sorted(every) else f"on torch {', '.join(pins)}"
+        out.append(sentence(f"{device.upper()}: not run {where} — {reason}") + " (Column left out of the table.)")
+    return out
+
+
+def status_word(key: str) -> str:
+    return key.replace("_", " ")
+
+
 def render_examples(sessions) -> List[str]:
-    """Per era, example x (pin, device) status cells; not-run reasons as footnotes."""
+    """Per era, example x (pin, device) statuses; not-run reasons as footnotes; a column in which
+    nothing ran, for one reason, left out and said below the table."""
     out = ["## Examples x torch", "",
            "One table per era: a row per example, a column per (torch pin, device). "
            "\"not run\" is never counted as passed; its reason is shown.", ""]
@@ -93,41 +129,49 @@ def render_examples(sessions) -> List[str]:
         if not cols:
             continue
         out += [f"### {ERA_TITLES[era]}", ""]
-        header = "| example | " + " | ".join(
-            f"torch {s.get('torch_pin')} {s.get('device')}<br>({s.get('torch') or 'not installed'}, "
-            f"{md_escape(s.get('device_name') or '-')}, {short_date(s.get('date'))})" for s in cols) + " |"
-        out += [header, "|" + " --- |" * (len(cols) + 1)]
+        empty = [(s, r) for s in cols for r in [column_reason(s, era)] if r is not None]
+        shown = [s for s in cols if all(s is not e for e, _ in empty)]
         notes = Footnotes()
-        for ex in EXAMPLES:
-            row = [f"[{ex}](../variants/{era}/{ex}.py)"]
-            for s in cols:
-                c = cell_of(s, era, ex)
-                row.append("not run " + notes.ref(s.get("reason") or "no cell recorded") if c is None
-                           else cell_text(c, notes))
-            out.append("| " + " | ".join(row) + " |")
         errors = Footnotes("e")
-        for ex in EXAMPLES:
-            published = [cell_of(s, era, ex, "as_published") for s in cols]
-            if not any(published):
-                continue
-            row = [f"{ex}, as published"]
-            for c in published:
-                row.append("-" if c is None else published_text(c, notes, errors))
-            out.append("| " + " | ".join(row) + " |")
+        if shown:
+            header = "| example | " + " | ".join(
+                f"torch {s.get('torch_pin')} {s.get('device')}<br>({s.get('torch') or 'not installed'}, "
+                f"{md_escape(s.get('device_name') or '-')}, {short_date(s.get('date'))})" for s in shown) + " |"
+            out += [header, "|" + " --- |" * (len(shown) + 1)]
+            for ex in EXAMPLES:
+                row = [f"[{ex}](../variants/{era}/{ex}.py)"]
+                for s in shown:
+                    c = cell_of(s, era, ex)
+                    row.append("not run " + notes.ref(reader_text(s.get("reason") or "no result recorded"))
+                               if c is None else cell_text(c, notes))
+                out.append("| " + " | ".join(row) + " |")
+            for ex in EXAMPLES:
+                published = [cell_of(s, era, ex, "as_published") for s in shown]
+                if not any(published):
+                    continue
+                row = [f"{ex}, as published"]
+                for c in published:
+                    row.append("-" if c is None else published_text(c, notes, errors))
+                out.append("| " + " | ".join(row) + " |")
+            out.append("")
+        if empty:
+            out += empty_column_lines(empty, cols) + [""]
         if notes.reasons:
-            out += ["", "Not run, and why:", ""] + notes.lines()
+            out += ["Not run, and why:", ""] + notes.lines() + [""]
         if errors.reasons:
-            out += ["", "\"As published\" rows: the same script with `matrix/as_published/` in place of its "
+            out += ["\"As published\" rows: the same script with `matrix/as_published/` in place of its "
                     "shims, i.e. the tutorial's own code; its failures are expected (`matrix/expected.toml`). "
-                    "What it said:", ""] + errors.lines()
+                    "What it did:", ""] + errors.lines() + [""]
         counts: Dict[str, int] = {}
         for s in cols:
             for c in s.get("cells") or []:
-                key = c.get("status", "?")
-                if c.get("expected") == "fail" and key in ("failed", "crashed") and not c.get("unexpected_error"):
+                key = status_word(c.get("status", "?"))
+                if c.get("expected") == "fail" and c.get("status") in ("failed", "crashed") and \
+                        not c.get("unexpected_error"):
                     key += " as expected"
                 counts[key] = counts.get(key, 0) + 1
-        out += ["", "Totals: " + ", ".join(f"{k} {counts[k]}" for k in sorted(counts)) + ".", ""]
+        out += ["Totals (every column, the ones left out too): " +
+                ", ".join(f"{k} {counts[k]}" for k in sorted(counts)) + ".", ""]
     return out
 
 
@@ -135,14 +179,14 @@ def render_changes_table(catalog, observations, unrelated) -> List[str]:
     """Change x (pin, CPU): each probe's outcome and compared values; reasons, disagreements and the
     unrelated warnings left out, under the table."""
     out = ["## Changes x torch", "",
-           "What the old form of each change does on each pinned torch, as recorded by its probe "
-           "(`python -m matrix.probes`) inside the matrix sessions: one column per torch pin and CPU "
+           "What the old form of each change does on each pinned torch, as recorded by its minimal check "
+           "([matrix/probes.py](../matrix/probes.py)) in the same runs: one column per torch pin and CPU "
            "(bit-level values depend on the CPU). For changes that compare values (digests of exact "
-           "float bits: their first 8 hex digits), the cell shows them; where the outcome depends on "
+           "float bits: their first 8 hex digits), the table shows them; where the outcome depends on "
            "TensorFlow's or NumPy's version, that version. Details and fixes: [migration.md](migration.md).", ""]
     cols = probe_columns(observations)
     if not cols:
-        return out + ["No probe results recorded yet.", ""]
+        return out + ["No check results recorded yet.", ""]
     head = []
     for pin, cpu in cols:
         o = next(o for obs in observations.values() for o in obs if (o["_pin"], o["_cpu"]) == (pin, cpu))
@@ -169,7 +213,7 @@ def render_changes_table(catalog, observations, unrelated) -> List[str]:
     if notes.reasons:
         out += ["Notes:", ""] + notes.lines() + [""]
     if disagreements:
-        out += ["Sessions on the same pin and CPU that recorded something else than the column shows:", ""]
+        out += ["Runs on the same pin and CPU that recorded something else than the column shows:", ""]
         out += [f"- {d}" for d in disagreements] + [""]
     if unrelated:
         out += ["Warnings left out as unrelated to the change under test (`[[unrelated_warning]]` in "
@@ -185,9 +229,9 @@ def render_compat(catalog, sessions, prose_dir: Path, unrelated=()) -> str:
     if intro.exists():
         out += [intro.read_text(encoding="utf-8").strip(), ""]
     if not sessions:
-        out += ["No matrix results are recorded yet (results/ is empty): run `nox` and then "
+        out += ["No results are recorded yet (results/ is empty): run `nox` and then "
                 "`python docs/generate.py`.", ""]
-        out += ["## Changes x torch", "", "No probe results recorded yet. The changes are listed in "
+        out += ["## Changes x torch", "", "No check results recorded yet. The changes are listed in "
                 "[migration.md](migration.md).", ""]
         return "\n".join(out)
     out += render_runs(sessions)

@@ -1,8 +1,13 @@
 """docs/migration.md: every change with its fix and versions, the silent changes, the examples by era.
 
-The silent-changes section shows each divergence of the loss curves with its attribution
-(:mod:`matrix.divergence`) and lists the unexplained ones; the examples section shows each
-example's figure and the era-to-era diffs of its scripts.
+Each change answers first: the message a user searches for, the fix (the catalog's new code), and one
+"pin: outcome" line measured here beside what the sources cite (:mod:`matrix.pages.versions`). Why it
+changed and the old code follow; the evidence (per pin, the texts, the tutorial's own code as
+published, the sources) is collapsed under it. Where and when the measurements ran is said once, under
+"How these were measured" (:mod:`matrix.pages.provenance`); each measured statement refers to it by a
+letter. The silent-changes section shows each divergence of the loss curves with its attribution
+(:mod:`matrix.divergence`) and lists the unexplained ones; the examples section shows each example's
+figure and the era-to-era diffs of its scripts.
 """
 from __future__ import annotations
 
@@ -12,16 +17,17 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, ROOT
 from matrix.divergence import explain_divergence, find_divergences
-from matrix.observations import (clean_message, first_per_pin, measured_tag, probe_observations, range_tag,
-                                 short_date)
+from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.pages.cells import published_lines
-from matrix.pages.text import GENERATED, Footnotes, fence, sentence
-from matrix.pages.versions import change_lines, version_statement
+from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines
+from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
+from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
 
 
-def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[str]:
-    """For ``breakdown = "functions"``: function x pin, works / warns / errors, messages as footnotes,
-    and the first pin that warns / errors per function."""
+def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
+                   notes: Footnotes) -> List[str]:
+    """For ``breakdown = "functions"``: function x pin, works / warns / errors (the texts as footnotes
+    in ``notes``), and the first pin that warns / errors per function."""
     by_pin = first_per_pin(obs)
     if not by_pin:
         return []
@@ -30,7 +36,6 @@ def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> Lis
         for name in (o.get("value") or {}):
             if name not in funcs:
                 funcs.append(name)
-    notes = Footnotes()
     head = [f"torch {p}" for p in by_pin]
     out = ["| function | replacement | " + " | ".join(head) + " | first warns | first errors |",
            "|" + " --- |" * (len(head) + 4)]
@@ -54,13 +59,11 @@ def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> Lis
                 cells.append(kind or "?")
         out.append(f"| `torch.{name}` | `{new}` | " + " | ".join(cells) +
                    f" | {first['warns'] or '-'} | {first['errors'] or '-'} |")
-    out += ["", f"Each column: the probe's record on that pin ({range_tag(list(by_pin.values()), change)}). "
-            "The texts, as printed:", ""] + notes.lines()
     return out
 
 
 def other_texts(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], str]]:
-    """Warning and error texts the probe recorded other than the symptom: (first observation, text)."""
+    """Warning and error texts the check recorded other than the symptom: (first observation, text)."""
     seen: List[str] = [clean_message(change["symptom"])]
     out = []
     for o in first_per_pin(obs).values():
@@ -74,63 +77,143 @@ def other_texts(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[T
     return out
 
 
-def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[str]:
-    """The entry's ``context`` keys of the probe's value, per pin and CPU (shown, not compared)."""
+def left_out_texts(obs: Sequence[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], str]]:
+    """Warnings the check recorded that the catalog calls unrelated: (first observation, text)."""
+    seen: List[str] = []
+    out = []
+    for o in obs:
+        for w in o.get("_filtered") or []:
+            text = f"{w['category']}: {clean_message(w['message'])}"
+            if text not in seen:
+                seen.append(text)
+                out.append((o, text))
+    return out
+
+
+def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance,
+                  many: bool = True) -> List[str]:
+    """The entry's ``context`` keys of the check's value, per pin and machine (shown, not compared)."""
     out = []
     for cpu in sorted({o["_cpu"] for o in obs}):
         for pin, o in first_per_pin(obs, cpu).items():
             value = o.get("value") if isinstance(o.get("value"), dict) else {}
             facts = [f"{k} {value[k]}" for k in ch["context"] if value.get(k) is not None]
             if facts:
-                out.append(f"- torch {pin}: {'; '.join(facts)} ({measured_tag(o, ch)}).")
-    return ["Recorded with the values above:", ""] + out + [""] if out else []
+                out.append(f"- torch {pin}{' ' + prov.ref([cpu]) if many else ''}: {'; '.join(facts)}.")
+    return [f"Recorded with the values, measured {prov.ref_obs(obs)}:", ""] + out + [""] if out else []
 
 
-def render_change(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequence[Dict[str, Any]] = ()) -> List[str]:
-    """One catalog entry: what you see, why, the fix, the versions (measured and cited), the sources."""
-    out = [f"<a id=\"{ch['id']}\"></a>", "", f"### {ch['title']}", "",
-           f"Kind: **{ch['kind']}**. Probe: `matrix.probes.{ch['probe']}`.", "", "**What you see**", "",
-           fence(ch["symptom"]), ""]
+def used_by(variants: Sequence[str]) -> str:
+    """'Used by: legacy [autograd](...), [nn](...); modern [nn](...).' (the scripts, grouped by era)."""
+    eras: Dict[str, List[str]] = {}
+    for v in variants:
+        era, _, example = v.partition("/")
+        eras.setdefault(era, []).append(f"[{example}](../variants/{v}.py)")
+    return "Used by: " + "; ".join(f"{era} {', '.join(links)}" for era, links in eras.items()) + "."
+
+
+def evidence(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequence[Dict[str, Any]],
+             prov: Provenance, notes: Footnotes) -> List[str]:
+    """What stands behind the answer: per pin what the check recorded, the tutorial's own code as
+    published, how it was checked, the sources; collapsed under the change."""
+    out: List[str] = []
+    shown = per_pin(obs)
+    many = len({o["_cpu"] for o in obs}) > 1
+
+    def at(o: Dict[str, Any]) -> str:  # an item's machine, where the items ran on more than one
+        return f" {prov.ref_obs([o])}" if many else ""
+
+    missing = [f"- torch {pin}{at(o)}: not run: {reader_text(o.get('detail') or 'no reason recorded')}"
+               if o["outcome"] == "not_run" else
+               f"- torch {pin}{at(o)}: crashed: "
+               f"{reader_text((o.get('error') or {}).get('message') or o.get('detail') or 'no reason recorded')}"
+               for pin, o in shown.items() if o["outcome"] in ("not_run", "crashed")]
+    if missing:
+        idle = [o for o in shown.values() if o["outcome"] in ("not_run", "crashed")]
+        out += [f"Pins where the check did not run the old form (never counted as runs), measured {prov.ref_obs(idle)}:",
+                ""] + missing + [""]
     extra = [] if ch.get("breakdown") == "functions" else other_texts(ch, obs)
     if extra:
-        out += ["Other texts the probe recorded (the first pin that printed each):", ""]
+        out += [f"Other warnings and errors the check printed (the first pin that printed each), measured "
+                f"{prov.ref_obs(o for o, _ in extra)}:", ""]
         for o, text in extra:
-            out += [f"- torch {o['_pin']} ({measured_tag(o, ch)}):", "", fence(text), ""]
-    out += ["**Why**", "", ch["why"], "", "**Fix**", "", ch["fix"], "", "Before:", "", fence(ch["old"], "python"), "",
-            "After:", "", fence(ch["new"], "python"), "", "**Versions**", ""]
-    out += version_statement(ch, obs) + [""]
-    out += published_lines(ch, sessions)
-    if ch.get("breakdown") == "functions":
-        table = function_table(ch, obs)
-        if table:
-            out += table + [""]
+            out += [f"- torch {o['_pin']}{at(o)}:", "", fence(text), ""]
+    if notes.reasons:
+        out += ["The texts in the table, as printed:", ""] + notes.lines() + [""]
     if ch.get("context"):
-        out += context_lines(ch, obs)
-    by_pin = first_per_pin(obs, ran_only=False)
-    if by_pin:
-        out += ["Probe outcome per pin: " + "; ".join(f"torch {p}: {o['outcome']}" for p, o in by_pin.items()) +
-                " (details per CPU: [compat-matrix.md](compat-matrix.md#changes-x-torch)).", ""]
+        out += context_lines(ch, obs, prov, many)
+    left = left_out_texts(obs)
+    if left:
+        out += [f"Left out as unrelated to this change (`[[unrelated_warning]]` in matrix/catalog.toml), measured "
+                f"{prov.ref_obs(o for o, _ in left)}: " +
+                "; ".join(f"`{text}` (torch {o['_pin']}{at(o)})" for o, text in left) + ".", ""]
+    out += published_lines(ch, sessions, prov)
+    out += [f"Checked by `{ch['probe']}` in [matrix/probes.py](../matrix/probes.py); every pin and machine: "
+            "[compat-matrix.md](compat-matrix.md#changes-x-torch).", ""]
+    cited = source_note(ch)
+    if cited:
+        out += cited + [""]
+    out += ["Sources: " + ", ".join(f"<{u}>" for u in ch["sources"]) + ".", ""]
     if ch.get("may_change"):
-        out += [f"Could change the loss curves of (hypothesis: {sentence(ch['hypothesis'])[:-1]}): " +
+        out += [f"Could change the loss curves of (hypothesis: {reader_words(sentence(ch['hypothesis'])[:-1])}): " +
                 ", ".join(ch["may_change"]) + ".", ""]
     if ch["variants"]:
-        out += ["Used by: " + ", ".join(f"[{v}](../variants/{v}.py)" for v in ch["variants"]) + ".", ""]
-    out += ["Sources: " + ", ".join(f"<{u}>" for u in ch["sources"]) + ".", ""]
+        out += [used_by(ch["variants"]), ""]
+    return details("Evidence", out[:-1] if out and out[-1] == "" else out)
+
+
+def render_change(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequence[Dict[str, Any]] = (),
+                  prov: Provenance = None) -> List[str]:
+    """One catalog entry: what you see, the fix, the versions (measured and cited); then why and the
+    old code; then the evidence, collapsed."""
+    prov = prov or Provenance.of_sessions(sessions)
+    out = [f"<a id=\"{ch['id']}\"></a>", "", f"### {ch['title']}", "", f"**What you see** (kind: {ch['kind']}):", "",
+           fence(ch["symptom"]), "", f"**Fix**: {reader_words(sentence(ch['fix']))}", "",
+           fence(ch["new"], "python"), ""]
+    out += version_statement(ch, obs, prov) + [""]
+    notes = Footnotes()
+    if ch.get("breakdown") == "functions":
+        table = function_table(ch, obs, notes)
+        if table:
+            out += [f"Per function, measured {prov.ref_obs(first_per_pin(obs).values())} "
+                    "(the texts: under Evidence):", ""] + table + [""]
+    out += ["**Why**", "", reader_words(ch["why"]), "", "Before:", "", fence(ch["old"], "python"), ""]
+    out += evidence(ch, obs, sessions, prov, notes)
     return out
 
 
-def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]]) -> List[str]:
+def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> List[str]:
+    """'How these were measured': the runs (machine letter, pin, torch build, versions, date), said
+    once; the records that ran nothing, one line per device and reason."""
+    out = [f"<a id=\"{ANCHOR}\"></a>", "", "## How these were measured", "",
+           "Every statement marked **measured** comes from this project's recorded runs (`results/*.json`): "
+           "on each torch pin, each era's nine scripts ran, each in its own process, and a minimal check ran the "
+           "old form of each change on the CPU in the same run. A measured statement names the torch pin and "
+           f"the machine by its letter ([A](#{ANCHOR})); the table gives, per machine and pin, the torch build "
+           "and the date. float32 bits depend on the CPU, so values are only compared between runs with "
+           "the same letter. **Cited** marks a release that the linked source states, not measured here; "
+           "*(inferred)*: the source does not state it, it was read from a date or a related statement "
+           "(the note under Evidence says how).", "",
+           "Outcomes: *runs* (no warning, no error), *warns*, *fails* (raises), *differs* (runs without a "
+           "message but computes something else than the old form did), *not run* (with the reason; never "
+           "counted as runs).", ""]
+    out += prov.table() + [""]
+    out += not_run_lines(sessions)
+    return out + [""]
+
+
+def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: Provenance) -> List[str]:
     """One group of curves that differ between pins: the table against the oldest pin, and why each
     consecutive difference is attributed (or not)."""
     where = d["device_name"] or d["device"]
-    out = [f"#### {d['era']}/{d['example']} ({d['device']}: {where}, seed {d['seed']}, {d['steps']} steps)", "",
-           f"Compared with torch {d['reference']}, the oldest pin recorded on this {d['device'].upper()}:", "",
+    out = [f"Compared with torch {d['reference']}, the oldest pin recorded on this {d['device'].upper()}:", "",
            "| torch | run | first loss | last loss | first step that differs | largest relative difference |",
            "| --- | --- | --- | --- | --- | --- |"]
     for r in d["rows"]:
         step = "-" if r["first_diff_step"] is None else str(r["first_diff_step"])
         out.append(f"| {r['torch'] or r['pin']} | {short_date(r['date'])} | {r['first_loss']!r} | "
                    f"{r['last_loss']!r} | {step} | {r['max_rel_diff']:.3g} |")
+    ref = f" (measured {prov.ref([d['device_name']])})" if d["device"] == "cpu" and d["device_name"] else ""
     out += ["", "Why (each pin whose curve differs from the previous pin's):", ""]
     for e in explained:
         head = f"- torch {e['pin']} vs {e['previous']}, from step {e['step']}: "
@@ -139,20 +222,38 @@ def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]]) -> Lis
                      for ch, verdict in e["checked"] if ch in e["entries"]]
             ruled_out = [f"[{ch['id']}](#{ch['id']}) ({verdict})" for ch, verdict in e["checked"]
                          if ch not in e["entries"]]
-            out.append(head + "attributed to " + "; and to ".join(parts) + "." +
+            out.append(head + "attributed to " + "; and to ".join(parts) + f"{ref}." +
                        (f" Also listed for this script, not attributed: {'; '.join(ruled_out)}." if ruled_out else ""))
             continue
         checked = "; ".join(f"[{ch['id']}](#{ch['id']}): {verdict}" for ch, verdict in e["checked"])
-        why = (f"the entries that list this script do not explain it ({checked})" if checked else
+        why = (f"the entries that list this script do not explain it ({checked}{ref})" if checked else
                "no catalog entry lists this script in `may_change`")
         env = f" Also different between the two runs: {', '.join(e['environment'])}." if e["environment"] else ""
         out.append(head + f"**unexplained**: {why}.{env}")
-    return out + [""]
+    summary = f"{d['era']}/{d['example']} ({d['device']}: {md_escape(where)}, seed {d['seed']}, {d['steps']} steps)"
+    return details(summary, out)
 
 
-def render_silent(catalog, sessions, observations, prose_dir: Path) -> List[str]:
+def short_title(ch: Dict[str, Any]) -> str:
+    """A title up to its first colon ('clamp(min=0) backward'), for a table."""
+    return ch["title"].split(": ", 1)[0]
+
+
+def divergence_summary(rows: List[Tuple[Dict[str, Any], Dict[str, Any]]], prov: Provenance) -> List[str]:
+    """One row per pin whose curve differs from the previous pin's: script, pins, step, why."""
+    out = ["| script | device | torch | from step | attributed to |", "| --- | --- | --- | --- | --- |"]
+    for d, e in rows:
+        device = prov.ref([d["device_name"]]) if d["device"] == "cpu" and d["device_name"] else \
+            md_escape(d["device_name"] or d["device"])
+        why = ", ".join(f"[{md_escape(short_title(ch))}](#{ch['id']})" for ch in e["entries"]) or "**unexplained**"
+        out.append(f"| {d['era']}/{d['example']} | {d['device']} {device} | {e['previous']} -> {e['pin']} | "
+                   f"{e['step']} | {why} |")
+    return out
+
+
+def render_silent(catalog, sessions, observations, prose_dir: Path, prov: Provenance) -> List[str]:
     """The silent-changes section: curve differences with their attributions, the unexplained ones,
-    and the probes whose values change or that differ from the old behaviour."""
+    and the checks whose values change or that differ from the old behaviour."""
     out = ["<a id=\"silent-changes\"></a>", "", "## Changes that raise nothing but change results", ""]
     silent = prose_dir / "silent-intro.md"
     if silent.exists():
@@ -162,38 +263,45 @@ def render_silent(catalog, sessions, observations, prose_dir: Path) -> List[str]
     if not divs:
         out += ["No two torch pins gave different losses for the same era, example, device, CPU and seed "
                 "in the recorded runs" + ("" if sessions else " (no runs are recorded yet)") + ".", ""]
-    unexplained = []
+    unexplained, summary, detail = [], [], []
     for d in divs:
         explained = explain_divergence(d, catalog, observations)
-        out += render_divergence(d, explained)
+        detail += render_divergence(d, explained, prov)
+        summary += [(d, e) for e in explained]
         for e in explained:
             if not e["entries"]:
                 env = f" ({', '.join(e['environment'])})" if e["environment"] else ""
                 unexplained.append(f"{d['era']}/{d['example']} on {d['device_name'] or d['device']}: "
                                    f"torch {e['previous']} -> {e['pin']}, from step {e['step']}{env}")
     if divs:
+        machines = prov.ref(d["device_name"] for d in divs if d["device"] == "cpu" and d["device_name"])
+        out += ["Each pin whose loss curve differs from the previous pin's (same era, example, device, CPU and seed), "
+                f"measured{' ' + machines if machines else ''}, and the change it is attributed to:", ""] + \
+            divergence_summary(summary, prov) + [""]
+        out += ["Per script, the losses on every pin and why each difference is attributed (or not):", ""] + detail
         out += ["### Unexplained differences", ""]
         out += ([f"- {u}" for u in unexplained] if unexplained else
                 ["None: every difference between consecutive pins is attributed above."]) + [""]
-    out += ["### In the probes", ""]
+    out += ["### In the minimal checks", ""]
     found = False
     for ch in catalog:
         if not ch.get("compare"):
             continue
-        lines = [ln for ln in change_lines(ch, observations.get(ch["probe"], [])) if "Changes" in ln]
-        first = first_per_pin(observations.get(ch["probe"], []))
-        differs = [o for o in first.values() if o["outcome"] == "differs"]
+        obs = observations.get(ch["probe"], [])
+        lines = value_lines(ch, obs, prov, changes_only=True)
+        differs = [o for o in first_per_pin(obs).values() if o["outcome"] == "differs"]
         if not lines and not differs:
             continue
         found = True
         out.append(f"- [{ch['title']}](#{ch['id']}):")
-        out += ["  " + ln for ln in lines]
+        out += ["  - " + ln for ln in lines]
         if differs:
             o = differs[0]
-            out.append(f"  - Differs from the old behaviour on torch {', '.join(x['_pin'] for x in differs)}: "
-                       f"{sentence(o.get('detail') or '')[:-1]} ({measured_tag(o, ch)}).")
+            out.append(f"  - Differs from the old behaviour on torch {', '.join(x['_pin'] for x in differs)} "
+                       f"(measured {prov.ref_obs(differs)}): {sentence(reader_text(o.get('detail') or ''))}")
     if not found:
-        out.append("No probe recorded other values from one pin to the next, and none reported `differs`.")
+        out.append("No check recorded other values from one pin to the next, and none reported that it differs "
+                   "from the old behaviour.")
     return out + [""]
 
 
@@ -213,13 +321,18 @@ def render_examples_section(sessions, variants_dir: Path, manifest: Dict[str, An
     out = ["<a id=\"examples\"></a>", "", "## The examples, era by era", "",
            "For each example, the three eras as unified diffs generated from the scripts in "
            "variants/ (legacy -> tensor_autograd -> modern), and its loss curves from the recorded runs "
-           "(CPU runs; one panel per era; pins whose curves are identical share a line).", ""]
+           "(CPU runs; one panel per era; pins whose curves are identical share a line; where the lines of a "
+           "panel lie on top of each other, a panel below it shows their relative difference per step).", ""]
     for ex in EXAMPLES:
         out += [f"### {ex}", ""]
         fig = manifest.get(f"{ex}.png")
         if fig:
             out += [f"![{ex}: loss per step](img/{ex}.png)", "", "Lines:", ""]
             out += [f"- {c}" for c in fig["curves"]]
+            if fig.get("difference_panels"):
+                out += ["", "Difference panels (under the panels whose lines lie within "
+                        f"{fig['overlap_px']} pixels of each other at most of the steps where they differ):", ""]
+                out += [f"- {c}" for c in fig["difference_panels"]]
             out += ["", f"Data SHA-256 `{fig['data_sha256'][:16]}`.", ""]
         present = [e for e in ERAS if (variants_dir / e / f"{ex}.py").exists()]
         out += ["Scripts: " + (", ".join(f"[{e}](../variants/{e}/{ex}.py)" for e in present) or "none yet") + ".", ""]
@@ -234,18 +347,21 @@ def render_examples_section(sessions, variants_dir: Path, manifest: Dict[str, An
 
 def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, manifest: Dict[str, Any],
                      unrelated=()) -> str:
-    """docs/migration.md: every change, the silent changes, the examples era by era."""
+    """docs/migration.md: how it was measured, every change, the silent changes, the examples era by era."""
     out = [GENERATED, "", "# Migrating \"Learning PyTorch with Examples\" code across PyTorch releases", ""]
     intro = prose_dir / "migration-intro.md"
     if intro.exists():
         out += [intro.read_text(encoding="utf-8").strip(), ""]
     observations = probe_observations(sessions, catalog, unrelated)
-    out += ["## Contents", "", "Changes:", ""]
+    prov = Provenance.of_sessions(sessions)
+    out += ["## Contents", "", "- [How these were measured](#measured)", "", "Changes:", ""]
     out += [f"- [{ch['title']}](#{ch['id']}) ({ch['kind']})" for ch in catalog]
     out += ["", "- [Changes that raise nothing but change results](#silent-changes)",
-            "- [The examples, era by era](#examples)", "", "## Changes", ""]
+            "- [The examples, era by era](#examples)", ""]
+    out += render_provenance(sessions, prov)
+    out += ["## Changes", ""]
     for ch in catalog:
-        out += render_change(ch, observations.get(ch["probe"], []), sessions)
-    out += render_silent(catalog, sessions, observations, prose_dir)
+        out += render_change(ch, observations.get(ch["probe"], []), sessions, prov)
+    out += render_silent(catalog, sessions, observations, prose_dir, prov)
     out += render_examples_section(sessions, variants_dir, manifest)
     return "\n".join(out)

@@ -1,124 +1,150 @@
-"""The "Versions" lines of a change on migration.md: what was measured here beside what sources say.
+"""A change's version answer on migration.md: one "pin: outcome" line measured here, the values where
+they change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
 
-Measured lines come from the observations (:mod:`matrix.observations`) and each carries its measured
-tag; cited lines say whether the source states the version or it was inferred. Both are always shown:
-a "since version X" is measured (two pins bracket it) or cited, never guessed from the pins that ran.
+Measured lines come from the observations (:mod:`matrix.observations`) and carry a reference to the
+machine they ran on ([A](#measured): the table under "How these were measured" gives, per machine and
+pin, the torch build and the date). Cited lines say whether the source states the version or it was
+inferred. Both are always shown: a "since version X" is measured (the pins show it) or cited, never
+guessed from the pins that ran.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from matrix.catalog import CITED_KEYS, NO_SOURCE, stated_keys
-from matrix.observations import (LIBRARY_NAMES, compare_value, first_per_pin, fmt_compare, library_version,
-                                 measured_tag, measured_versions, range_tag, value_changes, version_key)
-from matrix.pages.text import sentence
+from matrix.observations import (LIBRARY_NAMES, RAN, compare_value, first_per_pin, fmt_compare, library_version,
+                                 value_changes, version_key)
+from matrix.pages.provenance import Provenance
+from matrix.pages.text import reader_text, reader_words, sentence
 
+#: a check's outcome as the "pin: outcome" line says it ("not run" is never "runs")
+OUTCOME_WORDS = {"works": "runs", "warns": "warns", "errors": "fails", "differs": "differs",
+                 "not_run": "not run", "crashed": "crashed"}
 CITED_LABELS = {"warns": "warns", "fails": "fails", "changed": "changed"}
+SEP = " · "
 
 
-def cited_lines(change: Dict[str, Any]) -> List[str]:
-    """The versions the sources give, each marked cited (stated) or inferred; or 'no upstream note'."""
-    cited = change.get("cited_versions", {})
-    src = cited.get("source", "")
-    stated = stated_keys(cited)
-    lines = []
-    for key in CITED_KEYS:
-        if not cited.get(key):
-            continue
-        label = f"{CITED_LABELS[key].capitalize()} since {cited[key]}"
-        if key in stated:
-            lines.append(f"- {label}: cited, not measured here ([source]({src})).")
+def per_pin(obs: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """torch pin -> the observation the pages show for it: the first that ran, else the first."""
+    ran = first_per_pin(obs)
+    every = first_per_pin(obs, ran_only=False)
+    return dict(sorted(((p, ran.get(p) or o) for p, o in every.items()), key=lambda kv: version_key(kv[0])))
+
+
+def function_counts(o: Dict[str, Any]) -> str:
+    """For ``breakdown = "functions"``: '4 fail, 4 warn' / 'all 8 run' on one pin."""
+    value = o.get("value") if isinstance(o.get("value"), dict) else {}
+    counts: Dict[str, int] = {}
+    for f in value.values():
+        counts[f.get("outcome", "?")] = counts.get(f.get("outcome", "?"), 0) + 1
+    if set(counts) == {"works"}:
+        return f"all {counts['works']} run"
+    words = (("errors", "fail"), ("warns", "warn"), ("works", "run"))
+    return ", ".join(f"{counts[k]} {w}" for k, w in words if counts.get(k))
+
+
+def outcome_word(change: Dict[str, Any], o: Dict[str, Any]) -> str:
+    """One observation's outcome as the line says it, with the library version it depends on."""
+    if change.get("breakdown") == "functions" and o["outcome"] in RAN:
+        text = function_counts(o)
+    else:
+        text = OUTCOME_WORDS.get(o["outcome"], o["outcome"])
+    lib = library_version(change, o)
+    return text + (f" ({LIBRARY_NAMES[change['depends_on']]} {lib})" if lib else "")
+
+
+def pin_outcomes(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance) -> Optional[str]:
+    """The one line: 'Measured [A]: 1.8.1 warns · 1.13.1 warns · 2.0.1 fails' (with the library version
+    where the outcome depends on it). Where some pins also ran on another machine the head says so
+    ('Measured [A] (2.15.0 also [B])'), and a pin whose machines disagree says each outcome with its
+    machine: '2.15.0 fails [A], crashed [B]'."""
+    if not obs:
+        return None
+    count: Dict[str, int] = {}
+    for o in obs:
+        count[o["_cpu"]] = count.get(o["_cpu"], 0) + 1
+    main = sorted(count, key=lambda m: (-count[m], prov.letter_of(m)))[0]
+    items, also = [], {}
+    for pin in per_pin(obs):
+        here = [o for o in obs if o["_pin"] == pin]
+        words: Dict[str, List[str]] = {}
+        for cpu in sorted({o["_cpu"] for o in here}, key=prov.letter_of):
+            o = per_pin([x for x in here if x["_cpu"] == cpu])[pin]
+            words.setdefault(outcome_word(change, o), []).append(cpu)
+            if cpu != main:
+                also.setdefault(cpu, []).append(pin)
+        if len(words) == 1 and (main in next(iter(words.values())) or len(count) == 1):
+            items.append(f"{pin} {next(iter(words))}")
         else:
-            lines.append(f"- {label}: inferred, not stated by the source and not measured here "
-                         f"([source]({src}); see the note).")
-    if not lines:
-        lines.append(f"- No release named by a source: {sentence(cited.get('note') or NO_SOURCE)}")
-    return lines
-
-OUTCOME_VERBS = (("errors", "Fails"), ("warns", "Warns"), ("differs", "Differs from the old behaviour"),
-                 ("works", "Runs without a warning or an error"))
-
-
-def library_outcome_lines(change: Dict[str, Any], by_pin: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Measured, for entries whose outcome depends on another library: each outcome with the versions
-    of that library it was recorded with (the torch pin is not what decides it)."""
-    lib = LIBRARY_NAMES[change["depends_on"]]
-    lines = []
-    for outcome, verb in OUTCOME_VERBS:
-        obs = [o for o in by_pin.values() if o["outcome"] == outcome]
-        if obs:
-            versions = sorted({library_version(change, o) or "?" for o in obs}, key=version_key)
-            lines.append(f"- {verb} with {lib} {', '.join(versions)} ({range_tag(obs, change)}).")
-    return lines
-
-
-def outcome_lines(change: Dict[str, Any], by_pin: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Measured: the first pin that warns / errors / differs, or that none does."""
-    if change.get("depends_on"):
-        return library_outcome_lines(change, by_pin)
-    m = measured_versions(by_pin)
-    lines = []
-    for key, verb in (("warns", "Warns"), ("fails", "Fails"), ("differs", "Differs from the old behaviour")):
-        pin = m[key]
-        if not pin:
-            continue
-        o = by_pin[pin]
-        if pin == m["oldest"]:
-            lines.append(f"- {verb} already on torch {pin}, the oldest pin recorded ({measured_tag(o, change)}): "
-                         "the change predates the pins of the matrix; see the cited version.")
-        else:
-            before = [p for p in m["pins"] if version_key(p) < version_key(pin)]
-            lines.append(f"- {verb} first on torch {pin}, not on {', '.join(before)} ({measured_tag(o, change)}).")
-    if not any(m[k] for k in ("warns", "fails", "differs")) and change["kind"] != "silent":
-        lines.append(f"- Neither warns nor fails on any pin recorded: torch {', '.join(m['pins'])} "
-                     f"({range_tag(list(by_pin.values()), change)}).")
-    quiet = [p for p in m["pins"] if by_pin[p]["outcome"] == "works"]
-    if quiet and (m["warns"] or m["fails"]):
-        lines.append(f"- Runs without a warning or an error on torch {', '.join(quiet)} "
-                     f"({range_tag([by_pin[p] for p in quiet], change)}).")
-    return lines
-
-
-def change_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[str]:
-    """Measured, for entries with ``compare``: where the probe's values change from pin to pin, per CPU."""
-    lines = []
-    for cpu, vc in value_changes(change, obs).items():
-        pins = [o["_pin"] for o in vc["chain"]]
-        if not vc["changes"]:
-            lines.append(f"- Same values on every pin recorded on this CPU (torch {', '.join(pins)}): "
-                         f"`{fmt_compare(compare_value(change, vc['chain'][0]))}` ({range_tag(vc['chain'], change)}).")
-            continue
-        for i, (a, b) in enumerate(vc["changes"]):
-            which = "Changes results at" if i == 0 else "Changes again at"
-            lines.append(f"- {which} {pin_label(b, change)} (vs {pin_label(a, change)}): "
-                         f"`{fmt_compare(compare_value(change, a))}` -> `{fmt_compare(compare_value(change, b))}` "
-                         f"({measured_tag(b, change)}).")
-    return lines
+            items.append(f"{pin} " + ", ".join(f"{w} {prov.ref(cpus)}" for w, cpus in words.items()))
+    others = "; ".join(f"{', '.join(pins)} also {prov.ref([m])}" for m, pins in
+                       sorted(also.items(), key=lambda kv: prov.letter_of(kv[0])))
+    return f"**Measured** {prov.ref([main])}" + (f" ({others})" if others else "") + ": " + SEP.join(items)
 
 
 def pin_label(o: Dict[str, Any], change: Dict[str, Any]) -> str:
-    """'torch 2.0.1', or 'torch 2.0.1 with NumPy 1.26.4' where the entry depends on that library."""
+    """'2.0.1', or '2.0.1 with NumPy 1.26.4' where the entry depends on that library."""
     lib = library_version(change, o)
-    return f"torch {o['_pin']}" + (f" with {LIBRARY_NAMES[change['depends_on']]} {lib}" if lib else "")
+    return o["_pin"] + (f" with {LIBRARY_NAMES[change['depends_on']]} {lib}" if lib else "")
 
 
-def version_statement(change: Dict[str, Any], obs: Sequence[Dict[str, Any]]) -> List[str]:
-    """Lines for 'Versions': what was measured here (each with torch, CPU, date) and what the sources
-    say (cited, or inferred), always both; for silent changes, where the results change."""
-    by_pin = first_per_pin(obs)
-    lines: List[str] = []
-    if not by_pin:
-        reasons = sorted({o.get("detail") or "no reason recorded" for o in obs})
-        lines.append("- Not measured here: no recorded probe ran" +
-                     (f" ({'; '.join(reasons)})" if reasons else " (no results recorded)") + ".")
-    elif change.get("breakdown") == "functions":
-        lines.append(f"- Per function: see the table below ({range_tag(list(by_pin.values()), change)}).")
-    else:
-        lines += outcome_lines(change, by_pin)
-        if change["kind"] == "silent" or change.get("compare"):
-            lines += change_lines(change, obs)
-    lines += cited_lines(change)
-    note = change.get("cited_versions", {}).get("note")
-    if note and any(change.get("cited_versions", {}).get(k) for k in CITED_KEYS):
-        lines.append(f"- Note on the sources: {sentence(note)}")
+def value_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance,
+                changes_only: bool = False) -> List[str]:
+    """Measured, for entries with ``compare``: per machine, where the check's values change from one
+    pin to the next ('Values change at 2.0.1 (vs 1.13.1) [A]: `a` -> `b`'), or that they never do."""
+    lines = []
+    for cpu, vc in sorted(value_changes(change, obs).items(), key=lambda kv: prov.letter_of(kv[0])):
+        ref = prov.ref([cpu])
+        if not vc["changes"]:
+            if not changes_only:
+                pins = [o["_pin"] for o in vc["chain"]]
+                where = f"the same on every pin measured ({', '.join(pins)})" if len(pins) > 1 else \
+                    f"{pins[0]}, the only pin measured there"
+                lines.append(f"**Values** {ref}: {where}: `{fmt_compare(compare_value(change, vc['chain'][0]))}`")
+            continue
+        for i, (a, b) in enumerate(vc["changes"]):
+            which = "**Values change**" if i == 0 else "**Values change again**"
+            lines.append(f"{which} at {pin_label(b, change)} (vs {pin_label(a, change)}) {ref}: "
+                         f"`{fmt_compare(compare_value(change, a))}` -> `{fmt_compare(compare_value(change, b))}`")
     return lines
+
+
+def cited_line(change: Dict[str, Any]) -> str:
+    """What the sources say, on one line: 'Cited ([source](url)): warns since 0.4.0 · fails since 1.0.0
+    (inferred)', each release marked inferred where the source does not state it; or that none is named."""
+    cited = change.get("cited_versions", {})
+    src = cited.get("source", "")
+    stated = stated_keys(cited)
+    parts = [f"{CITED_LABELS[key]} since {cited[key]}" + ("" if key in stated else " *(inferred)*")
+             for key in CITED_KEYS if cited.get(key)]
+    if not parts:
+        return "**Cited**: no release named by a source (what was searched: under Evidence)"
+    return f"**Cited** ([source]({src})): " + SEP.join(parts)
+
+
+def version_statement(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
+                      prov: Optional[Provenance] = None) -> List[str]:
+    """The version answer at the top of a change: measured (one 'pin: outcome' line, the values where
+    the entry compares them) and cited, as a list; 'Not measured here' with the reasons where no
+    check ran."""
+    prov = prov or Provenance.of_observations(obs)
+    lines: List[str] = []
+    if not first_per_pin(obs):
+        reasons = sorted({reader_text(o.get("detail") or "no reason recorded") for o in obs})
+        pins = ", ".join(per_pin(obs))
+        lines.append("**Not measured here**: no recorded check ran" + (f" (on torch {pins})" if pins else "") +
+                     (f": {'; '.join(reasons)}" if reasons else ": no results recorded"))
+    else:
+        lines.append(pin_outcomes(change, obs, prov))
+        if change.get("compare"):
+            lines += value_lines(change, obs, prov)
+    lines.append(cited_line(change))
+    return [f"- {ln}" for ln in lines]
+
+
+def source_note(change: Dict[str, Any]) -> List[str]:
+    """The note on the sources (how a cited version was read, or what was searched), for Evidence."""
+    cited = change.get("cited_versions", {})
+    if any(cited.get(k) for k in CITED_KEYS):
+        return [f"Note on the sources: {sentence(reader_words(cited['note']))}"] if cited.get("note") else []
+    return [f"No release named by a source: {sentence(reader_words(cited.get('note') or NO_SOURCE))}"]
