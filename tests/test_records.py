@@ -60,9 +60,9 @@ def test_every_key_named_is_recorded_somewhere_or_optional():
     if not RECORDED:
         pytest.skip("no recorded results/")
     for name, td in (("session", records.SessionRecord), ("cell", records.CellRecord), ("probe", records.ProbeRecord)):
-        required, optional = keys(td)
+        required, _ = keys(td)
+        # the rest are optional: e.g. "run" (records made before runs were named) and "unexpected_error"
         assert required <= seen[name], f"{name}: required but never recorded: {sorted(required - seen[name])}"
-        assert (required | optional) - seen[name] <= optional
 
 
 def test_the_records_this_code_writes_have_only_named_keys(tmp_path, monkeypatch):
