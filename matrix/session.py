@@ -217,10 +217,10 @@ def ensure_pin(plan: Plan, python: str) -> Tuple[Interpreter, Optional[str]]:
         info, tf_reason = install_pin(plan, python, info)
     else:
         _log(plan.session, f"reusing the environment: torch {info.get('torch')}, numpy {info.get('numpy')}, "
-                          f"tensorflow {info.get('tensorflow')} already match the pin")
+                           f"tensorflow {info.get('tensorflow')} already match the pin")
     if not plan.installed and not environment.version_matches_pin(info.get("torch"), plan.torch_pin):
         failed(plan, f"the installed torch is {info.get('torch')}, not the pinned {plan.torch_pin}: refusing to run "
-                    f"(a stale reused environment? run without -R, or delete {Path(python).parent.parent})", info)
+                     f"(a stale reused environment? run without -R, or delete {Path(python).parent.parent})", info)
     return info, tf_reason
 
 
@@ -251,7 +251,7 @@ def install_pin(plan: Plan, python: str, info: Interpreter) -> Tuple[Interpreter
         missing = environment.no_distribution(output, "torch")
         if missing:
             not_run(plan, f"torch {plan.torch_pin} can't be installed for Python {info.get('python')} on "
-                         f"{info.get('platform')}: {missing}", info)
+                          f"{info.get('platform')}: {missing}", info)
         failed(plan, f"installing {' '.join(reqs)} failed (exit status {rc}); see the output above", info)
     _log(plan.session, f"installed {' '.join(reqs)} in {time.monotonic() - started:.1f} s")
     return environment.describe(python), tf_reason
@@ -267,7 +267,7 @@ def describe_device(plan: Plan, python: str, info: Interpreter) -> Interpreter:
     else:
         info["device_name"] = environment.cpu_name()
     _log(plan.session, f"{plan.name}: Python {info['python']}, torch {info['torch']}, numpy {info['numpy']}, "
-                      f"tensorflow {info.get('tensorflow')}, {info['device_name']}")
+                       f"tensorflow {info.get('tensorflow')}, {info['device_name']}")
     return info
 
 
@@ -293,9 +293,10 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
     entry = expected.matching_entry(entries, facts)
     want, why = expected.expectation_of(entry)
     if example == "tf_static_graph" and not info.get("tensorflow"):
-        reason = tf_reason or (f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
-                  f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
-                  f"(see PINS in noxfile.py)")
+        reason = tf_reason or (
+            f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
+            f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
+            f"(see PINS in noxfile.py)")
         cell = results.not_run_cell(cell_base, example, reason, want, mode=mode)
     else:
         cell = dict(cell_base, example=example, date=results.now())
