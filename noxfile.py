@@ -37,7 +37,8 @@ from typing import NamedTuple, Optional
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from matrix import ERAS, cell, environment, interpreters, options, results  # noqa: E402
+from matrix import ERAS, environment, interpreters, options, results  # noqa: E402
+from matrix import session as matrix_session  # noqa: E402  (the sessions below take the name `session`)
 from matrix import summary as run_summary  # noqa: E402  (the session `summary` below takes the name)
 
 
@@ -53,7 +54,7 @@ except options.BadInput as exc:
     _refuse(str(exc))
 
 nox.options.default_venv_backend = "uv"
-nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/cell.py checks)
+nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/session.py checks)
 # A matrix session whose Python is missing never asks nox for it: it gets python=False and records its
 # cells as "not run" with the reason (see _python_or_false). So a missing interpreter can only be the
 # tests' or docs' Python, and that must fail, not skip with exit 0 (nox's default off CI).
@@ -96,7 +97,7 @@ DEVICES = ("cpu", "cuda")
 INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
 #: Each Python the pins need, found only if it runs (a pyenv shim that exits 127 is no interpreter).
 _PYTHONS = {version: interpreters.find_python(version) for version in sorted({pin.python for pin in PINS})}
-cell.RUN_ID = results.now()  # names this nox invocation in every record it writes
+matrix_session.RUN_ID = results.now()  # names this nox invocation in every record it writes
 
 _REGISTERED: list = []
 #: (session, why) for each matrix session that failed in this run, recorded or not.
@@ -109,11 +110,12 @@ def _summary_of_this_run() -> None:
 
     Registered with atexit by the first matrix session that runs: nox has no hook after its last session.
     """
-    if not cell.WRITTEN and not FAILED_SESSIONS:
+    written = matrix_session.WRITTEN
+    if not written and not FAILED_SESSIONS:
         return
-    folders = sorted({str(Path(p).parent) for p in cell.WRITTEN})
-    print(f"\nnox: this run ({cell.RUN_ID}) recorded {len(cell.WRITTEN)} matrix session(s) in {', '.join(folders) or '-'}")
-    print(run_summary.report(results.load_files(cell.WRITTEN), FAILED_SESSIONS))
+    folders = sorted({str(Path(p).parent) for p in written})
+    print(f"\nnox: this run ({matrix_session.RUN_ID}) recorded {len(written)} matrix session(s) in {', '.join(folders) or '-'}")
+    print(run_summary.report(results.load_files(written), FAILED_SESSIONS))
 
 
 def _python_or_false(version: str):
@@ -157,14 +159,14 @@ def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
         atexit.register(_summary_of_this_run)
     try:
         if torch == "installed":
-            cell.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy",
-                             tensorflow=None, device=device, installed=True)
+            matrix_session.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy",
+                                       tensorflow=None, device=device, installed=True)
             return
         pin = next(p for p in PINS if p.torch == torch)
         search = _PYTHONS[pin.python]
         missing = None if search.found else search.remedy(f"torch {pin.torch} is run on Python {pin.python} here")
-        cell.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python, numpy=pin.numpy,
-                         tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+        matrix_session.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python,
+                                   numpy=pin.numpy, tensorflow=pin.tensorflow, device=device, skip_reason=missing)
     except SystemExit:  # bad options: refused before anything was recorded; no summary to print
         atexit.unregister(_summary_of_this_run)
         raise

@@ -2,17 +2,28 @@
 
 ``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work:
 
+- :mod:`matrix.session`: the body of a nox matrix session, as a chain of small steps (plan, not run?,
+  pin, device, cells, probes, record, verdict)
 - :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU
-- :mod:`matrix.cell`: run one example in its own process and classify the outcome; run a whole session
+- :mod:`matrix.cell`: run one example in its own process and classify the outcome
 - :mod:`matrix.trace`: the in-process wrapper around a variant (warnings, exception, exit status)
-- :mod:`matrix.results`: result records, atomic writes, the summary table (``python -m matrix.results``)
+- :mod:`matrix.expected`: expected failures (matrix/expected.toml) and the verdict on a session's cells
+- :mod:`matrix.probes`: one probe per catalog change, by family, and their runner (``python -m matrix.probes``)
+- :mod:`matrix.records`: the keys of a session, cell and probe record, each documented once (TypedDicts)
+- :mod:`matrix.results`: where records go, writing and loading them, the summary table (``python -m matrix.results``)
+- :mod:`matrix.jsonio`: the one atomic JSON writer; :mod:`matrix.tomlio`: the one TOML reader
+- :mod:`matrix.catalog`: the catalog of changes (matrix/catalog.toml)
+- :mod:`matrix.options`, :mod:`matrix.interpreters`: session options after ``--``; finding a pin's Python
+- :mod:`matrix.summary`, :mod:`matrix.compare`: what needs attention, the table; a run against the reference
 - :mod:`matrix.observations`: recorded probe results as observations; the first pin that warns or fails,
   where a probe's values change
 - :mod:`matrix.divergence`: loss curves that differ between pins, and the catalog change that explains each
 - :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
 
-Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, the describe snippet in
-:mod:`matrix.environment`) must run on Python 3.9 with nothing but the standard library.
+Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`,
+:mod:`matrix.jsonio`, the describe snippet in :mod:`matrix.environment`) must run on Python 3.7+ with
+the standard library only (the probes also import torch, numpy and tensorflow); tests/test_matrix_cell.py
+checks it.
 """
 from __future__ import annotations
 

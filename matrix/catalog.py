@@ -3,15 +3,17 @@
     from matrix.catalog import load_catalog, load_unrelated_warnings, by_probe
     changes = load_catalog()
 
-Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons); the probes, which run in every
-matrix cell, do not import this module. The fields are described at the top of the TOML file.
+Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons: :mod:`matrix.tomlio`); the probes,
+which run in every matrix cell, do not import this module. The fields are described at the top of
+the TOML file.
 """
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from matrix import tomlio
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
@@ -26,17 +28,8 @@ BREAKDOWNS = ("functions",)
 NO_SOURCE = "no upstream note found"
 
 
-def _toml():
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10 only
-        import tomli as tomllib
-    return tomllib
-
-
 def _load(path: Optional[Path]) -> Dict[str, Any]:
-    with open(path or CATALOG_PATH, "rb") as fh:
-        return _toml().load(fh)
+    return tomlio.load(path or CATALOG_PATH)
 
 
 def load_catalog(path: Optional[Path] = None) -> List[Dict[str, Any]]:

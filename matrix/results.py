@@ -6,8 +6,9 @@ Two folders hold records. ``results/`` is the reference: tracked, recorded on pu
 maintainers (``nox ... -- --record``), and what docs/ is generated from. ``runs/results/`` (ignored by
 git) is where a user's run goes by default, so that running the matrix never changes the reference.
 
-A session's file is replaced only by a complete new one (temporary file in the same folder, then
-``os.replace``), so a reader never sees half a file and a crash mid-write leaves the old one.
+A session's file is replaced only by a complete new one (:mod:`matrix.jsonio`: temporary file in the
+same folder, then ``os.replace``), so a reader never sees half a file and a crash mid-write leaves the
+old one. The keys of a record are described in :mod:`matrix.records`.
 """
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, List, Mapping, Sequence
 
-from matrix import ROOT
+from matrix import ROOT, jsonio
+from matrix.records import CellRecord, SessionRecord
 
 SCHEMA = 1
 #: The reference: tracked, written only by a deliberate ``--record`` (docs/ is generated from it).
@@ -44,24 +45,12 @@ def session_name(era: str, torch_pin: str, device: str) -> str:
 
 
 def write_json_atomically(path: str | os.PathLike, data: object) -> None:
-    """Serialize first, then write a temporary file beside ``path`` and rename it over ``path``."""
+    """Serialize first (:func:`dumps`: a value that can't be fails before any file is touched), then
+    replace ``path`` atomically (:func:`matrix.jsonio.write_atomically`), creating its folder."""
     path = Path(path)
-    text = dumps(data)  # fails before any file is touched
+    text = dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    jsonio.write_atomically(path, text)
 
 
 def dumps(data: object) -> str:
@@ -79,7 +68,7 @@ def dumps(data: object) -> str:
 
 
 def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected: str = "pass",
-                 mode: str = "variant") -> dict:
+                 mode: str = "variant") -> CellRecord:
     """A cell that did not run, with why (never counted as passed)."""
     cell = dict(base)
     cell.update({
@@ -94,7 +83,7 @@ def not_run_cell(base: Mapping[str, object], example: str, reason: str, expected
 def session_record(*, era: str, torch_pin: str, device: str, info: Mapping[str, object], cells: list,
                    status: str, reason: str | None, probes: list, session: str | None = None,
                    commit: str | None = None, date: str | None = None, probes_error: str | None = None,
-                   run: str | None = None) -> dict:
+                   run: str | None = None) -> SessionRecord:
     """One session's record. ``run`` names the nox invocation that made it (its start time), so that
     records of several runs in one folder are told apart; ``status`` is "ran", "not_run" or "failed"."""
     return {
@@ -120,12 +109,12 @@ def record_paths(results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
     return [p for p in sorted(Path(results_dir).glob("*.json")) if not p.name.startswith(".")]
 
 
-def load(results_dir: str | os.PathLike = RESULTS_DIR) -> list[dict]:
+def load(results_dir: str | os.PathLike = RESULTS_DIR) -> List[SessionRecord]:
     """Every session record in ``results_dir`` (leftover ``.tmp-*`` files of a killed write skipped)."""
     return load_files(record_paths(results_dir))
 
 
-def load_files(paths: Iterable[str | os.PathLike]) -> list[dict]:
+def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
     records = []
     for path in map(Path, paths):
         try:

@@ -14,7 +14,8 @@ untouched, so the caller still sees the ``step loss`` lines as they are printed.
   process first: a segfault, the caller's timeout; then there is no report at all, since it is
   written when the script is done).
 
-Runs on Python 3.9 with the standard library only (it runs inside every matrix cell).
+Runs on Python 3.7+ with the standard library only (it runs inside every matrix cell); the report is
+written atomically by :mod:`matrix.jsonio`.
 """
 from __future__ import annotations
 
@@ -22,25 +23,13 @@ import json
 import os
 import runpy
 import sys
-import tempfile
 import time
 import traceback
 import warnings
 
+from matrix import jsonio
+
 USAGE = "usage: python -m matrix.trace REPORT.json SCRIPT [ARGS...]"
-
-
-def _write_atomically(path: str, data: dict) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1, default=repr)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _exit_code(code: object) -> int:
@@ -103,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.flush()
         except Exception:  # noqa: BLE001 - a closed stream must not hide the report
             pass
-    _write_atomically(report_path, record)
+    jsonio.write_atomically(report_path, json.dumps(record, indent=1, default=repr))
     return code
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import ERAS, EXAMPLES, cell
+from matrix import ERAS, EXAMPLES, expected
+from matrix import session as matrix_session
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "matrix" / "as_published" / "shims"
@@ -41,7 +42,7 @@ def test_every_name_a_variant_imports_has_its_original(era, example):
         assert not missing, f"matrix/as_published/shims/{module}.py lacks {sorted(missing)} ({script.name} imports them)"
 
 
-PUBLISHED_CELLS = [(era, e) for era in ERAS for e in EXAMPLES if cell.uses_adapting_shims(era, e)]
+PUBLISHED_CELLS = [(era, e) for era in ERAS for e in EXAMPLES if matrix_session.uses_adapting_shims(era, e)]
 
 
 def test_which_examples_run_as_published():
@@ -58,7 +59,7 @@ def test_every_example_run_as_published_has_an_expected_failure_with_its_error(e
     """On every pin (all past torch 1.5 and TensorFlow 2.0) the published code breaks, in a known way."""
     facts = {"era": era, "example": example, "mode": "as_published", "torch_pin": "2.15.0",
              "torch": "2.15.0", "tensorflow": "2.21.0", "python": "3.11.7", "numpy": "2.4.6", "device": "cpu"}
-    entry = cell.matching_entry(cell.load_expected(), facts)
+    entry = expected.matching_entry(expected.load_expected(), facts)
     assert entry is not None and entry.get("error") and entry.get("change")
 
 

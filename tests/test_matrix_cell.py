@@ -202,3 +202,35 @@ def test_cells_get_one_compute_thread_unless_the_caller_sets_it(tmp_path):
     assert run(script)["losses"] == [[0, 1.0]]
     env = dict(__import__("os").environ, OMP_NUM_THREADS="3")
     assert run(script, env=env)["losses"] == [[0, 3.0]]
+
+
+#: The code that runs inside a matrix cell's interpreter (Python 3.7+ there: no newer syntax; the standard
+#: library, torch, numpy, tensorflow and this project's in-cell modules only).
+IN_CELL = ["matrix/trace.py", "matrix/jsonio.py", *sorted(p.relative_to(ROOT).as_posix()
+                                                          for p in (ROOT / "matrix" / "probes").glob("*.py"))]
+THIRD_PARTY = {"torch", "numpy", "tensorflow", "functorch"}
+IN_CELL_MODULES = {"matrix", "matrix.jsonio", "matrix.probes", "matrix.probes.runner", "matrix.probes.autograd",
+                   "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem"}
+
+
+@pytest.mark.parametrize("path", IN_CELL)
+def test_code_run_inside_a_cell_is_python_37_and_imports_only_what_cells_have(path):
+    import ast
+
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"), feature_version=(3, 7))
+    type_checking = [n for n in ast.walk(tree)
+                     if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING"]
+    skipped = {id(n) for block in type_checking for n in ast.walk(block)}  # annotations only, never imported
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module] if node.module != "matrix" else [f"matrix.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            ok = top in sys.stdlib_module_names or top in THIRD_PARTY or name in IN_CELL_MODULES
+            assert ok, f"{path} imports {name}, which a cell's interpreter may not have"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from matrix import cell
+from matrix import expected
 
 ENTRIES = [
     {"era": "legacy", "example": "tf_static_graph", "tensorflow": ">=2.16", "reason": "Keras 3"},
@@ -19,7 +19,7 @@ def facts(**kw):
     return base
 
 
-@pytest.mark.parametrize("kw, expected", [
+@pytest.mark.parametrize("kw, want", [
     ({"example": "tf_static_graph"}, ("fail", "Keras 3")),
     ({"example": "tf_static_graph", "tensorflow": "2.15.1"}, ("pass", None)),
     ({"example": "tf_static_graph", "tensorflow": None}, ("pass", None)),  # no TF: a spec can't match
@@ -29,12 +29,12 @@ def facts(**kw):
     ({"era": "modern"}, ("pass", None)),
     ({"torch_pin": "installed"}, ("fail", "someone's build")),
 ])
-def test_expectation_matches_every_given_key(kw, expected):
-    assert cell.expectation(ENTRIES, facts(**kw)) == expected
+def test_expectation_matches_every_given_key(kw, want):
+    assert expected.expectation(ENTRIES, facts(**kw)) == want
 
 
 def test_the_projects_expected_file_parses_and_every_entry_has_a_reason():
-    entries = cell.load_expected()
+    entries = expected.load_expected()
     known = {"era", "example", "device", "mode", "torch_pin", "torch", "python", "numpy", "tensorflow", "error",
              "change", "reason"}
     for entry in entries:
@@ -46,8 +46,8 @@ def test_an_entry_without_reason_is_refused(tmp_path):
     path = tmp_path / "expected.toml"
     path.write_text('[[fail]]\nera = "legacy"\n')
     with pytest.raises(ValueError, match="reason"):
-        cell.load_expected(path)
-    assert cell.load_expected(tmp_path / "missing.toml") == []
+        expected.load_expected(path)
+    assert expected.load_expected(tmp_path / "missing.toml") == []
 
 
 def c(status, expected="pass", reason=None):
@@ -55,53 +55,58 @@ def c(status, expected="pass", reason=None):
 
 
 def test_apply_expectation_marks_xpass_and_expected_failures():
-    xpass = cell.apply_expectation(c("passed"), "fail", "Keras 3")
+    xpass = expected.apply_expectation(c("passed"), "fail", "Keras 3")
     assert xpass["expected"] == "fail" and xpass["reason"].startswith("XPASS: ") and "Keras 3" in xpass["reason"]
-    xfail = cell.apply_expectation(c("failed", reason="ImportError: x"), "fail", "Keras 3")
+    xfail = expected.apply_expectation(c("failed", reason="ImportError: x"), "fail", "Keras 3")
     assert xfail["reason"] == "expected failure (Keras 3): ImportError: x"
-    assert cell.apply_expectation(c("passed"), "pass", None) == c("passed")
+    assert expected.apply_expectation(c("passed"), "pass", None) == c("passed")
 
 
 def test_verdict_fails_only_on_cells_expected_to_pass():
     cells = [c("passed"), c("passed_with_warnings", reason="w"), c("not_run", reason="no GPU"),
              c("failed", "fail", "known"), c("crashed", "fail", "known")]
-    assert cell.verdict(cells) == ([], [])
+    assert expected.verdict(cells) == ([], [])
     bad = [c("failed", reason="E"), c("crashed", reason="SIGSEGV")]
     xpass = [c("passed", "fail", "XPASS")]
-    unexpected, xp = cell.verdict(cells + bad + xpass)
+    unexpected, xp = expected.verdict(cells + bad + xpass)
     assert unexpected == bad and xp == xpass
 
 
 def test_not_run_never_counts_as_passed():
-    unexpected, xpass = cell.verdict([c("not_run", "fail", "no GPU")])
+    unexpected, xpass = expected.verdict([c("not_run", "fail", "no GPU")])
     assert unexpected == [] and xpass == []  # nor as an XPASS
 
 
 def test_an_expected_failure_with_another_error_fails_the_session():
     """`error` pins how the 2017 code breaks: breaking some other way is news, not an expected failure."""
-    same = cell.apply_expectation(c("failed", reason="IndexError: invalid index of a 0-dim tensor. Use ..."),
+    same = expected.apply_expectation(c("failed", reason="IndexError: invalid index of a 0-dim tensor. Use ..."),
                                   "fail", "loss.data[0]", "IndexError: invalid index of a 0-dim tensor")
-    other = cell.apply_expectation(c("failed", reason="ImportError: no torch"), "fail", "loss.data[0]",
+    other = expected.apply_expectation(c("failed", reason="ImportError: no torch"), "fail", "loss.data[0]",
                                    "IndexError: invalid index of a 0-dim tensor")
     assert same["reason"].startswith("expected failure (loss.data[0]): IndexError")
     assert "unexpected_error" not in same
     assert other["reason"].startswith("failed, but not with the 'IndexError: invalid index of a 0-dim tensor'")
-    unexpected, xpass = cell.verdict([same, other])
+    unexpected, xpass = expected.verdict([same, other])
     assert unexpected == [other] and xpass == []
 
 
 def test_as_published_cells_are_matched_by_mode():
-    entries = cell.load_expected()
+    entries = expected.load_expected()
     published = facts(example="autograd", mode="as_published", torch="2.15.0")
     shimmed = facts(example="autograd", mode="variant", torch="2.15.0")
-    assert cell.expectation(entries, published)[0] == "fail"
-    assert cell.expectation(entries, shimmed) == ("pass", None)
-    assert cell.matching_entry(entries, published)["error"].startswith("IndexError")
+    assert expected.expectation(entries, published)[0] == "fail"
+    assert expected.expectation(entries, shimmed) == ("pass", None)
+    assert expected.matching_entry(entries, published)["error"].startswith("IndexError")
 
 
 def test_every_expected_failure_names_a_catalog_entry():
     from matrix.catalog import load_catalog
 
     ids = {entry["id"] for entry in load_catalog()}
-    for entry in cell.load_expected():
+    for entry in expected.load_expected():
         assert entry.get("change") in ids, entry
+
+
+def test_expectation_of_an_entry():
+    assert expected.expectation_of(None) == ("pass", None)
+    assert expected.expectation_of({"example": "nn", "reason": "  known  "}) == ("fail", "known")

@@ -1,4 +1,4 @@
-"""matrix.cell.run_session with a stand-in for the nox session: not-run records, pin check, verdicts."""
+"""matrix.session.run_session with a stand-in for the nox session: not-run records, pin check, verdicts."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from matrix import EXAMPLES, cell, environment
+from matrix import EXAMPLES, ROOT, cell, environment, expected
+from matrix import session as matrix_session
 
 
 class Skip(Exception):
@@ -49,8 +50,8 @@ def test_cuda_without_gpu_records_every_cell_not_run_before_installing(tmp_path,
     monkeypatch.setattr(environment, "no_gpu_reason", lambda: "no NVIDIA GPU on this machine (test)")
     monkeypatch.setattr(environment, "describe", lambda *a, **k: pytest.fail("must not look at the venv"))
     with pytest.raises(Skip, match="no NVIDIA GPU"):
-        cell.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
-                         numpy="numpy", tensorflow="2.18.*", device="cuda")
+        matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                                   numpy="numpy", tensorflow="2.18.*", device="cuda")
     record = load(tmp_path, "modern-torch2.4.1-cuda")
     assert record["status"] == "not_run" and "no NVIDIA GPU" in record["reason"]
     assert [c["example"] for c in record["cells"]] == list(EXAMPLES)
@@ -60,8 +61,9 @@ def test_cuda_without_gpu_records_every_cell_not_run_before_installing(tmp_path,
 
 def test_missing_interpreter_is_recorded_not_run(tmp_path):
     with pytest.raises(Skip, match="Python 3.9 not found"):
-        cell.run_session(FakeSession(tmp_path), era="legacy", torch_pin="1.8.1", python_version="3.9",
-                         numpy="numpy<2", tensorflow="2.12.*", device="cpu", skip_reason="Python 3.9 not found")
+        matrix_session.run_session(FakeSession(tmp_path), era="legacy", torch_pin="1.8.1", python_version="3.9",
+                                   numpy="numpy<2", tensorflow="2.12.*", device="cpu",
+                                   skip_reason="Python 3.9 not found")
     record = load(tmp_path, "legacy-torch1.8.1-cpu")
     assert record["status"] == "not_run"
     # nine variants, and the eight that import an adapting shim once more as published
@@ -75,8 +77,8 @@ def test_installed_torch_that_is_not_the_pin_is_a_session_error(tmp_path):
     # --no-install (nox -R) with a venv holding another torch: refuse to run any cell, and record the
     # session as failed (so that the end-of-run summary names it).
     with pytest.raises(Error, match="not the pinned 1.2.3"):
-        cell.run_session(FakeSession(tmp_path, install=False), era="modern", torch_pin="1.2.3",
-                         python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
+        matrix_session.run_session(FakeSession(tmp_path, install=False), era="modern", torch_pin="1.2.3",
+                                   python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
     record = load(tmp_path, "modern-torch1.2.3-cpu")
     assert record["status"] == "failed" and "not the pinned 1.2.3" in record["reason"]
     assert {c["status"] for c in record["cells"]} == {"not_run"}
@@ -85,8 +87,8 @@ def test_installed_torch_that_is_not_the_pin_is_a_session_error(tmp_path):
 
 def test_bad_options_exit_2_before_anything_is_written(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        cell.run_session(FakeSession(tmp_path, "--steps", "0"), era="modern", torch_pin="2.4.1",
-                         python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
+        matrix_session.run_session(FakeSession(tmp_path, "--steps", "0"), era="modern", torch_pin="2.4.1",
+                                   python_version="3.11", numpy="numpy", tensorflow=None, device="cpu")
     assert exit_.value.code == 2
     assert capsys.readouterr().err == "nox: error: argument --steps: must be at least 1\n"
     assert not list(tmp_path.iterdir())
@@ -108,11 +110,12 @@ def run_installed(tmp_path, monkeypatch, statuses, entries=(), *posargs):
     pytest.importorskip("torch")
     monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
     monkeypatch.setattr(cell, "run_cell", fake_cells(statuses))
-    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
-    monkeypatch.setattr(cell, "load_expected", lambda: list(entries))
+    monkeypatch.setattr(matrix_session, "run_probes", lambda python, timeout=0: ([], None))
+    monkeypatch.setattr(expected, "load_expected", lambda: list(entries))
     session = FakeSession(tmp_path, "--example", "nn", "--example", "optim", *posargs)
-    return session, lambda: cell.run_session(session, era="modern", torch_pin="installed", python_version=None,
-                                             numpy="numpy", tensorflow=None, device="cpu", installed=True)
+    return session, lambda: matrix_session.run_session(session, era="modern", torch_pin="installed",
+                                                       python_version=None, numpy="numpy", tensorflow=None,
+                                                       device="cpu", installed=True)
 
 
 def test_unexpected_failure_fails_the_session_after_writing_results(tmp_path, monkeypatch):
@@ -142,13 +145,13 @@ def test_strict_makes_an_xpass_fail_the_session(tmp_path, monkeypatch):
 
 def test_a_real_variant_in_the_current_interpreter(tmp_path, monkeypatch):
     pytest.importorskip("numpy")
-    if not os.path.exists(cell.ROOT / "variants" / "modern" / "numpy_warmup.py"):
+    if not os.path.exists(ROOT / "variants" / "modern" / "numpy_warmup.py"):
         pytest.skip("variants/modern/numpy_warmup.py not written yet")
     monkeypatch.setenv("MATRIX_PYTHON", sys.executable)
-    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
+    monkeypatch.setattr(matrix_session, "run_probes", lambda python, timeout=0: ([], None))
     session = FakeSession(tmp_path, "--example", "numpy_warmup", "--steps", "5")
-    record = cell.run_session(session, era="modern", torch_pin="installed", python_version=None, numpy="numpy",
-                              tensorflow=None, device="cpu", installed=True)
+    record = matrix_session.run_session(session, era="modern", torch_pin="installed", python_version=None,
+                                        numpy="numpy", tensorflow=None, device="cpu", installed=True)
     (only,) = record["cells"]
     assert only["status"] == "passed", only
     assert [t for t, _ in only["losses"]] == [0, 1, 2, 3, 4] and only["steps"] == 5
@@ -195,7 +198,7 @@ for pid in [i for i in IDS if not args.only or i in args.only]:
 def test_a_crashing_probe_is_recorded_and_the_others_still_run(tmp_path, monkeypatch):
     (tmp_path / "fake_probes.py").write_text(FAKE_PROBES)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    records, error = cell.run_probes(sys.executable, timeout=5, module="fake_probes")
+    records, error = matrix_session.run_probes(sys.executable, timeout=5, module="fake_probes")
     by_id = {r["id"]: r for r in records}
     assert sorted(by_id) == ["first", "hangs", "last", "segfaults", "third"]
     assert [by_id[i]["outcome"] for i in ("first", "third", "last")] == ["works"] * 3
@@ -221,9 +224,9 @@ def test_no_tensorflow_wheel_leaves_only_the_tf_example_not_run(tmp_path, monkey
     monkeypatch.setattr(environment, "describe", lambda *a, **k: dict(info))
     monkeypatch.setattr(environment, "satisfied", lambda *a: False)
     monkeypatch.setattr(cell, "run_cell", fake_cells(["passed"] * 9))
-    monkeypatch.setattr(cell, "run_probes", lambda python, timeout=0: ([], None))
-    record = cell.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
-                              numpy="numpy", tensorflow="2.99.*", device="cpu")
+    monkeypatch.setattr(matrix_session, "run_probes", lambda python, timeout=0: ([], None))
+    record = matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                                        numpy="numpy", tensorflow="2.99.*", device="cpu")
     assert calls == [["torch==2.4.1", "numpy", "tensorflow-cpu==2.99.*", "packaging"],
                      ["torch==2.4.1", "numpy", "packaging"]]
     statuses = {c["example"]: c["status"] for c in record["cells"]}
@@ -244,3 +247,41 @@ def test_a_legacy_script_as_published_fails_as_expected_on_this_torch(tmp_path):
     assert published["reason"] == ("IndexError: invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     assert published["losses"] == []  # it dies at the first print(t, loss.data[0])
+
+
+def test_run_session_is_its_steps_in_order(tmp_path, monkeypatch):
+    """The chain matrix/session.py documents: decide not-run, interpreter, pin, device, cells, probes,
+    record, verdict; the verdict sees the cells of the record written (merged under --example)."""
+    calls = []
+
+    def step(name, result):
+        def record_call(*args, **kwargs):
+            calls.append(name)
+            return result
+        return record_call
+
+    written = {"cells": [{"example": "nn", "status": "passed"}]}
+    monkeypatch.setattr(matrix_session, "reason_not_to_run", step("reason_not_to_run", None))
+    monkeypatch.setattr(matrix_session, "interpreter_of", step("interpreter_of", "python"))
+    monkeypatch.setattr(matrix_session, "ensure_pin", step("ensure_pin", ({}, None)))
+    monkeypatch.setattr(matrix_session, "describe_device", step("describe_device", {}))
+    monkeypatch.setattr(matrix_session, "run_cells", step("run_cells", []))
+    monkeypatch.setattr(matrix_session, "run_probes", step("run_probes", ([], None)))
+    monkeypatch.setattr(matrix_session, "write_record", step("write_record", written))
+    monkeypatch.setattr(matrix_session, "judge", lambda plan, cells: calls.append(("judge", cells)))
+    record = matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                                        numpy="numpy", tensorflow=None, device="cpu")
+    assert record is written
+    assert calls == ["reason_not_to_run", "interpreter_of", "ensure_pin", "describe_device", "run_cells",
+                     "run_probes", "write_record", ("judge", written["cells"])]
+
+
+def test_a_session_whose_skip_returns_gets_the_not_run_record(tmp_path):
+    """nox's skip() and error() raise; another caller's may return: run_session then returns the record."""
+    session = FakeSession(tmp_path)
+    session.skip = lambda reason: None
+    record = matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
+                                        numpy="numpy", tensorflow=None, device="cpu", skip_reason="no Python 3.11")
+    assert record == load(tmp_path, "modern-torch2.4.1-cpu")
+    assert record["status"] == "not_run" and record["reason"] == "no Python 3.11"
+    assert matrix_session.WRITTEN[-1] == tmp_path / "modern-torch2.4.1-cpu.json"

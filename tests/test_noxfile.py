@@ -95,7 +95,8 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
 
 
 def test_the_end_of_a_run_says_what_needs_attention_first(noxfile, tmp_path, monkeypatch, capsys):
-    from matrix import cell, results
+    from matrix import results
+    from matrix import session as matrix_session
 
     paths = []
     for era in ("legacy", "modern"):
@@ -104,7 +105,7 @@ def test_the_end_of_a_run_says_what_needs_attention_first(noxfile, tmp_path, mon
                                         status="not_run", reason="no GPU (test)", probes=[], run="R")
         paths.append(tmp_path / f"{era}.json")
         results.write_json_atomically(paths[-1], record)
-    monkeypatch.setattr(cell, "WRITTEN", paths)
+    monkeypatch.setattr(matrix_session, "WRITTEN", paths)
     monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [("modern(torch='1.8.1', device='cpu')", "boom")])
     noxfile._summary_of_this_run()
     out = capsys.readouterr().out

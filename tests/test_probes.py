@@ -1,4 +1,4 @@
-"""matrix/probes.py on the installed torch: each probe's outcome is what the catalog and this
+"""matrix/probes/ on the installed torch: each probe's outcome is what the catalog and this
 torch's version imply, with the exact texts users see.
 
 The probes run once, in a fresh interpreter, exactly as a matrix cell runs them
@@ -283,7 +283,7 @@ sys.exit(probes.main(["--out", {out!r}, "--only", "grad_none_zero", "--only", "z
 
 
 def test_out_is_written_after_every_probe(tmp_path):
-    """matrix/cell.py keeps what finished when the probes process dies and reruns the rest."""
+    """matrix/session.py keeps what finished when the probes process dies and reruns the rest."""
     out = tmp_path / "probes.json"
     script = tmp_path / "crasher.py"
     script.write_text(CRASHER.format(root=str(ROOT), out=str(out)))
@@ -298,3 +298,25 @@ def test_run_all_reports_each_record():
     seen = []
     records = probes.run_all(["zero_dim_index", "grad_none_zero"], on_record=lambda rs: seen.append(len(rs)))
     assert seen == [1, 2] and [r["id"] for r in records] == ["zero_dim_index", "grad_none_zero"]
+
+
+FAMILIES = ("matrix.probes.autograd", "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem")
+
+
+def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():
+    """matrix.probes.<id> (as the catalog and docs/migration.md name a probe) is the function in its family."""
+    import importlib
+
+    for fn in probes.PROBES:
+        assert fn.__module__ in FAMILIES, fn
+        assert getattr(probes, fn.__name__) is fn is getattr(importlib.import_module(fn.__module__), fn.__name__)
+    assert {fn.__module__ for fn in probes.PROBES} == set(FAMILIES)
+    assert len({fn.__name__ for fn in probes.PROBES}) == len(probes.PROBES)
+
+
+def test_python_m_matrix_probes_is_the_package():
+    """``python -m matrix.probes`` runs the package's __main__: the same PROBES, the same runner."""
+    from matrix.probes import runner
+
+    assert probes.PROBES is runner.PROBES and probes.main is runner.main and probes.run_probe is runner.run_probe
+    assert (ROOT / "matrix" / "probes" / "__main__.py").exists()

@@ -1,0 +1,96 @@
+"""Expected failures (``matrix/expected.toml``) and what fails a session.
+
+    entries = load_expected()                          # the [[fail]] entries
+    entry = matching_entry(entries, facts)             # the one that lists this cell, or None
+    expected, why = expectation_of(entry)              # ("fail", reason) or ("pass", None)
+    cell = apply_expectation(cell, expected, why, (entry or {}).get("error"))
+    unexpected, xpass = verdict(cells)                 # the cells that fail the session, the XPASSes
+
+A cell is expected to pass unless an entry lists it. An expected failure is recorded (``expected:
+"fail"``, its reason prefixed with the entry's) but does not fail the session, unless it fails in
+another way than the entry's ``error`` says; one that passes is an XPASS: reported, and failing the
+session only with ``--strict``. The keys of an entry are described at the top of the TOML file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from matrix import FAILING, PASSING, ROOT
+from matrix import environment, tomlio
+from matrix.records import CellRecord
+
+EXPECTED_FILE = ROOT / "matrix" / "expected.toml"
+
+
+def load_expected(path: str | os.PathLike = EXPECTED_FILE) -> List[dict]:
+    """The ``[[fail]]`` entries of matrix/expected.toml (an empty list when there is no file)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    entries = tomlio.load(path).get("fail", [])
+    for entry in entries:
+        if "reason" not in entry or not str(entry["reason"]).strip():
+            raise ValueError(f"{path}: every [[fail]] entry needs a reason: {entry}")
+    return entries
+
+
+def expectation(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+    """("fail", reason) if an entry matches the cell's ``facts``, else ("pass", None).
+
+    An entry matches when each key it gives matches: ``era``, ``example``, ``device``, ``mode`` (a
+    string or a list of strings), ``torch_pin`` (exact, e.g. "installed"), and ``torch``, ``python``,
+    ``numpy``, ``tensorflow`` (PEP 440 specifier sets on the installed versions, local suffixes aside).
+    """
+    return expectation_of(matching_entry(entries, facts))
+
+
+def expectation_of(entry: Mapping[str, Any] | None) -> Tuple[str, Optional[str]]:
+    """("fail", the entry's reason) for a matching entry, ("pass", None) for none."""
+    return ("fail", str(entry["reason"]).strip()) if entry else ("pass", None)
+
+
+def matching_entry(entries: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The first ``[[fail]]`` entry matching ``facts`` (see :func:`expectation`), or None."""
+    for entry in entries:
+        ok = True
+        for key, want in entry.items():
+            if key in ("reason", "error", "change"):  # what the entry says, not what it matches
+                continue
+            have = facts.get(key)
+            if key in ("torch", "python", "numpy", "tensorflow"):
+                ok = have is not None and environment.in_spec(str(have), str(want))
+            elif isinstance(want, list):
+                ok = have in want
+            else:
+                ok = have == want
+            if not ok:
+                break
+        if ok:
+            return entry
+    return None
+
+
+def apply_expectation(cell: CellRecord, expected: str, why: str | None, error: str | None = None) -> CellRecord:
+    """Mark ``cell`` with its expectation; ``error``: the start of the reason an expected failure must
+    have (``"IndexError: invalid index of a 0-dim tensor"``). Failing otherwise is a new failure."""
+    cell["expected"] = expected
+    if expected == "fail":
+        if cell["status"] in PASSING:
+            cell["reason"] = f"XPASS: listed in matrix/expected.toml as failing ({why}) but it passed" + (
+                f"; {cell['reason']}" if cell.get("reason") else "")
+        elif cell["status"] in FAILING and error and not str(cell.get("reason")).startswith(error):
+            cell["unexpected_error"] = error
+            cell["reason"] = f"failed, but not with the {error!r} that matrix/expected.toml expects: {cell.get('reason')}"
+        elif cell["status"] in FAILING:
+            cell["reason"] = f"expected failure ({why}): {cell.get('reason')}"
+    return cell
+
+
+def verdict(cells: Sequence[CellRecord]) -> Tuple[List[CellRecord], List[CellRecord]]:
+    """(unexpected failures, XPASSes): the cells that fail a session, and those that only get reported."""
+    unexpected = [c for c in cells if c.get("status") in FAILING
+                  and (c.get("expected", "pass") == "pass" or c.get("unexpected_error"))]
+    xpass = [c for c in cells if c.get("expected") == "fail" and c.get("status") in PASSING]
+    return unexpected, xpass

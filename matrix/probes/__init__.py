@@ -1,0 +1,83 @@
+"""One small probe per catalog entry: run the OLD form on the installed torch and say what happens.
+
+    python -m matrix.probes --out FILE.json     # every probe, one JSON list (the contract's format)
+    python -m matrix.probes --only zero_dim_index --only numpy_abi
+    python -m matrix.probes --list              # the probe ids, in the order they run
+
+Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the entry whose
+``probe`` field names the function) and classifies it:
+
+``works``    ran, no warning, the old meaning holds
+``warns``    ran, with warnings (category and exact text recorded)
+``errors``   raised (type and exact text recorded)
+``differs``  ran without a sound but gave a different answer than the old form used to
+             (``value`` holds the numbers)
+``not_run``  could not be tried here (``detail`` says why: a module that is not installed, an API
+             that does not exist yet on this torch)
+
+(``crashed`` is never written here: :mod:`matrix.session` records it, with ``error = {"type": "crash",
+"message": ...}``, for the probe that was running when this process died.)
+
+``--out FILE`` is rewritten (atomically) after every probe, so that when the process dies in the
+middle (a segfault inside torch, a timeout) the probes that finished are kept; the caller reruns the
+rest with ``--only``. Probes run in ``PROBES`` order (the order of ``--list``) whatever the order of
+the ``--only`` options.
+
+Values that only mean something compared across releases (exact bits of a float32 result, as a
+digest) are plain data in ``value``; ``docs/generate.py`` compares them between torch pins recorded
+on the same CPU, using the keys the catalog entry names in ``compare``.
+
+Runs inside every matrix cell, from Python 3.9 + torch 1.8.1 up to Python 3.11 + torch 2.x (and
+must import on 3.7), so: stdlib + torch (+ numpy, + tensorflow when importable) only, no ``tomllib``;
+probe ids are the function names and the catalog maps them to its entries. Some torch warnings are
+issued once per process (``TORCH_WARN_ONCE``): run the probes in a fresh interpreter, once.
+
+The probes live by family; the runner (``--out``, ``--only``, ``--list``, a probe's record) is
+:mod:`matrix.probes.runner`:
+
+- :mod:`matrix.probes.autograd`: Variable/volatile, 0-dim indexing, ``.data`` updates, legacy and
+  ``ctx`` Functions, ``zero_grad()``, ``.grad`` before ``backward()``
+- :mod:`matrix.probes.api`: ``size_average``, legacy tensor types, the default tensor type,
+  ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
+- :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
+  gradient of ``clamp`` at its boundary
+- :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code, NumPy's ABI, NumPy's float64 bits
+"""
+from __future__ import annotations
+
+from matrix.probes.api import (cuda_amp, functorch_import, legacy_tensor_types, removed_linalg, set_default_tensor_type,
+                               size_average, torch_load_weights_only)
+from matrix.probes.autograd import (data_update_vs_no_grad, function_setup_context, grad_none_zero,
+                                    legacy_autograd_function, variable_volatile, zero_dim_index, zero_grad_set_to_none)
+from matrix.probes.ecosystem import numpy_abi, numpy_float64_bits, tf1_graph
+from matrix.probes.numerics import adam_exp_avg_lerp, clamp_boundary_grad, float32_linspace_bits, float32_matmul_bits
+from matrix.probes.runner import PROBES, NotRun, import_torch_once, main, probe, run_all, run_probe, write_atomically
+
+#: Every probe, in the order they run, ``--list`` prints them and their records are written (a probe
+#: added with :func:`probe` runs after these).
+PROBES[:] = [
+    variable_volatile,
+    zero_dim_index,
+    data_update_vs_no_grad,
+    size_average,
+    legacy_autograd_function,
+    function_setup_context,
+    legacy_tensor_types,
+    zero_grad_set_to_none,
+    float32_matmul_bits,
+    float32_linspace_bits,
+    adam_exp_avg_lerp,
+    clamp_boundary_grad,
+    set_default_tensor_type,
+    cuda_amp,
+    torch_load_weights_only,
+    functorch_import,
+    removed_linalg,
+    tf1_graph,
+    grad_none_zero,
+    numpy_abi,
+    numpy_float64_bits,
+]
+
+__all__ = ["PROBES", "NotRun", "import_torch_once", "main", "probe", "run_all", "run_probe", "write_atomically",
+           *(fn.__name__ for fn in PROBES)]

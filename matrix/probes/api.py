@@ -1,0 +1,143 @@
+"""Probes of torch API forms that were changed, deprecated or removed: ``size_average``, legacy tensor
+types, ``set_default_tensor_type``, ``torch.cuda.amp``, ``torch.load`` without ``weights_only``, the
+``functorch`` package, the pre-1.9 linear algebra.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
+standard library and torch only.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import warnings
+from typing import Any, Dict, List
+
+from matrix.probes.runner import NotRun, load_torch, warning_records
+
+
+def size_average():
+    """``nn.MSELoss(size_average=False)`` (0.1-0.4) instead of ``reduction='sum'``."""
+    torch = load_torch()
+    a = torch.tensor([1.0, 2.0, 3.0])
+    b = torch.zeros(3)
+    old = torch.nn.MSELoss(size_average=False)(a, b).item()
+    new = torch.nn.MSELoss(reduction="sum")(a, b).item()
+    return {"detail": f"old {old} vs reduction='sum' {new}", "value": {"old": old, "reduction_sum": new}}
+
+
+def legacy_tensor_types():
+    """``dtype = torch.FloatTensor``; ``torch.randn(...).type(dtype)`` (dtype and device in one name)."""
+    torch = load_torch()
+    dtype = torch.FloatTensor
+    x = torch.randn(2, 3).type(dtype)
+    legacy = torch.FloatTensor(2, 3)  # legacy constructor: uninitialised memory of that shape
+    return {
+        "detail": f".type(torch.FloatTensor) gives {x.dtype} on {x.device}; "
+        f"torch.FloatTensor(2, 3) gives shape {tuple(legacy.shape)}",
+        "value": {"dtype": str(x.dtype), "device": str(x.device), "type": x.type()},
+    }
+
+
+def set_default_tensor_type():
+    """``torch.set_default_tensor_type(torch.DoubleTensor)`` (restored to float afterwards)."""
+    torch = load_torch()
+    before = torch.get_default_dtype()
+    try:
+        torch.set_default_tensor_type(torch.DoubleTensor)
+        made = torch.zeros(1).dtype
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.set_default_dtype(before)
+    return {"detail": f"default became {made}", "value": str(made)}
+
+
+def cuda_amp():
+    """``torch.cuda.amp.autocast(...)`` and ``torch.cuda.amp.GradScaler(...)`` (disabled: no GPU needed)."""
+    torch = load_torch()
+    amp = getattr(getattr(torch, "cuda", None), "amp", None)
+    if amp is None or not hasattr(amp, "GradScaler"):
+        raise NotRun(f"torch {torch.__version__} has no torch.cuda.amp (added in 1.6)")
+    scaler = amp.GradScaler(enabled=False)
+    with amp.autocast(enabled=False):
+        y = torch.ones(2) * 2
+    return {"detail": f"GradScaler enabled={scaler.is_enabled()}, autocast ran",
+            "value": {"scaler_enabled": scaler.is_enabled(), "y": y.tolist()}}
+
+
+def torch_load_weights_only():
+    """``torch.load(f)`` of a checkpoint holding a plain Python object, without ``weights_only``."""
+    torch = load_torch()
+    buf = io.BytesIO()
+    # a non-tensor object, as in many old checkpoints (saved args); a stdlib class, so that the
+    # error text names the same global however this module is run
+    torch.save({"step": argparse.Namespace(step=3), "w": torch.ones(2)}, buf)
+    buf.seek(0)
+    loaded = torch.load(buf)
+    return {"detail": "loaded", "value": {"step": loaded["step"].step}}
+
+
+def functorch_import():
+    """``import functorch; functorch.vmap(...)`` (the separate package of 1.x)."""
+    if importlib.util.find_spec("functorch") is None:
+        raise NotRun("the functorch package is not installed (before torch 2.0 it was a separate "
+                     "package; torch 2.x ships it)")
+    torch = load_torch()
+    import functorch
+
+    out = functorch.vmap(torch.sum)(torch.ones(3, 2))
+    return {"detail": f"functorch.vmap ran ({getattr(functorch, '__version__', '?')})", "value": out.tolist()}
+
+
+_LINALG = (
+    # old call, its replacement (for the record)
+    ("symeig", "torch.linalg.eigh"),
+    ("eig", "torch.linalg.eig"),
+    ("lstsq", "torch.linalg.lstsq"),
+    ("solve", "torch.linalg.solve"),
+    ("matrix_rank", "torch.linalg.matrix_rank"),
+    ("cholesky", "torch.linalg.cholesky"),
+    ("qr", "torch.linalg.qr"),
+    ("chain_matmul", "torch.linalg.multi_dot"),
+)
+
+
+def removed_linalg():
+    """The pre-1.9 linear-algebra functions: ``torch.symeig``, ``torch.eig``, ``torch.lstsq``, ..."""
+    torch = load_torch()
+    a = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
+    b = torch.tensor([[1.0], [2.0]])
+    calls = {
+        "symeig": lambda: torch.symeig(a, eigenvectors=True),
+        "eig": lambda: torch.eig(a),
+        "lstsq": lambda: torch.lstsq(b, a),
+        "solve": lambda: torch.solve(b, a),
+        "matrix_rank": lambda: torch.matrix_rank(a),
+        "cholesky": lambda: torch.cholesky(a),
+        "qr": lambda: torch.qr(a),
+        "chain_matmul": lambda: torch.chain_matmul(a, a, a),
+    }
+    per: Dict[str, Any] = {}
+    first_error = None
+    all_warnings: List[Dict[str, str]] = []
+    for name, new in _LINALG:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                calls[name]()
+                ws = warning_records(caught)
+                per[name] = {"outcome": "warns" if ws else "works", "new": new}
+                if ws:
+                    per[name]["warning"] = ws[0]["message"]
+                all_warnings.extend(ws)
+            except Exception as exc:
+                per[name] = {"outcome": "errors", "new": new, "type": type(exc).__name__,
+                             "message": str(exc)}
+                if first_error is None:
+                    first_error = {"type": type(exc).__name__, "message": str(exc)}
+    summary = ", ".join(f"torch.{k}: {v['outcome']}" for k, v in per.items())
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = "errors" if "errors" in outcomes else ("warns" if "warns" in outcomes else "works")
+    return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error,
+            "value": per}

@@ -1,0 +1,165 @@
+"""Probes of autograd's old forms: ``Variable``/``volatile``, ``loss.data[0]``, ``.data`` updates,
+legacy and ``ctx`` Functions, ``zero_grad()`` and a ``.grad`` read before ``backward()``.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
+standard library and torch only.
+"""
+from __future__ import annotations
+
+from matrix.probes.runner import NotRun, load_torch
+
+
+def variable_volatile():
+    """``Variable(x, volatile=True)`` for inference (0.1-0.3)."""
+    torch = load_torch()
+    from torch.autograd import Variable
+
+    x = Variable(torch.ones(2, 2), volatile=True)
+    y = x * 2
+    return {
+        "detail": f"Variable(...) returns {type(x).__module__}.{type(x).__name__}; "
+        f"result of an op requires_grad={y.requires_grad}",
+        "value": {"type": f"{type(x).__module__}.{type(x).__name__}", "requires_grad": bool(y.requires_grad)},
+    }
+
+
+def zero_dim_index():
+    """``loss.data[0]`` to read a scalar loss (0.1-0.3, where a loss had shape (1,))."""
+    torch = load_torch()
+    loss = (torch.ones(3) * 2).pow(2).sum()
+    value = loss.data[0]
+    return {"detail": "indexing a 0-dim tensor returned a value", "value": float(value)}
+
+
+def data_update_vs_no_grad():
+    """``w.data -= lr * w.grad.data`` instead of an update under ``torch.no_grad()``.
+
+    Both still run; the difference is what autograd can check. A ``.data`` write after the forward
+    pass is invisible to autograd, so backward silently uses the new value; the same write under
+    ``no_grad`` bumps the version counter and backward refuses.
+    """
+    torch = load_torch()
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    w.data -= 0.5 * torch.ones(2)  # the old form, between forward and backward
+    y.backward()
+    silent_grad = w.grad.tolist()  # d(sum w^2)/dw uses the *modified* w: [1.0, 3.0], not [2.0, 4.0]
+
+    w2 = torch.tensor([1.0, 2.0], requires_grad=True)
+    y2 = (w2 * w2).sum()
+    with torch.no_grad():
+        w2 -= 0.5 * torch.ones(2)
+    try:
+        y2.backward()
+        checked = "no error"
+    except RuntimeError as exc:
+        checked = f"RuntimeError: {str(exc).splitlines()[0]}"
+    expected = [2.0, 4.0]  # d(sum w^2)/dw at the w the forward pass saw
+    value = {"grad_after_data_write": silent_grad, "expected_grad": expected, "no_grad_write": checked}
+    detail = (f"a .data write between forward and backward goes unnoticed: grad {silent_grad} instead of "
+              f"{expected}; the same write under no_grad makes backward raise: {checked}")
+    # The wrong gradient is the documented behaviour of .data (0.4.0 migration guide), not a bug
+    # of one release: the old form silently gives another answer, hence "differs".
+    return {"outcome": "differs" if silent_grad != expected else "works", "detail": detail, "value": value}
+
+
+def legacy_autograd_function():
+    """An autograd ``Function`` with a non-static ``forward(self, x)``, called as ``MyReLU()(x)``."""
+    torch = load_torch()
+
+    class MyReLU(torch.autograd.Function):
+        # torch names the class in its warning ("<class '__main__.legacy_autograd_function.<locals>.MyReLU'>
+        # should not be instantiated"): the module a script's class has, and the one it had when this probe
+        # was run as ``python -m matrix.probes`` from a single file. Recorded texts stay comparable.
+        __module__ = "__main__"
+
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x.clamp(min=0)
+
+        def backward(self, grad_output):
+            (x,) = self.saved_tensors
+            grad = grad_output.clone()
+            grad[x < 0] = 0
+            return grad
+
+    x = torch.tensor([-1.0, 2.0], requires_grad=True)
+    y = MyReLU()(x)
+    y.sum().backward()
+    return {"detail": "legacy Function ran", "value": x.grad.tolist()}
+
+
+def function_setup_context():
+    """A static ``forward(ctx, x)`` Function (0.4-1.x style) under a ``torch.func`` transform."""
+    torch = load_torch()
+    func = getattr(torch, "func", None)
+    if func is None or not hasattr(func, "grad"):
+        raise NotRun(f"torch {torch.__version__} has no torch.func (added in 2.0); "
+                     "forward(ctx, ...) Functions work with plain autograd there")
+
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 3 * x ** 2
+
+    plain = torch.tensor(2.0, requires_grad=True)
+    Cube.apply(plain).backward()
+    g = func.grad(lambda t: Cube.apply(t))(torch.tensor(2.0))
+    return {"detail": f"plain autograd grad {plain.grad.item()}, torch.func.grad {g.item()}",
+            "value": {"autograd": plain.grad.item(), "torch_func": g.item()}}
+
+
+def zero_grad_set_to_none():
+    """``model.zero_grad()`` / ``optimizer.zero_grad()`` then reading ``p.grad`` (zeros before 2.0)."""
+    torch = load_torch()
+    model = torch.nn.Linear(2, 1)
+    model(torch.ones(1, 2)).sum().backward()
+    model.zero_grad()
+    module_grad = model.weight.grad
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.ones(1, 2)).sum().backward()
+    opt.zero_grad()
+    opt_grad = model.weight.grad
+    value = {
+        "module_zero_grad": None if module_grad is None else module_grad.tolist(),
+        "optimizer_zero_grad": None if opt_grad is None else opt_grad.tolist(),
+        "momentum_step_of_unused_param": _momentum_step_of_unused_param(torch),
+    }
+    if module_grad is None or opt_grad is None:
+        return {"outcome": "differs",
+                "detail": "after zero_grad() the grads are None, not zero tensors "
+                          f"(module: {value['module_zero_grad']}, optimizer: {value['optimizer_zero_grad']}); "
+                          "SGD(momentum=0.9) then moves a parameter left out of the graph by "
+                          f"{value['momentum_step_of_unused_param']}",
+                "value": value}
+    return {"detail": "after zero_grad() the grads are zero tensors; SGD(momentum=0.9) moves a parameter left "
+                      f"out of the graph by {value['momentum_step_of_unused_param']}", "value": value}
+
+
+def _momentum_step_of_unused_param(torch) -> float:
+    """dynamic_net's case: b is in step 1's graph, not in step 2's. With a zero grad SGD(momentum=0.9)
+    still moves b by the momentum buffer in step 2; with a None grad it skips b (moves it by 0)."""
+    a = torch.nn.Parameter(torch.tensor([1.0]))
+    b = torch.nn.Parameter(torch.tensor([1.0]))
+    opt = torch.optim.SGD([a, b], lr=0.1, momentum=0.9)
+    (a * b).sum().backward()
+    opt.step()
+    opt.zero_grad()
+    a.sum().backward()
+    before = b.item()
+    opt.step()
+    return b.item() - before
+
+
+def grad_none_zero():
+    """``w.grad.data.zero_()`` before the first ``backward()`` (the 2017 tutorial's ordering)."""
+    torch = load_torch()
+    w = torch.randn(3, requires_grad=True)
+    w.grad.data.zero_()
+    return {"detail": "grad existed before backward", "value": None}

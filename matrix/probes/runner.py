@@ -1,0 +1,176 @@
+"""Run probes and record what each did: ``python -m matrix.probes`` (see :mod:`matrix.probes`).
+
+A probe is a function of no argument that tries an old form and returns a dict with any of
+``outcome``, ``detail``, ``value``, ``warnings``, ``error``; what it leaves out is filled in here
+(:func:`run_probe`): the warnings it caused, ``works`` or ``warns`` by them, an exception it raised
+as ``errors``, :class:`NotRun` as ``not_run``. torch is imported once, before any probe
+(:func:`import_torch_once`), and the probes get it from :func:`load_torch`.
+
+Runs inside every matrix cell: Python 3.7+, the standard library and torch (numpy, tensorflow) only.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import traceback
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+from matrix import jsonio
+
+if TYPE_CHECKING:  # matrix.records needs Python 3.8+ (typing.TypedDict); annotations only
+    from matrix.records import ProbeRecord, ProbeWarning
+
+Probe = Callable[[], Dict[str, Any]]
+#: Every probe, in the order they run and are listed (``--list``): :mod:`matrix.probes` fills it.
+PROBES: List[Probe] = []
+#: What ``import torch`` did in this process (:func:`import_torch_once`): the exception it raised
+#: (``{"type", "message"}``) or None, and what it printed on stderr.
+TORCH_IMPORT: Dict[str, Any] = {"error": None, "stderr": ""}
+#: The warnings ``import torch`` issued (``numpy_abi`` reports them).
+TORCH_IMPORT_WARNINGS: List[ProbeWarning] = []
+
+
+def probe(fn: Probe) -> Probe:
+    """Add ``fn`` to the probes, after those there are."""
+    PROBES.append(fn)
+    return fn
+
+
+class NotRun(Exception):
+    """Raised by a probe that cannot be tried in this environment; the message is the reason."""
+
+
+def load_torch() -> Any:
+    """The torch module, imported by :func:`import_torch_once`; :class:`NotRun` if that import failed."""
+    if TORCH_IMPORT["error"]:
+        raise NotRun("import torch failed: {type}: {message}".format(**TORCH_IMPORT["error"]))
+    import torch
+
+    return torch
+
+
+def warning_records(caught) -> List[ProbeWarning]:
+    """Caught warnings as ``{"category", "message"}``, each distinct one once, in order."""
+    out = []
+    seen = set()
+    for w in caught:
+        key = (w.category.__name__, str(w.message))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"category": key[0], "message": key[1]})
+    return out
+
+
+def _classify(result: Dict[str, Any], caught) -> Dict[str, Any]:
+    result.setdefault("warnings", warning_records(caught))
+    result.setdefault("error", None)
+    result.setdefault("value", None)
+    if "outcome" not in result:
+        result["outcome"] = "warns" if result["warnings"] else "works"
+    return result
+
+
+def run_probe(fn: Probe) -> ProbeRecord:
+    """Run one probe isolated: its warnings recorded, any exception turned into an ``errors`` record."""
+    record: Dict[str, Any] = {"id": fn.__name__}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn() or {}
+        except NotRun as exc:
+            result = {"outcome": "not_run", "detail": str(exc)}
+        except Exception as exc:  # the old form raised: that is the finding
+            result = {
+                "outcome": "errors",
+                "detail": f"{type(exc).__name__} raised by the old form",
+                "error": {"type": type(exc).__name__, "message": str(exc)},
+            }
+    result = _classify(result, caught)
+    record.update(
+        outcome=result["outcome"],
+        detail=result.get("detail", ""),
+        warnings=result["warnings"],
+        error=result["error"],
+        value=result["value"],
+    )
+    return record  # type: ignore[return-value]
+
+
+def import_torch_once() -> None:
+    """Import torch outside every probe, keeping what the import itself said.
+
+    NumPy's ABI complaint ("A module that was compiled using NumPy 1.x ...") goes to stderr and
+    torch's "Failed to initialize NumPy" is a warning, both during ``import torch``; torch 1.8.1
+    under NumPy 2 does not import at all. The ``numpy_abi`` probe reports all of it; the other
+    probes are ``not_run`` where torch did not import.
+    """
+    if "torch" in sys.modules or TORCH_IMPORT["error"] or TORCH_IMPORT["stderr"]:
+        return
+    buf = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stderr(buf):
+                import torch  # noqa: F401
+        except Exception as exc:
+            TORCH_IMPORT["error"] = {"type": type(exc).__name__, "message": str(exc)}
+    TORCH_IMPORT["stderr"] = buf.getvalue()
+    sys.stderr.write(TORCH_IMPORT["stderr"])
+    TORCH_IMPORT_WARNINGS[:] = warning_records(caught)
+
+
+def run_all(only: Optional[List[str]] = None,
+            on_record: Optional[Callable[[List[ProbeRecord]], None]] = None) -> List[ProbeRecord]:
+    """Run the chosen probes (all by default) in ``PROBES`` order; ``on_record(records so far)`` after each."""
+    import_torch_once()
+    chosen = [p for p in PROBES if not only or p.__name__ in only]
+    records: List[ProbeRecord] = []
+    for fn in chosen:
+        records.append(run_probe(fn))
+        if on_record is not None:
+            on_record(records)
+    return records
+
+
+def dumps(records: List[ProbeRecord]) -> str:
+    """The records as one JSON list (the contract's format), without a final newline."""
+    return json.dumps(records, indent=1, sort_keys=True, default=repr)
+
+
+def write_atomically(path: str, records: List[ProbeRecord]) -> None:
+    """Write the records as one JSON list, atomically (:func:`matrix.jsonio.write_atomically`)."""
+    jsonio.write_atomically(path, dumps(records) + "\n")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m matrix.probes``: ``--list``, or run the probes (``--only``) into ``--out`` or stdout."""
+    from matrix import probes  # the package: its docstring, and every probe registered
+
+    parser = argparse.ArgumentParser(prog="python -m matrix.probes", description=probes.__doc__.splitlines()[0])
+    parser.add_argument("--out", help="write the JSON list here (atomically); default: stdout")
+    parser.add_argument("--only", action="append", help="run only this probe (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the probe ids and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(p.__name__ for p in PROBES))
+        return 0
+    unknown = set(args.only or ()) - {p.__name__ for p in PROBES}
+    if unknown:
+        parser.error(f"unknown probe(s): {', '.join(sorted(unknown))}")
+    save = (lambda records: write_atomically(args.out, records)) if args.out else None
+    try:
+        records = run_all(args.only, on_record=save)
+    except Exception:  # a failure outside any probe (importing torch): say so, still write JSON
+        records = [{"id": "_import", "outcome": "errors", "detail": traceback.format_exc(limit=3),
+                    "warnings": [], "error": {"type": sys.exc_info()[0].__name__,
+                                              "message": str(sys.exc_info()[1])}, "value": None}]
+    if args.out:
+        write_atomically(args.out, records)  # also when no probe was chosen or the import failed
+    else:
+        print(dumps(records))
+    return 0

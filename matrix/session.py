@@ -1,0 +1,432 @@
+"""The body of a nox matrix session (era x torch pin x device), as a chain of small steps.
+
+    from matrix import session as matrix_session
+    matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
+                               numpy="numpy", tensorflow="2.18.*", device="cpu")      # noxfile.py
+
+:func:`run_session` calls these steps in order; each is a function below.
+
+1. :func:`make_plan`: the options after ``--`` (bad ones: one line, exit status 2, nothing written), and
+   what every record of the session shares: where it goes, its name, the commit, the examples, the
+   facts each cell starts from.
+2. :func:`reason_not_to_run`: no interpreter for the pin, or no GPU for a cuda session. Then the
+   session's record has every cell not run, with the reason, and the session is skipped.
+3. :func:`ensure_pin`: the pin installed in the session's interpreter (:func:`interpreter_of`), or
+   reused when it already holds it, then checked against the pin. A pin with no wheel here is
+   recorded as not run; a failed install or another torch than the pin, as a failed session.
+4. :func:`describe_device`: the device the cells run on (the CPU's or the GPU's name), logged.
+5. :func:`run_cells`: each example in its own process (:func:`matrix.cell.run_cell`), variants
+   then "as published" (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`).
+6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
+   that kills its process.
+7. :func:`write_record`: the session's record (merged with the previous one under ``--example``),
+   written atomically, its table printed.
+8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not fails the session.
+
+``session`` is the nox session (``log``, ``warn``, ``skip``, ``error``, ``bin``, ``posargs``,
+``name``, ``run_install``); ``skip`` and ``error`` raise under nox.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
+
+from matrix import EXAMPLES, ROOT
+from matrix import cell as matrix_cell
+from matrix import environment, expected, options, results
+from matrix.records import CellRecord, Interpreter, ProbeRecord, SessionRecord
+
+#: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
+#: published" (the legacy scripts but the NumPy one; the tensor_autograd and modern scripts import none).
+ADAPTING_SHIMS = re.compile(r"^from shims\.(?:torch_legacy|tf1) import ", re.M)
+#: The results files this process wrote, in order (noxfile.py prints their table when nox exits).
+WRITTEN: list = []
+#: The name of this nox invocation (its start time), written into every record it makes (noxfile.py
+#: sets it once); records without one are told apart by date and machine.
+RUN_ID: Optional[str] = None
+
+
+def run_session(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
+                tensorflow: str | None, device: str, installed: bool = False,
+                skip_reason: str | None = None) -> SessionRecord:
+    """The body of every era session: check/install the pin, run the cells and the probes, write and
+    print the record, then fail the session if a cell expected to pass did not.
+
+    Records "not run" and skips where the cells can't run here (``skip_reason``: no interpreter for
+    the pin); records "failed" and errors where the pin could not be installed or is not what is
+    installed. Bad options: one line, exit status 2, nothing written. Returns the record written.
+    """
+    plan = make_plan(session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
+                     tensorflow=tensorflow, device=device, installed=installed)
+    try:
+        reason = reason_not_to_run(plan, skip_reason)
+        if reason:
+            not_run(plan, reason)
+        python = interpreter_of(plan)
+        info, tf_reason = ensure_pin(plan, python)
+        info = describe_device(plan, python, info)
+        cells = run_cells(plan, python, info, tf_reason)
+        probes, probes_error = run_probes(python, timeout=plan.opts.timeout)
+        if probes_error:
+            session.warn(f"probes: {probes_error}")
+        record = write_record(plan, info, cells, probes, probes_error)
+    except _Stopped as stop:  # a session object whose skip() or error() returned (nox's raise)
+        return stop.record
+    judge(plan, record["cells"])
+    return record
+
+
+# ----------------------------------------------------------------------------- 1. the plan
+@dataclass
+class Plan:
+    """What a session is asked to do, fixed before anything runs."""
+
+    session: Any  #: the nox session
+    era: str
+    torch_pin: str  #: the pin, or "installed"
+    python_version: Optional[str]  #: the pin's Python ("3.9"); None with MATRIX_USE_INSTALLED
+    numpy: str  #: the NumPy requirement ("numpy<2")
+    tensorflow: Optional[str]  #: the tensorflow-cpu release paired with the pin, or None
+    device: str
+    installed: bool  #: run against an installed torch (MATRIX_USE_INSTALLED), no virtualenv
+    opts: argparse.Namespace  #: the options after ``--`` (:func:`matrix.options.parse`)
+    out_path: Path  #: the session's results file
+    name: str  #: the session's name
+    commit: Optional[str]  #: the project's git commit
+    examples: List[str]  #: the examples to run (``--example``, else all nine)
+    base: Dict[str, Any]  #: the facts every cell record starts from (a CellRecord's first keys)
+
+
+def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
+              tensorflow: str | None, device: str, installed: bool = False) -> Plan:
+    """Step 1: parse the options after ``--`` (bad ones: one line on stderr, exit status 2, nothing
+    written) and fix what every record of this session shares."""
+    try:
+        opts = options.parse(getattr(session, "posargs", []))
+    except options.BadInput as exc:
+        print(f"nox: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    commit = environment.commit(str(ROOT))
+    base: dict = {"era": era, "torch_pin": torch_pin, "torch": None, "tensorflow": None,
+                  "python": python_version, "device": device, "device_name": None, "seed": opts.seed,
+                  "date": results.now(), "commit": commit}
+    return Plan(session=session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
+                tensorflow=tensorflow, device=device, installed=installed, opts=opts,
+                out_path=Path(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
+                name=getattr(session, "name", None) or results.session_name(era, torch_pin, device),
+                commit=commit, examples=opts.example or list(EXAMPLES), base=base)
+
+
+def cells_of(era: str, examples: Sequence[str]) -> List[Tuple[str, str]]:
+    """The session's cells as (example, mode): every example's variant, then, for the examples that
+    import an adapting shim, the script "as published"."""
+    runs = [(example, "variant") for example in examples]
+    return runs + [(example, "as_published") for example in examples if uses_adapting_shims(era, example)]
+
+
+def uses_adapting_shims(era: str, example: str, root: str | os.PathLike = ROOT) -> bool:
+    """Whether the variant imports a shim that adapts old code (so it also runs "as published")."""
+    script = Path(root) / "variants" / era / f"{example}.py"
+    return script.exists() and bool(ADAPTING_SHIMS.search(script.read_text(encoding="utf-8")))
+
+
+# --------------------------------------------------------------- 2. not run, failed: records of no cell
+class _Stopped(Exception):
+    """The session ended early with this record, and its ``skip()`` or ``error()`` did not raise."""
+
+    def __init__(self, record: SessionRecord) -> None:
+        super().__init__(record.get("reason"))
+        self.record = record
+
+
+def reason_not_to_run(plan: Plan, skip_reason: str | None) -> str | None:
+    """Step 2: why no cell can run here (``skip_reason``: no interpreter for the pin; no GPU for a cuda
+    session), or None. Decided before the interpreter is looked at or anything is installed."""
+    if skip_reason:
+        return skip_reason
+    if plan.device == "cuda":
+        return environment.no_gpu_reason()
+    return None
+
+
+def record_unrun(plan: Plan, status: str, reason: str, why: str, info: Mapping[str, Any] | None) -> SessionRecord:
+    """Write the session's record with every cell not run, ``why`` being each cell's reason; ``info``:
+    what is known of the interpreter (None: nothing but the pin's Python version)."""
+    info = dict(info or {"python": plan.python_version})
+    cell_base = dict(plan.base, torch=info.get("torch"), tensorflow=info.get("tensorflow"),
+                     python=info.get("python"), device_name=info.get("device_name"))
+    cells = [results.not_run_cell(cell_base, example, why, mode=mode)
+             for example, mode in cells_of(plan.era, plan.examples)]
+    record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
+                                    status=status, reason=reason, probes=[], session=plan.name, commit=plan.commit,
+                                    run=RUN_ID)
+    _write(plan, record)
+    return record
+
+
+def not_run(plan: Plan, reason: str, info: Mapping[str, Any] | None = None) -> NoReturn:
+    """Record the session as not run (every cell, with ``reason``), print its table, skip it (nox's
+    ``skip`` raises; if another's returns, :class:`_Stopped` ends the session with the record)."""
+    record = record_unrun(plan, "not_run", reason, reason, info)
+    _log(plan.session, f"not run: {reason}\nwrote {plan.out_path}")
+    print(results.table([record]))
+    plan.session.skip(reason)
+    raise _Stopped(record)
+
+
+def failed(plan: Plan, reason: str, info: Mapping[str, Any] | None = None) -> NoReturn:
+    """Record the session as failed (its cells not run, with why), then fail it (``session.error``;
+    as in :func:`not_run`, :class:`_Stopped` if that returns)."""
+    record = record_unrun(plan, "failed", reason, f"not run: the session failed before running it ({reason})", info)
+    plan.session.error(reason)
+    raise _Stopped(record)
+
+
+# ------------------------------------------------------------------------------ 3. the pin
+def interpreter_of(plan: Plan) -> str:
+    """The Python the cells run in: the session's virtualenv's; with MATRIX_USE_INSTALLED, MATRIX_PYTHON
+    or nox's own."""
+    if plan.installed:
+        return os.environ.get("MATRIX_PYTHON") or sys.executable
+    return os.path.join(plan.session.bin, "python")
+
+
+def ensure_pin(plan: Plan, python: str) -> Tuple[Interpreter, Optional[str]]:
+    """Step 3: the pin installed in ``python`` and checked; returns (what is installed there, why
+    tf_static_graph can't run or None).
+
+    A virtualenv that already holds the pin is reused as it is. With MATRIX_USE_INSTALLED nothing is
+    installed, but there must be a torch. Under ``nox -R`` (no install) the torch found must still be
+    the pin's: a stale environment fails the session rather than run the wrong release.
+    """
+    tf_reason = None
+    info = environment.describe(python)
+    if plan.installed:
+        if not info.get("torch"):
+            failed(plan, f"MATRIX_USE_INSTALLED=1 but {python} has no torch installed", info)
+    elif not environment.satisfied(info, plan.torch_pin, plan.numpy, plan.tensorflow):
+        info, tf_reason = install_pin(plan, python, info)
+    else:
+        _log(plan.session, f"reusing the environment: torch {info.get('torch')}, numpy {info.get('numpy')}, "
+                           f"tensorflow {info.get('tensorflow')} already match the pin")
+    if not plan.installed and not environment.version_matches_pin(info.get("torch"), plan.torch_pin):
+        failed(plan, f"the installed torch is {info.get('torch')}, not the pinned {plan.torch_pin}: refusing to run "
+                     f"(a stale reused environment? run without -R, or delete {Path(python).parent.parent})", info)
+    return info, tf_reason
+
+
+def install_pin(plan: Plan, python: str, info: Interpreter) -> Tuple[Interpreter, Optional[str]]:
+    """Install the pin's torch, NumPy and tensorflow-cpu into ``python`` (uv); returns the interpreter
+    described again, and why tf_static_graph can't run (None if it can).
+
+    No tensorflow-cpu wheel for this Python and platform costs only tf_static_graph: the rest is
+    installed without it. No torch wheel: the session is not run. Any other failure fails it.
+    Under ``--no-install`` (``nox -R``: ``run_install`` returns None) nothing is installed.
+    """
+    tf_reason = None
+    reqs = environment.requirements(plan.torch_pin, plan.numpy, plan.tensorflow)
+    if plan.session.run_install("python", "-c", "print('install')", silent=True) is None:
+        return info, tf_reason
+    started = time.monotonic()
+    rc, output = environment.install(python, reqs, environment.index_args())
+    _log(plan.session, output.strip()[-3000:])
+    missing_tf = environment.no_distribution(output, "tensorflow-cpu") if rc != 0 and plan.tensorflow else None
+    if missing_tf and not environment.no_distribution(output, "torch"):
+        # torch can still run its eight examples; only tf_static_graph is not run, with this reason.
+        tf_reason = (f"tensorflow-cpu=={plan.tensorflow} can't be installed for Python {info.get('python')} on "
+                     f"{info.get('platform')}: {missing_tf}")
+        reqs = environment.requirements(plan.torch_pin, plan.numpy, None)
+        rc, output = environment.install(python, reqs, environment.index_args())
+        _log(plan.session, output.strip()[-3000:])
+    if rc != 0:
+        missing = environment.no_distribution(output, "torch")
+        if missing:
+            not_run(plan, f"torch {plan.torch_pin} can't be installed for Python {info.get('python')} on "
+                          f"{info.get('platform')}: {missing}", info)
+        failed(plan, f"installing {' '.join(reqs)} failed (exit status {rc}); see the output above", info)
+    _log(plan.session, f"installed {' '.join(reqs)} in {time.monotonic() - started:.1f} s")
+    return environment.describe(python), tf_reason
+
+
+# ---------------------------------------------------------------------------- 4. the device
+def describe_device(plan: Plan, python: str, info: Interpreter) -> Interpreter:
+    """Step 4: ``info`` with ``device_name`` (the GPU's name, asked of torch in ``python``; the CPU's
+    model), and one log line naming the interpreter, its versions and the device."""
+    if plan.device == "cuda":
+        info = environment.describe(python, cuda=True)
+        info["device_name"] = info.get("cuda_device_name")
+    else:
+        info["device_name"] = environment.cpu_name()
+    _log(plan.session, f"{plan.name}: Python {info['python']}, torch {info['torch']}, numpy {info['numpy']}, "
+                       f"tensorflow {info.get('tensorflow')}, {info['device_name']}")
+    return info
+
+
+# ----------------------------------------------------------------------------- 5. the cells
+def run_cells(plan: Plan, python: str, info: Interpreter, tf_reason: str | None) -> List[CellRecord]:
+    """Step 5: every cell of the session (:func:`cells_of`) in its own process, one log line each."""
+    entries = expected.load_expected()
+    cell_base = dict(plan.base, torch=info.get("torch"), torch_build=info.get("torch_build"), numpy=info.get("numpy"),
+                     tensorflow=info.get("tensorflow"), python=info.get("python"), device_name=info.get("device_name"))
+    cells = []
+    for example, mode in cells_of(plan.era, plan.examples):
+        cell = run_one_cell(plan, python, info, cell_base, entries, example, mode, tf_reason)
+        cells.append(cell)
+        _log_cell(plan.session, example, mode, cell)
+    return cells
+
+
+def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[str, Any],
+                 entries: Sequence[Mapping[str, Any]], example: str, mode: str, tf_reason: str | None) -> CellRecord:
+    """One cell's record: run (or, tf_static_graph without TensorFlow, not run) and marked with what
+    matrix/expected.toml expects of it (and the catalog entry that explains an expected failure)."""
+    facts = dict(cell_base, example=example, mode=mode, numpy=info.get("numpy"))
+    entry = expected.matching_entry(entries, facts)
+    want, why = expected.expectation_of(entry)
+    if example == "tf_static_graph" and not info.get("tensorflow"):
+        reason = tf_reason or (
+            f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
+            f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
+            f"(see PINS in noxfile.py)")
+        cell = results.not_run_cell(cell_base, example, reason, want, mode=mode)
+    else:
+        cell = dict(cell_base, example=example, date=results.now())
+        cell.update(matrix_cell.run_cell(python, plan.era, example, device=plan.device, seed=plan.opts.seed,
+                                         steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode))
+        cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"))
+    if entry and entry.get("change"):
+        cell["change"] = entry["change"]  # the catalog entry that explains this expected failure
+    return cell
+
+
+def _log_cell(session: Any, example: str, mode: str, cell: CellRecord) -> None:
+    sps = cell.get("seconds_per_step")
+    label = example if mode == "variant" else f"{example} ({mode.replace('_', ' ')})"
+    _log(session, f"  {label:30} {cell['status']:22} {cell['wall_seconds']:7.1f} s"
+                  + (f"  {sps * 1e3:.3g} ms/step" if sps else "")
+                  + (f"  [{cell['reason'][:160]}]" if cell.get("reason") else ""))
+
+
+# ---------------------------------------------------------------------------- 6. the probes
+def run_probes(python: str, timeout: float = 600,
+               module: str = "matrix.probes") -> Tuple[List[ProbeRecord], Optional[str]]:
+    """Step 6: run ``python -m matrix.probes`` in the session's interpreter; returns (records, error or None).
+
+    The probes share one process (importing torch once per probe would cost minutes per session).
+    ``matrix.probes`` rewrites its output after each probe, so when that process dies (a segfault in
+    one probe, the timeout) the finished probes are kept, the probe that was running is recorded as
+    ``crashed`` with the process's last words, and the remaining ones run again in a fresh process.
+    """
+    env = matrix_cell.child_env(os.environ, ROOT)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    listed = subprocess.run([python, "-m", module, "--list"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    if listed.returncode != 0:
+        last = matrix_cell.last_line(listed.stderr)
+        return [], f"python -m {module} --list failed (exit {listed.returncode}): {last}"
+    pending = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
+    records: list = []
+    errors: list = []
+    with tempfile.TemporaryDirectory(prefix="matrix-probes-") as tmp:
+        out = os.path.join(tmp, "probes.json")
+        while pending:
+            if os.path.exists(out):
+                os.unlink(out)
+            cmd = [python, "-m", module, "--out", out] + [f"--only={pid}" for pid in pending]
+            raw = matrix_cell.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
+            done = []
+            if os.path.exists(out):
+                with open(out, encoding="utf-8") as handle:
+                    done = [r for r in json.load(handle) if isinstance(r, dict)]
+            records += done
+            finished = {r.get("id") for r in done}
+            pending = [pid for pid in pending if pid not in finished]
+            if raw["returncode"] == 0 and not raw["timed_out"]:
+                if pending:  # exit 0 but some probes missing from the output: say so, don't loop
+                    errors.append(f"{module} exited 0 without records for {', '.join(pending)}")
+                break
+            if not pending:
+                break
+            victim = pending.pop(0)
+            how = (f"still running after the {timeout:g} s timeout; killed" if raw["timed_out"] else
+                   f"killed by {matrix_cell.signal_name(raw['returncode'])}" if raw["returncode"] < 0 else
+                   f"exit status {raw['returncode']}")
+            last = matrix_cell.last_line(raw.get("stderr") or "")
+            message = how + (f": {last}" if last else "")
+            records.append({"id": victim, "outcome": "crashed", "detail": f"the probe process died: {message}",
+                            "warnings": [], "error": {"type": "crash", "message": message}, "value": None})
+            errors.append(f"probe {victim}: {message}")
+    return records, ("; ".join(errors) or None)
+
+
+# ---------------------------------------------------------------------------- 7. the record
+def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes: List[ProbeRecord],
+                 probes_error: str | None) -> SessionRecord:
+    """Step 7: the session's record, written (atomically) and its table printed. With ``--example`` the
+    previous record's other cells are kept (see :func:`merge_with_previous`)."""
+    if plan.opts.example:
+        cells = merge_with_previous(plan.out_path, cells, info, plan.commit)
+    record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
+                                    status="ran", reason=None, probes=probes, session=plan.name, commit=plan.commit,
+                                    probes_error=probes_error, run=RUN_ID)
+    _write(plan, record)
+    print(results.table([record]))
+    _log(plan.session, f"wrote {plan.out_path}")
+    return record
+
+
+def merge_with_previous(path: Path, cells: List[CellRecord], info: Mapping[str, Any],
+                        commit: str | None) -> List[CellRecord]:
+    """With ``--example``: keep the previous record's other cells when it was run on the same torch build,
+    machine and commit (one file must not mix cells from different code or CPUs)."""
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return cells
+    same = (previous.get("status") == "ran" and previous.get("torch") == info.get("torch")
+            and previous.get("torch_build") == info.get("torch_build")
+            and previous.get("device_name") == info.get("device_name") and previous.get("commit") == commit)
+    if not same:
+        return cells
+
+    def key(c: Mapping[str, Any]) -> tuple:
+        return c.get("example"), c.get("mode", "variant")
+
+    fresh = {key(c): c for c in cells}
+    merged = [fresh.pop(key(c), c) for c in previous.get("cells", [])]
+    return merged + list(fresh.values())
+
+
+def _write(plan: Plan, record: SessionRecord) -> None:
+    results.write_json_atomically(plan.out_path, record)
+    WRITTEN.append(plan.out_path)
+
+
+# ----------------------------------------------------------------------------- 8. the verdict
+def judge(plan: Plan, cells: Sequence[CellRecord]) -> None:
+    """Step 8: warn about each XPASS; fail the session (``session.error``) if a cell expected to pass
+    did not, or, with ``--strict``, if an expected failure passed."""
+    unexpected, xpass = expected.verdict(cells)
+    for cell in xpass:
+        plan.session.warn(f"XPASS {plan.era}/{cell['example']}: {cell['reason']}")
+    if unexpected or (plan.opts.strict and xpass):
+        bad = [f"{c['example']} ({c['status']}: {str(c.get('reason'))[:200]})" for c in unexpected]
+        if plan.opts.strict:
+            bad += [f"{c['example']} (XPASS, --strict)" for c in xpass]
+        plan.session.error(f"{len(bad)} cell(s) expected to pass did not: " + "; ".join(bad))
+
+
+def _log(session: Any, message: str) -> None:
+    if session is not None:
+        session.log(message)
+    else:
+        print(message)
