@@ -36,7 +36,7 @@ def test_entry_has_every_field(change):
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
 def test_probe_exists(change):
     names = {p.__name__ for p in probes.PROBES}
-    assert change["probe"] in names, f"{change['id']}: no probe {change['probe']} in matrix/probes.py"
+    assert change["probe"] in names, f"{change['id']}: no probe {change['probe']} in matrix/probes/"
 
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)

@@ -180,7 +180,7 @@ def render_changes_table(catalog, observations, unrelated) -> List[str]:
     unrelated warnings left out, under the table."""
     out = ["## Changes x torch", "",
            "What the old form of each change does on each pinned torch, as recorded by its minimal check "
-           "([matrix/probes.py](../matrix/probes.py)) in the same runs: one column per torch pin and CPU "
+           "([matrix/probes/](../matrix/probes/)) in the same runs: one column per torch pin and CPU "
            "(bit-level values depend on the CPU). For changes that compare values (digests of exact "
            "float bits: their first 8 hex digits), the table shows them; where the outcome depends on "
            "TensorFlow's or NumPy's version, that version. Details and fixes: [migration.md](migration.md).", ""]

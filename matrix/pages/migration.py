@@ -24,6 +24,15 @@ from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, r
 from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
 
 
+def probe_file(probe_id: str) -> str:
+    """The file of matrix/probes/ that defines the check ``probe_id`` (read as text: importing the
+    probes would import torch, which the docs do not need)."""
+    for path in sorted((ROOT / "matrix" / "probes").glob("*.py")):
+        if f"\ndef {probe_id}(" in path.read_text(encoding="utf-8"):
+            return path.relative_to(ROOT).as_posix()
+    return "matrix/probes/"
+
+
 def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
                    notes: Footnotes) -> List[str]:
     """For ``breakdown = "functions"``: function x pin, works / warns / errors (the texts as footnotes
@@ -148,7 +157,8 @@ def evidence(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequen
                 f"{prov.ref_obs(o for o, _ in left)}: " +
                 "; ".join(f"`{text}` (torch {o['_pin']}{at(o)})" for o, text in left) + ".", ""]
     out += published_lines(ch, sessions, prov)
-    out += [f"Checked by `{ch['probe']}` in [matrix/probes.py](../matrix/probes.py); every pin and machine: "
+    where = probe_file(ch["probe"])
+    out += [f"Checked by `{ch['probe']}` in [{where}](../{where}); every pin and machine: "
             "[compat-matrix.md](compat-matrix.md#changes-x-torch).", ""]
     cited = source_note(ch)
     if cited:
