@@ -109,6 +109,12 @@ def verdict(change: Dict[str, Any], which: str, result: Dict[str, Any]) -> Tuple
 
 # ------------------------------------------------------------------------------------- the child
 def _reset_torch_defaults(torch) -> None:
+    """Undo what a snippet may set for the whole process (set-default-tensor-type's old and new)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # set_default_tensor_type is itself deprecated
+        torch.set_default_tensor_type(torch.FloatTensor)
     torch.set_default_dtype(torch.float32)
     if hasattr(torch, "set_default_device"):
         torch.set_default_device(None)
