@@ -71,9 +71,13 @@ class Pin(NamedTuple):
     why: str
 
 
-# The figures in docs/img are byte-compared by the tests only when drawn by the same matplotlib:
-# docs and tests install this one.
-MATPLOTLIB = "matplotlib==3.11.2"
+# What the docs, report and tests sessions install besides torch: pyproject.toml's dependency groups
+# (the one list of them; the docs group pins the matplotlib that draws docs/img, whose PNG bytes the
+# tests compare only under that version).
+PYPROJECT = nox.project.load_toml(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml"))
+DOCS_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "docs")
+TEST_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "test")
+MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 
 PINS = (
     Pin("1.8.1", "3.9", "numpy<2", "2.12.*",
@@ -207,7 +211,7 @@ def summary(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Regenerate the reference docs/ from results/ and the catalog (python docs/generate.py; maintainers)."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
-    session.install(MATPLOTLIB, "packaging", "tomli; python_version < '3.11'")
+    session.install(*DOCS_REQUIREMENTS)
     session.run("python", "docs/generate.py", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 
@@ -215,7 +219,7 @@ def docs(session: nox.Session) -> None:
 def report(session: nox.Session) -> None:
     """Your runs as docs: runs/results -> runs/docs, with runs/docs/differences.md against the reference."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
-    session.install(MATPLOTLIB, "packaging", "tomli; python_version < '3.11'")
+    session.install(*DOCS_REQUIREMENTS)
     mine = results.USER_RESULTS_DIR
     if not results.load(mine):
         session.error(f"no records in {mine}: run the matrix first (nox -s modern legacy)")
@@ -229,13 +233,13 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=_python_for(PINS[-1].python), tags=["tests"])
 def tests(session: nox.Session) -> None:
-    """The test suite (pytest) with the newest pinned torch, tensorflow-cpu, numpy, matplotlib and nox."""
+    """The test suite (pytest) with the newest pinned torch, tensorflow-cpu and numpy, and pyproject.toml's test group."""
     newest = PINS[-1]
     # Compiled bytecode: otherwise each of the ~100 script runs recompiles torch's sources (minutes).
     session.env["UV_COMPILE_BYTECODE"] = "1"
     session.install(*environment.index_args(), "-e", ".", *environment.requirements(newest.torch, newest.numpy,
                                                                                        newest.tensorflow),
-                    "pytest", MATPLOTLIB, "nox", "uv", "packaging")
+                    *TEST_REQUIREMENTS)
     session.run("pytest", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 

@@ -19,6 +19,8 @@
   where a probe's values change
 - :mod:`matrix.divergence`: loss curves that differ between pins, and the catalog change that explains each
 - :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
+- :mod:`matrix.snippets`: run the catalog's old and new code and judge it by the entry's kind
+  (``python -m matrix.snippets [--python OTHER]``)
 
 Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`,
 :mod:`matrix.jsonio`, the describe snippet in :mod:`matrix.environment`) must run on Python 3.7+ with

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from matrix import tomlio
 
@@ -25,7 +25,14 @@ CITED_KEYS = ("warns", "fails", "changed")
 #: libraries whose version, not torch's, decides a probe's outcome (``depends_on``)
 DEPENDS_ON = ("tensorflow", "numpy")
 BREAKDOWNS = ("functions",)
+#: what a snippet may need that the test machine may lack (``needs = { cuda = "why" }``)
+NEEDS = ("cuda",)
+#: the fields an entry may have besides REQUIRED (described at the top of catalog.toml)
+OPTIONAL = ("compare", "may_change", "hypothesis", "context", "depends_on", "breakdown", "setup", "illustration",
+            "needs", "also_seen")
 NO_SOURCE = "no upstream note found"
+#: "Category: message": how a symptom or an also_seen text names what users see
+MESSAGE = re.compile(r"^(?:_pickle\.)?[A-Z][A-Za-z0-9_]*(?:Error|Warning|Exception): \S")
 
 
 def _load(path: Optional[Path]) -> Dict[str, Any]:
@@ -36,11 +43,38 @@ def load_catalog(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     """The entries of the catalog, code fields stripped of their surrounding blank lines."""
     changes = _load(path).get("change", [])
     for change in changes:
-        for key in ("old", "new", "why", "fix", "symptom", "title"):
+        for key in ("old", "new", "why", "fix", "symptom", "title", "setup"):
             if isinstance(change.get(key), str):
                 change[key] = change[key].strip("\n")
         change["why"] = change.get("why", "").strip()
     return changes
+
+
+def problems(changes: List[Dict[str, Any]]) -> List[str]:
+    """What is wrong with the entries' shape: unknown or missing fields, fields of the wrong type.
+
+    The facts themselves (URLs, probes that exist, versions) are checked by tests/test_catalog.py.
+    """
+    out = []
+    for change in changes:
+        name = change.get("id", "?")
+        unknown = sorted(set(change) - set(REQUIRED) - set(OPTIONAL))
+        missing = [k for k in REQUIRED if k not in change]
+        if unknown:
+            out.append(f"{name}: unknown fields {unknown}")
+        if missing:
+            out.append(f"{name}: missing fields {missing}")
+        for key in ("setup", "illustration"):
+            if key in change and not (isinstance(change[key], str) and change[key].strip()):
+                out.append(f"{name}: {key} must be non-empty text")
+        needs = change.get("needs", {})
+        if not isinstance(needs, dict) or set(needs) - set(NEEDS) or not all(
+                isinstance(v, str) and v.strip() for v in needs.values()):
+            out.append(f"{name}: needs must be a table of {NEEDS} -> why")
+        seen = change.get("also_seen", [])
+        if not isinstance(seen, list) or not all(isinstance(t, str) and t.strip() for t in seen):
+            out.append(f"{name}: also_seen must be a list of texts")
+    return out
 
 
 def load_unrelated_warnings(path: Optional[Path] = None) -> List[Dict[str, Any]]:
@@ -63,6 +97,29 @@ def stated_keys(cited: Dict[str, Any]) -> List[str]:
     if isinstance(verified, list):
         return [k for k in present if k in verified]
     return []
+
+
+def split_message(text: str) -> Tuple[Optional[str], str]:
+    """("IndexError", "invalid index ...") from "IndexError: invalid index ..."; (None, text) for prose."""
+    head, sep, body = text.partition(": ")
+    if sep and re.fullmatch(r"(?:_pickle\.)?[A-Za-z_][A-Za-z0-9_]*", head):
+        return head, body
+    return None, text
+
+
+def known_texts(change: Dict[str, Any]) -> List[str]:
+    """The symptom and the also_seen texts: what a quoted message of this change may start."""
+    return [change["symptom"]] + list(change.get("also_seen") or [])
+
+
+def message(change_id: str, start: str = "", changes: Optional[List[Dict[str, Any]]] = None) -> str:
+    """The text, without its "Category: ", of the symptom or also_seen text of entry ``change_id``
+    that starts with ``start`` (the symptom first); for tests that compare a message torch gives."""
+    change = by_id(changes)[change_id]
+    for text in known_texts(change):
+        if text.startswith(start):
+            return split_message(text)[1]
+    raise KeyError(f"{change_id}: no symptom or also_seen text starts with {start!r}")
 
 
 def by_probe(changes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Dict[str, Any]]:

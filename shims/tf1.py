@@ -11,18 +11,10 @@ The tutorial's "TensorFlow: Static Graphs" example (2017-2019 copies) is TF1 cod
         sess.run(tf.global_variables_initializer())
         sess.run([loss, new_w1, new_w2], feed_dict={x: x_value, y: y_value})
 
-TensorFlow 2.0 (2019-09) removed these names from the top-level ``tf`` namespace and made eager
-execution the default. On TensorFlow 2.x the first line above stops the script with (exact text,
-TensorFlow 2.21.0 and 2.12.0)::
-
-    AttributeError: module 'tensorflow' has no attribute 'placeholder'
-
-and likewise ``'Session'``, ``'random_normal'`` (renamed ``tf.random.normal``), ``'set_random_seed'``
-(renamed ``tf.random.set_seed``) and ``'global_variables_initializer'``. The names live on under
-``tf.compat.v1``, but with eager execution on (the TF2 default) they fail at run time instead::
-
-    RuntimeError: tf.placeholder() is not compatible with eager execution.
-    RuntimeError: tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.
+On TensorFlow 2.x these names are gone from the top-level ``tf`` namespace (``tf.placeholder``,
+``tf.Session``, ``tf.random_normal``, ``tf.set_random_seed``, ``tf.global_variables_initializer``),
+and under ``tf.compat.v1`` they fail while eager execution is on. The messages, the release and the
+sources: catalog: tf1-graph-on-tf2 (matrix/catalog.toml) - https://www.tensorflow.org/guide/migrate
 
 ``graph_mode()`` applies both documented remedies, explicitly, when the script calls it (importing
 this module changes nothing): it turns eager execution off with
@@ -30,8 +22,8 @@ this module changes nothing): it turns eager execution off with
 bind to the name ``tf``. The graph code then runs unchanged. ``tf.gradients`` stays: it is graph-mode
 only, which is what ``tf.GradientTape`` replaces in TF2 code (see variants/modern/tf_static_graph.py).
 
-Versions: needed on TensorFlow >= 2.0 (checked on tensorflow-cpu 2.12 and 2.21). On TensorFlow 1.x,
-where ``tf.placeholder`` exists, ``graph_mode()`` returns ``tf`` itself and changes nothing.
+On TensorFlow 1.x, where ``tf.placeholder`` exists, ``graph_mode()`` returns ``tf`` itself and
+changes nothing.
 
 What TensorFlow prints: nothing from ``graph_mode()`` or the graph code through Python's
 ``warnings`` module, and no deprecation notice through TF's own logger (``tf.get_logger()``, which
@@ -47,13 +39,8 @@ operations are on" notice (twice each) whatever ``TF_CPP_MIN_LOG_LEVEL`` says (m
 ``import tensorflow`` itself raises a few ``DeprecationWarning``s (keras' invalid escape sequences,
 ``sre_constants``), hidden by Python's default filters; 2.21.0 raises none.
 
-Upstream:
-- TF 2.0.0 release notes ("Functions, not Sessions", removed endpoints):
-  https://github.com/tensorflow/tensorflow/releases/tag/v2.0.0
-- Migration guide (TF1 -> TF2): https://www.tensorflow.org/guide/migrate
-- Symbol renames and ``tf.compat.v1`` (``tf_upgrade_v2``): https://www.tensorflow.org/guide/upgrade
-- ``disable_eager_execution`` ("can only be called before any Graphs, Ops, or Tensors have been
-  created"): https://www.tensorflow.org/api_docs/python/tf/compat/v1/disable_eager_execution
+``disable_eager_execution`` "can only be called before any Graphs, Ops, or Tensors have been
+created": https://www.tensorflow.org/api_docs/python/tf/compat/v1/disable_eager_execution
 """
 from __future__ import annotations
 

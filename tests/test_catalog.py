@@ -10,8 +10,8 @@ import json
 
 from conftest import ERAS, EXAMPLES, ROOT
 from matrix import probes
-from matrix.catalog import BREAKDOWNS, CITED_KEYS, DEPENDS_ON, KINDS, NO_SOURCE, REQUIRED, load_catalog, \
-    load_unrelated_warnings
+from matrix.catalog import BREAKDOWNS, CITED_KEYS, DEPENDS_ON, KINDS, NEEDS, NO_SOURCE, REQUIRED, load_catalog, \
+    load_unrelated_warnings, message, problems
 
 CATALOG = load_catalog()
 IDS = [c["id"] for c in CATALOG]
@@ -31,6 +31,33 @@ def test_entry_has_every_field(change):
     for key in ("title", "old", "new", "symptom", "why", "fix", "probe"):
         assert isinstance(change[key], str) and change[key].strip(), f"{change['id']}: empty {key}"
     assert change["kind"] in KINDS
+
+
+def test_entries_have_known_fields_of_the_right_shape():
+    """REQUIRED and OPTIONAL (matrix/catalog.py) are every field there is; a misspelt optional field
+    would otherwise be ignored silently."""
+    assert problems(CATALOG) == []
+
+
+def test_problems_names_what_is_wrong():
+    good = dict(CATALOG[0])
+    assert problems([good]) == []
+    assert problems([dict(good, ilustration="typo")]) == [f"{good['id']}: unknown fields ['ilustration']"]
+    assert problems([dict(good, needs={"gpu": "x"})]) and problems([dict(good, needs={"cuda": ""})])
+    assert problems([dict(good, also_seen="IndexError: x")]) and problems([dict(good, setup="  ")])
+    assert NEEDS == ("cuda",)
+
+
+@pytest.mark.parametrize("change", CATALOG, ids=IDS)
+def test_also_seen_texts_are_other_texts(change):
+    """also_seen holds other texts than the symptom, none of them an unrelated warning, and
+    matrix.catalog.message finds each by its start."""
+    seen = change.get("also_seen", [])
+    assert change["symptom"] not in seen and len(set(seen)) == len(seen), change["id"]
+    unrelated = load_unrelated_warnings()
+    for text in seen:
+        assert not any(e["regex"].search(text) for e in unrelated), (change["id"], text)
+        assert text.endswith(message(change["id"], text)), (change["id"], text)
 
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)

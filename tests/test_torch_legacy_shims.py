@@ -16,25 +16,19 @@ torch = pytest.importorskip("torch", reason="torch is not installed in this envi
 
 from torch.autograd import Variable  # noqa: E402
 
+from matrix.catalog import message  # noqa: E402
 from shims import torch_legacy as tl  # noqa: E402
 
-# The messages as measured on torch 2.15.0+cu132 (CPU only, no NVIDIA driver).
-ZERO_DIM_INDEX = (
-    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
-    "to convert a 0-dim tensor to a number"
-)
-LEGACY_FUNCTION = (
-    "Legacy autograd function with non-static forward method is deprecated. Please use new-style "
-    "autograd function with static forward method. (Example: "
-    "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
-)
-SIZE_AVERAGE = "size_average and reduce args will be deprecated, please use reduction='{}' instead."
-VOLATILE = "volatile was removed and now has no effect. Use `with torch.no_grad():` instead."
-NO_DRIVER = (
-    "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a "
-    "driver from http://www.nvidia.com/Download/index.aspx"
-)
-GRAD_NONE = "'NoneType' object has no attribute 'data'"
+# The messages torch gives, from their one place: matrix/catalog.toml (symptom, also_seen).
+ZERO_DIM_INDEX = message("zero-dim-index")
+LEGACY_FUNCTION = message("legacy-autograd-function")
+SIZE_AVERAGE = {"sum": message("size-average"), "none": message("size-average", "UserWarning: size_average and "
+                                                                              "reduce args will be deprecated, please use reduction='none'")}
+VOLATILE = message("variable-volatile")
+NO_DRIVER = message("legacy-tensor-types", "RuntimeError: Found no NVIDIA driver")
+NO_CUDA_BUILD = message("legacy-tensor-types", "TypeError: type torch.cuda.FloatTensor not available")
+NO_GPU = message("legacy-tensor-types", "RuntimeError: No CUDA GPUs are available")
+GRAD_NONE = message("grad-none-zero")
 
 
 def exactly(message: str) -> str:
@@ -76,7 +70,7 @@ def test_raw_sum_is_a_tensor_not_a_number():
     if not isinstance(total, torch.Tensor):  # pragma: no cover - torch <= 0.3
         pytest.skip("Tensor.sum() still returns a number: sum_as_number not needed")
     assert total.dim() == 0
-    assert str(total).startswith("tensor(")  # what `print(t, loss)` shows since 0.4
+    assert str(total).startswith("tensor(")  # what `print(t, loss)` shows now (catalog: zero-dim-index)
 
 
 def test_sum_as_number(warnings_as_errors):
@@ -124,7 +118,7 @@ def test_raw_legacy_function_raises():
         pytest.skip(f"torch {torch.__version__} still runs non-static Functions: LegacyFunction not needed")
     x = sample(3, 4).requires_grad_()
     with warnings.catch_warnings():
-        # torch 2.x also warns (DeprecationWarning) when a Function is instantiated at all
+        # newer releases also warn (DeprecationWarning) when a Function is instantiated at all
         warnings.simplefilter("ignore", DeprecationWarning)
         relu = OldReLU()
     with pytest.raises(RuntimeError, match=exactly(LEGACY_FUNCTION)):
@@ -169,9 +163,9 @@ def test_legacy_function_needs_input_grad():
 def test_raw_size_average_warns():
     if not tl.size_average_warns():
         pytest.skip(f"torch {torch.__version__} takes size_average silently: MSELoss shim not needed")
-    with pytest.warns(UserWarning, match=exactly(SIZE_AVERAGE.format("sum"))):
+    with pytest.warns(UserWarning, match=exactly(SIZE_AVERAGE["sum"])):
         torch.nn.MSELoss(size_average=False)
-    with pytest.warns(UserWarning, match=exactly(SIZE_AVERAGE.format("none"))):
+    with pytest.warns(UserWarning, match=exactly(SIZE_AVERAGE["none"])):
         torch.nn.MSELoss(reduce=False)
 
 
@@ -226,21 +220,19 @@ def test_variable_volatile_same_numbers_as_no_grad(warnings_as_errors):
 # --- (5) torch.cuda.FloatTensor (no shim: the variants spell it out) ---------------------------------
 def test_raw_cuda_float_tensor_fails_without_gpu():
     """What ``dtype = torch.cuda.FloatTensor`` meets on this project's CI machine: a CUDA build of
-    torch, no NVIDIA driver. Measured: the same RuntimeError for the conversion and the constructor
-    on 1.8.1+cu102, 1.13.1+cu117, 2.0.1+cu117, 2.4.1+cu121 and 2.15.0+cu132."""
+    torch, no NVIDIA driver: the same RuntimeError for the conversion and the constructor
+    (catalog: legacy-tensor-types)."""
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is available: torch.cuda.FloatTensor works here")
     if torch.version.cuda is None:
-        pytest.skip(f"torch {torch.__version__} is a CPU-only build, which refuses the type itself (users report "
-                    "'TypeError: type torch.cuda.FloatTensor not available. Torch not compiled with CUDA "
-                    "enabled.'); not measured here")
+        pytest.skip(f"torch {torch.__version__} is a CPU-only build, which refuses the type itself "
+                    f"({NO_CUDA_BUILD!r}); not checked here")
     if ctypes.util.find_library("cuda"):
-        pytest.skip("an NVIDIA driver is installed but torch sees no GPU: torch says 'No CUDA GPUs are "
-                    "available' there (c10/cuda/CUDAFunctions.cpp); not measured here")
+        pytest.skip(f"an NVIDIA driver is installed but torch sees no GPU ({NO_GPU!r}); not checked here")
     with pytest.raises(RuntimeError, match=exactly(NO_DRIVER)):
         torch.randn(2).type(torch.cuda.FloatTensor)
     with warnings.catch_warnings():
-        # 2.4.1 and later first warn that the torch.cuda.*DtypeTensor constructors are not recommended
+        # newer releases first warn that the torch.cuda.*DtypeTensor constructors are not recommended
         warnings.simplefilter("ignore", UserWarning)
         with pytest.raises(RuntimeError, match=exactly(NO_DRIVER)):
             torch.cuda.FloatTensor(2)

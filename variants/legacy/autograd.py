@@ -43,7 +43,7 @@ for t in range(args.steps):
     # Compute and print loss using operations on Variables.
     # Now loss is a Variable of shape (1,) and loss.data is a Tensor of shape
     # (1,); loss.data[0] is a scalar value holding the loss.
-    # (Since PyTorch 0.4 loss.data is 0-dim and loss.data[0] raises; item0 reads it.)
+    # catalog: zero-dim-index (matrix/catalog.toml): loss.data is 0-dim now; item0 reads it.
     loss = (y_pred - y).pow(2).sum()
     if t % args.log_every == args.log_every - 1:
         print(t, item0(loss.data))  # was: print(t, loss.data[0])
@@ -63,5 +63,6 @@ for t in range(args.steps):
     # Manually zero the gradients after updating weights. (The original zeroed
     # them before the backward pass, but w1.grad is None until the first
     # backward, so w1.grad.data raises there; zeroing here, after backward, works.)
+    # catalog: grad-none-zero (matrix/catalog.toml)
     w1.grad.data.zero_()
     w2.grad.data.zero_()

@@ -13,9 +13,10 @@ from shims.torch_legacy import LegacyFunction, item0, zero_grad_
 args = tutorial_flags(steps=500, log_every=1)
 
 
-# The tutorial subclasses torch.autograd.Function; since PyTorch 1.5 calling an instance of
-# a Function with a non-static forward raises, so the same class body subclasses LegacyFunction,
-# which runs it through a static Function.
+# The tutorial subclasses torch.autograd.Function; calling an instance of a Function with a
+# non-static forward now raises, so the same class body subclasses LegacyFunction, which runs it
+# through a static Function.
+# catalog: legacy-autograd-function (matrix/catalog.toml)
 class MyReLU(LegacyFunction):
     """
     We can implement our own custom autograd Functions by subclassing
@@ -77,11 +78,12 @@ for t in range(args.steps):
     # Compute and print loss
     loss = (y_pred - y).pow(2).sum()
     if t % args.log_every == args.log_every - 1:
-        print(t, item0(loss.data))  # was: print(t, loss.data[0])
+        print(t, item0(loss.data))  # was: print(t, loss.data[0])  (catalog: zero-dim-index)
 
     # Manually zero the gradients before running the backward pass
     # (was: w1.grad.data.zero_(); w2.grad.data.zero_(), which raises in the first
     # iteration, where no backward has created w1.grad yet: zero_grad_ skips a None grad)
+    # catalog: grad-none-zero (matrix/catalog.toml)
     zero_grad_(w1, w2)
 
     # Use autograd to compute the backward pass.

@@ -52,7 +52,7 @@ model.type(dtype)
 # Construct our loss function and an Optimizer. The call to model.parameters()
 # in the SGD constructor will contain the learnable parameters of the two
 # nn.Linear modules which are members of the model.
-criterion = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)
+criterion = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)  (catalog: size-average)
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
 for t in range(args.steps):
     # Forward pass: Compute predicted y by passing x to the model
@@ -61,7 +61,7 @@ for t in range(args.steps):
     # Compute and print loss
     loss = criterion(y_pred, y)
     if t % args.log_every == args.log_every - 1:
-        print(t, item0(loss.data))  # was: print(t, loss.data[0])
+        print(t, item0(loss.data))  # was: print(t, loss.data[0])  (catalog: zero-dim-index)
 
     # Zero gradients, perform a backward pass, and update the weights.
     optimizer.zero_grad()

@@ -64,7 +64,7 @@ model.type(dtype)
 
 # Construct our loss function and an Optimizer. Training this strange model with
 # vanilla stochastic gradient descent is tough, so we use momentum
-criterion = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)
+criterion = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)  (catalog: size-average)
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
 for t in range(args.steps):
     # Forward pass: Compute predicted y by passing x to the model
@@ -73,7 +73,7 @@ for t in range(args.steps):
     # Compute and print loss
     loss = criterion(y_pred, y)
     if t % args.log_every == args.log_every - 1:
-        print(t, item0(loss.data))  # was: print(t, loss.data[0])
+        print(t, item0(loss.data))  # was: print(t, loss.data[0])  (catalog: zero-dim-index)
 
     # Zero gradients, perform a backward pass, and update the weights.
     optimizer.zero_grad()

@@ -36,8 +36,8 @@ model.type(dtype)
 
 # The nn package also contains definitions of popular loss functions; in this
 # case we will use Mean Squared Error (MSE) as our loss function.
-# (was: torch.nn.MSELoss(size_average=False), which warns since PyTorch 0.4.1;
-# the shim builds the same loss with reduction='sum')
+# (was: torch.nn.MSELoss(size_average=False), which now warns; the shim builds
+# the same loss with reduction='sum'.) catalog: size-average (matrix/catalog.toml)
 loss_fn = MSELoss(size_average=False)
 
 learning_rate = 1e-4
@@ -52,7 +52,7 @@ for t in range(args.steps):
     # values of y, and the loss function returns a Variable containing the loss.
     loss = loss_fn(y_pred, y)
     if t % args.log_every == args.log_every - 1:
-        print(t, item0(loss.data))  # was: print(t, loss.data[0])
+        print(t, item0(loss.data))  # was: print(t, loss.data[0])  (catalog: zero-dim-index)
 
     # Zero the gradients before running the backward pass.
     model.zero_grad()

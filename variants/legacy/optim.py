@@ -30,7 +30,7 @@ model = torch.nn.Sequential(
     torch.nn.Linear(H, D_out),
 )
 model.type(dtype)
-loss_fn = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)
+loss_fn = MSELoss(size_average=False)  # was: torch.nn.MSELoss(size_average=False)  (catalog: size-average)
 
 # Use the optim package to define an Optimizer that will update the weights of
 # the model for us. Here we will use Adam; the optim package contains many other
@@ -45,7 +45,7 @@ for t in range(args.steps):
     # Compute and print loss.
     loss = loss_fn(y_pred, y)
     if t % args.log_every == args.log_every - 1:
-        print(t, item0(loss.data))  # was: print(t, loss.data[0])
+        print(t, item0(loss.data))  # was: print(t, loss.data[0])  (catalog: zero-dim-index)
 
     # Before the backward pass, use the optimizer object to zero all of the
     # gradients for the variables it will update (which are the learnable weights

@@ -37,7 +37,8 @@ for t in range(args.steps):
     y_pred = h_relu.mm(w2)
 
     # Compute and print loss
-    # (PyTorch <= 0.3: Tensor.sum() returned a Python number; since 0.4 a 0-dim tensor)
+    # (PyTorch <= 0.3: Tensor.sum() returned a Python number, now a 0-dim tensor)
+    # catalog: zero-dim-index (matrix/catalog.toml)
     loss = sum_as_number((y_pred - y).pow(2))  # was: loss = (y_pred - y).pow(2).sum()
     if t % args.log_every == args.log_every - 1:
         print(t, loss)

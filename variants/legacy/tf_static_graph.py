@@ -12,7 +12,7 @@ from shims.flags import tutorial_flags
 from shims.tf1 import graph_mode
 
 args = tutorial_flags(steps=500, log_every=1, backend="tensorflow")  # seeds numpy
-tf = graph_mode(args.device)  # TensorFlow 1.x: `import tensorflow as tf`
+tf = graph_mode(args.device)  # TensorFlow 1.x: `import tensorflow as tf`  (catalog: tf1-graph-on-tf2)
 tf.set_random_seed(args.seed)  # graph-level seed: tf.random_normal below draws the same each run
 
 # First we set up the computational graph:

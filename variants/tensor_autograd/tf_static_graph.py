@@ -26,7 +26,7 @@ if args.device == "cuda" and not tf.config.list_physical_devices("GPU"):
                     " (tf.config.list_physical_devices('GPU') is empty)\n")
 np.random.seed(args.seed)  # x_value, y_value below
 
-# TF1 graph code on TensorFlow 2 (not in the tutorial): matrix/catalog.toml, tf1-graph-on-tf2.
+# TF1 graph code on TensorFlow 2 (not in the tutorial). catalog: tf1-graph-on-tf2 (matrix/catalog.toml)
 if not hasattr(tf, "placeholder"):
     if args.device == "cpu":
         tf.config.set_visible_devices([], "GPU")  # else TensorFlow places the graph on a GPU it sees
