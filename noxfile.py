@@ -53,6 +53,8 @@ try:
 except options.BadInput as exc:
     _refuse(str(exc))
 
+if not hasattr(getattr(nox, "project", None), "dependency_groups"):  # read below; pyproject.toml's group ci
+    _refuse("this noxfile needs a newer nox (nox.project.dependency_groups): pip install --upgrade nox")
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/session.py checks)
 # A matrix session whose Python is missing never asks nox for it: it gets python=False and records its

@@ -274,9 +274,9 @@ def test_links_are_catalog_sources(path):
 
 
 def test_expected_failures_agree_with_the_catalog():
-    from matrix import cell
+    from matrix import expected
 
-    entries = cell.load_expected()
+    entries = expected.load_expected()
     assert entries and all("change" in e for e in entries), "every [[fail]] names its change"
     problems = expected_problems(entries)
     assert not problems, "\n".join(problems)
