@@ -130,3 +130,17 @@ def by_probe(changes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Dict[s
 def by_id(changes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Dict[str, Any]]:
     """entry id -> its catalog entry."""
     return {c["id"]: c for c in (changes if changes is not None else load_catalog())}
+
+
+def cited_release(text: object):
+    """``Version("2.0.0")`` from a cited or recorded version: "1.0.0", "TensorFlow 2.0.0", "2.4.1+cu121"
+    (the last word that is a version, local suffix aside); None where there is none."""
+    from packaging.version import InvalidVersion, Version
+
+    for word in reversed(str(text).split()):
+        try:
+            return Version(word.split("+")[0])
+        except InvalidVersion:
+            continue
+    return None
+

@@ -162,3 +162,14 @@ def test_unrelated_warnings_compile_and_say_why():
     assert all(any(e["regex"].search(t) for e in entries) for t in texts)
     for change in CATALOG:  # never hide the message of a change itself
         assert not any(e["regex"].search(change["symptom"]) for e in entries), change["id"]
+
+
+def test_cited_release_reads_the_last_version_word():
+    from packaging.version import Version
+
+    from matrix.catalog import cited_release
+
+    assert cited_release("1.0.0") == Version("1.0.0")
+    assert cited_release("TensorFlow 2.0.0") == Version("2.0.0")
+    assert cited_release("2.4.1+cu121") == Version("2.4.1")
+    assert cited_release("installed") is None and cited_release(None) is None

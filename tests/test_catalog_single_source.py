@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from matrix.catalog import CITED_KEYS, by_id, known_texts, load_catalog, split_message
+from matrix.catalog import CITED_KEYS, by_id, cited_release, known_texts, load_catalog, split_message
 
 Version = pytest.importorskip("packaging.version").Version
 SpecifierSet = pytest.importorskip("packaging.specifiers").SpecifierSet
@@ -102,18 +102,8 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[left + 1:min(right) if right else None]
 
 
-def release(text: str):
-    """Version("1.0.0") from "1.0.0" or "TensorFlow 2.0.0"; None where there is none."""
-    for word in reversed(str(text).split()):
-        try:
-            return Version(word.split("+")[0])
-        except Exception:  # noqa: BLE001 - not a version
-            continue
-    return None
-
-
 def cited(change) -> dict:
-    return {k: release(change["cited_versions"][k]) for k in CITED_KEYS if change["cited_versions"].get(k)}
+    return {k: cited_release(change["cited_versions"][k]) for k in CITED_KEYS if change["cited_versions"].get(k)}
 
 
 def claim_problem(change, version: str, sentence: str):

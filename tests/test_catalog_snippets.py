@@ -18,6 +18,7 @@ import pytest
 
 from conftest import ROOT
 from matrix import snippets as sn
+from matrix.catalog import cited_release
 from matrix.catalog import CITED_KEYS, by_id, load_catalog
 
 pytest.importorskip("torch", reason="torch is not installed in this environment")
@@ -76,16 +77,6 @@ def test_the_judge_catches_a_snippet_that_does_not_do_what_the_kind_says():
 
 
 # ----------------------------------------------------------- cited versions vs the recorded probes
-def _release(text: str):
-    """Version("1.0.0") from "1.0.0", "TensorFlow 2.0.0" or "2.4.1+cu121"; None where there is none."""
-    for word in reversed(str(text).split()):
-        try:
-            return Version(word.split("+")[0])
-        except Exception:  # noqa: BLE001 - not a version
-            continue
-    return None
-
-
 def contradictions(change, pin, outcome):
     """Why ``outcome`` of the entry's probe on ``pin`` contradicts the cited versions ([] if it does not).
 
@@ -94,7 +85,7 @@ def contradictions(change, pin, outcome):
     ``changed``: it does not differ. A pin where the probe did not run tells nothing."""
     if outcome == "not_run":
         return []
-    cited = {k: _release(change["cited_versions"][k]) for k in CITED_KEYS if change["cited_versions"].get(k)}
+    cited = {k: cited_release(change["cited_versions"][k]) for k in CITED_KEYS if change["cited_versions"].get(k)}
     fails, warns, changed = cited.get("fails"), cited.get("warns"), cited.get("changed")
     out = []
     if fails and pin >= fails and outcome != "errors":
@@ -124,7 +115,7 @@ def recorded_outcomes():
             library = change.get("depends_on")
             if library and change["kind"] not in ("error", "removal"):
                 continue  # an environment entry's outcome depends on how torch was built against it too
-            release = _release(session.get(library or "torch") or "")
+            release = cited_release(session.get(library or "torch") or "")
             if release is not None:
                 rows.append((change, release, rec["outcome"], path.name))
     return rows
