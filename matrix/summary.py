@@ -14,6 +14,7 @@ import math
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, FAILING, PASSING
+from matrix.observations import version_key
 
 #: The outcomes of a cell, in the order the counts are printed.
 OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "not run")
@@ -64,18 +65,9 @@ def _torch(record: Mapping[str, object], cell: Mapping[str, object]) -> str:
     return torch
 
 
-def _torch_key(record: Mapping[str, object]) -> tuple:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return (0, Version(str(record.get("torch_pin"))))
-    except InvalidVersion:
-        return (1, Version("0"))
-
-
 def _sorted(records: Sequence[Mapping[str, object]]) -> List[Mapping[str, object]]:
     era_order = {era: i for i, era in enumerate(ERAS)}
-    return sorted(records, key=lambda r: (run_of(r)[0], era_order.get(str(r.get("era")), 99), _torch_key(r),
+    return sorted(records, key=lambda r: (run_of(r)[0], era_order.get(str(r.get("era")), 99), version_key(r.get("torch_pin")),
                                           str(r.get("device"))))
 
 
