@@ -38,11 +38,11 @@ def outcome(cell: Mapping[str, object]) -> str:
 
 def run_of(record: Mapping[str, object]) -> Tuple[str, str]:
     """(run, commit) of a record: the nox invocation that wrote it. Records made before runs were
-    named fall back to their day and machine, so that one day's sessions on one machine read as one run."""
+    named fall back to their day, so that one day's sessions of one commit read as one run."""
     date = str(record.get("date") or "")
     run = record.get("run")
-    if not run:
-        run = f"{date[:10] or 'undated'} (day) on {record.get('device_name') or 'an unnamed machine'}"
+    if not run:  # the legend lists the machines of each run
+        run = f"{date[:10] or 'undated'} (day)"
     return str(run), str(record.get("commit") or "-")
 
 

@@ -69,4 +69,4 @@ def test_a_session_whose_every_cell_was_not_run_is_one_row():
 def test_records_without_a_run_name_fall_back_to_their_day():
     record = _record([_cell("nn", "passed")], run=None)
     record["date"] = "2026-11-22T10:00:00Z"
-    assert summary.run_of(record)[0] == "2026-11-22 (day) on Intel Xeon (CPU)"
+    assert summary.run_of(record) == ("2026-11-22 (day)", "abc1234")
