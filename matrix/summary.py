@@ -127,7 +127,7 @@ def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable
     return lines
 
 
-def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> str:
+def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True, counts: bool = True) -> str:
     """run, era, example, torch, device, outcome, first/last loss, s/step; a session whose every cell
     was not run for one reason is one row; the runs and the reasons below."""
     example_order = {example: i for i, example in enumerate(EXAMPLES)}
@@ -175,16 +175,19 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> s
         lines += ["", "reasons (every cell that did not simply pass; the same reason on several pins is one line):"]
         for (era, device, run, which, reason), pins in notes.items():
             lines.append(f"  {era} torch {', '.join(pins)} {device} (run {run}), {which}: {reason}")
-    lines += ["", counts_line(records)]
+    if counts:
+        lines += ["", counts_line(records)]
     return "\n".join(lines)
 
 
 def report(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> str:
-    """The end of a run: what needs attention (or that nothing does), the counts, then the table."""
+    """The end of a run: the table, then (the last lines on the terminal) what needs attention first,
+    or that nothing does, and the counts."""
     failed_sessions = list(failed_sessions)
     first = attention(records, failed_sessions)
-    lines = ["needs attention:" if first else "needs attention: nothing (every cell expected to pass passed, "
-             "every expected failure failed as expected)"]
+    lines = [table(records, counts=False), ""]
+    lines += ["needs attention:" if first else "needs attention: nothing (every cell expected to pass passed, "
+              "every expected failure failed as expected)"]
     lines += [f"  {line}" for line in first]
-    lines += ["", counts_line(records), "", table(records)]
+    lines += [counts_line(records)]
     return "\n".join(lines)
