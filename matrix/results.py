@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, List, Mapping, Sequence
+from typing import Iterable, List, Mapping
 
 from matrix import ROOT, jsonio
 from matrix.records import CellRecord, SessionRecord
@@ -125,13 +125,6 @@ def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
         if isinstance(data, dict) and data.get("schema") == SCHEMA:
             records.append(data)
     return records
-
-
-def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True) -> str:
-    """The table of every cell (see :func:`matrix.summary.table`)."""
-    from matrix import summary
-
-    return summary.table(records, reasons=reasons)
 
 
 def main(argv: Iterable[str] | None = None) -> int:

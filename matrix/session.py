@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from matrix import EXAMPLES, ROOT
 from matrix import cell as matrix_cell
-from matrix import environment, expected, options, results
+from matrix import environment, expected, options, results, summary
 from matrix.records import CellRecord, Interpreter, ProbeRecord, SessionRecord
 
 #: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
@@ -178,7 +178,7 @@ def not_run(plan: Plan, reason: str, info: Mapping[str, Any] | None = None) -> N
     ``skip`` raises; if another's returns, :class:`_Stopped` ends the session with the record)."""
     record = record_unrun(plan, "not_run", reason, reason, info)
     _log(plan.session, f"not run: {reason}\nwrote {plan.out_path}")
-    print(results.table([record]))
+    print(summary.table([record]))
     plan.session.skip(reason)
     raise _Stopped(record)
 
@@ -317,7 +317,7 @@ def _log_cell(session: Any, example: str, mode: str, cell: CellRecord) -> None:
 
 
 # ---------------------------------------------------------------------------- 6. the probes
-def run_probes(python: str, timeout: float = 600,
+def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
                module: str = "matrix.probes") -> Tuple[List[ProbeRecord], Optional[str]]:
     """Step 6: run ``python -m matrix.probes`` in the session's interpreter; returns (records, error or None).
 
@@ -379,7 +379,7 @@ def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes:
                                     status="ran", reason=None, probes=probes, session=plan.name, commit=plan.commit,
                                     probes_error=probes_error, run=RUN_ID)
     _write(plan, record)
-    print(results.table([record]))
+    print(summary.table([record]))
     _log(plan.session, f"wrote {plan.out_path}")
     return record
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from matrix import results
+from matrix import results, summary
 
 
 def test_slug_and_session_name():
@@ -72,7 +72,7 @@ def test_table_lists_cells_and_groups_reasons(tmp_path):
              seconds_per_step=0.0012),
         dict(record["cells"][1], device="cpu", status="failed", expected="fail", reason="expected failure (x): E"),
     ])
-    text = results.table([record, ran])
+    text = summary.table([record, ran])
     assert "era" in text.splitlines()[0] and "s/step" in text.splitlines()[0]
     assert "passed" in text and "expected failure" in text and "0.0012" in text and "100" in text
     assert text.count("no NVIDIA GPU here") == 1  # one line for the cells that share a reason
