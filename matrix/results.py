@@ -131,11 +131,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     from matrix import summary
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) > 1:
+        print("usage: python -m matrix.results [FOLDER]", file=sys.stderr)
+        return 2
     results_dir = Path(args[0]) if args else USER_RESULTS_DIR
+    if args and not results_dir.is_dir():
+        print(f"python -m matrix.results: error: no folder {results_dir}", file=sys.stderr)
+        return 2
     records = load(results_dir)
     print(f"{len(records)} session record(s) in {results_dir}")
-    if not records and not args:
-        print("(nothing run yet: `nox -s modern legacy` writes here; the reference is `python -m matrix.results results`)")
+    if not records:  # "needs attention: nothing" would read as if something had run and passed
+        print("(nothing run yet: `nox -s modern legacy` writes runs/results; the reference is "
+              "`python -m matrix.results results`)")
+        return 0
     print(summary.report(records))
     return 0
 

@@ -101,3 +101,11 @@ def test_file_is_json_with_one_line_per_cell_and_readable_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # as open() would make it, not mkstemp's 0600
+
+
+def test_main_refuses_a_missing_folder_and_says_when_nothing_ran(tmp_path, capsys):
+    assert results.main([str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err == f"python -m matrix.results: error: no folder {tmp_path / 'missing'}\n"
+    assert results.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "nothing run yet" in out and "needs attention" not in out
