@@ -69,8 +69,9 @@ class Pin(NamedTuple):
     torch: str  # exact release; the installed one must match (local suffixes like +cu121 aside)
     python: str  # the one Python it is run on here (others are not generated)
     numpy: str  # requirement: "numpy<2" where torch was built against NumPy 1 (torch < 2.3)
-    tensorflow: Optional[str]  # tensorflow-cpu release for the tf_static_graph example (None: not run)
+    tensorflow: Optional[str]  # TensorFlow release for tf_static_graph (CPU build: matrix/environment.py; None: not run)
     why: str
+    eras: tuple = ERAS  # the eras whose sessions this pin gets
 
 
 # What the docs, report and tests sessions install besides torch: pyproject.toml's dependency groups
@@ -81,7 +82,24 @@ DOCS_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "docs")
 TEST_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "test")
 MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 
+#: The legacy and tensor_autograd eras' own releases (the tutorial of 2017 was run on 0.1-0.3, which no
+#: registry offers: PyPI's oldest torch is 1.0.0). The modern tutorial (1.7+) is not run on them.
+OLD_ERAS = ("legacy", "tensor_autograd")
+
 PINS = (
+    Pin("1.0.1", "3.7", "numpy<1.17", "1.13.1",
+        "oldest torch on PyPI (1.0.0's wheels are the same code; 1.0.1 is its bug-fix release), Python 3.7 "
+        "(1.0-1.4 have no wheels for 3.8+). The 2017 code as published on its last lenient release: the "
+        "non-static autograd Function still runs silently, `loss.data[0]` already fails. TensorFlow 1.13.1: "
+        "the oldest TF 1 with Python 3.7 wheels; numpy<1.17, the NumPy of its time (on 1.17 `import "
+        "tensorflow` raises a FutureWarning per quantized dtype: 'Passing (type, 1) or '1type' as a synonym "
+        "of type is deprecated'), protobuf<3.20 (matrix/environment.py)",
+        OLD_ERAS),
+    Pin("1.4.0", "3.7", "numpy<1.19", "1.15.5",
+        "the last release before the non-static autograd Function was removed (1.5): it warns; the "
+        "0.4-1.x idioms of the tensor_autograd tutorial on a release of their own time. TensorFlow "
+        "1.15.5: the last TF 1 (numpy<1.19, protobuf<3.20)",
+        OLD_ERAS),
     Pin("1.8.1", "3.9", "numpy<2", "2.12.*",
         "oldest pin: 1.7.1-1.12.1 have wheels for Python <= 3.9/3.10 only, so it runs on 3.9; old "
         "enough that 0.x idioms (Variable, volatile, size_average) still only warn, new enough for the "
@@ -141,7 +159,7 @@ def _check_command_line() -> None:
     if "nox" not in sys.modules or os.path.basename(sys.argv[0]) not in ("nox", "__main__.py"):
         return
     pins = ["installed"] if INSTALLED else [pin.torch for pin in PINS]
-    known = options.matrix_session_names(pins, DEVICES)
+    known = options.matrix_session_names(pins, DEVICES, {pin.torch: pin.eras for pin in PINS})
     try:
         only_matrix = options.check_selection(sys.argv[1:], known, pins, DEVICES, nox.options.sessions or [])
         if only_matrix:
@@ -150,13 +168,13 @@ def _check_command_line() -> None:
         _refuse(str(exc))
 
 
-def _params() -> list:
+def _params(era: str) -> list:
     if INSTALLED:
         return [nox.param(False, "installed", device, id=f"torch='installed', device='{device}'", tags=[device])
                 for device in DEVICES]
     return [nox.param(_python_or_false(pin.python), pin.torch, device, id=f"torch='{pin.torch}', device='{device}'",
                       tags=[device, f"torch{pin.torch}"])
-            for pin in PINS for device in DEVICES]
+            for pin in PINS if era in pin.eras for device in DEVICES]
 
 
 def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
@@ -183,21 +201,21 @@ def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
 
 
 @nox.session(tags=["legacy", "matrix"])
-@nox.parametrize("python,torch,device", _params())
+@nox.parametrize("python,torch,device", _params("legacy"))
 def legacy(session: nox.Session, torch: str, device: str) -> None:
     """The 2017 tutorial (torch 0.1-0.3 idioms: Variable, .data[0], TF1 Session) through shims/, and as published."""
     _run(session, "legacy", torch, device)
 
 
 @nox.session(tags=["tensor_autograd", "matrix"])
-@nox.parametrize("python,torch,device", _params())
+@nox.parametrize("python,torch,device", _params("tensor_autograd"))
 def tensor_autograd(session: nox.Session, torch: str, device: str) -> None:
     """The 2019 tutorial (torch 0.4-1.x: requires_grad, .item(), no_grad, static Function)."""
     _run(session, "tensor_autograd", torch, device)
 
 
 @nox.session(tags=["modern", "matrix"])
-@nox.parametrize("python,torch,device", _params())
+@nox.parametrize("python,torch,device", _params("modern"))
 def modern(session: nox.Session, torch: str, device: str) -> None:
     """The current tutorial (torch 1.7+/2.x: sin(x) polynomial, Legendre Function, RMSprop)."""
     _run(session, "modern", torch, device)

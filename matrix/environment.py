@@ -1,6 +1,6 @@
 """A session's interpreter: what is installed in it, installing a pin into it, and the device.
 
-The nox process calls these; :data:`DESCRIBE` runs *inside* the session's interpreter (Python 3.9+,
+The nox process calls these; :data:`DESCRIBE` runs *inside* the session's interpreter (Python 3.7+,
 standard library only) so that nothing is imported into nox's own process.
 """
 from __future__ import annotations
@@ -21,17 +21,34 @@ from packaging.version import InvalidVersion, Version
 #: from the installed distributions' metadata (no import, so a broken torch still gets described);
 #: with the ``cuda`` argument it imports torch to name the GPU.
 DESCRIBE = r"""
-import json, platform, sys
+import json, os, platform, re, sys
 try:
     from importlib import metadata
-except ImportError:
+except ImportError:  # Python 3.7 (the torch 1.0/1.4 pins): importlib.metadata is 3.8+
     metadata = None
+def _dist_info(name):
+    # What importlib.metadata.version does, by hand: the METADATA of <name>-<version>.dist-info on sys.path.
+    want = re.sub(r"[-_.]+", "_", name).lower()
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith((".dist-info", ".egg-info")):
+                stem = entry.rsplit(".", 1)[0]
+                dist, _, found = stem.partition("-")
+                if re.sub(r"[-_.]+", "_", dist).lower() == want and found:
+                    return found.split("-")[0]
+    return None
 def version(*names):
     for name in names:
         try:
-            return metadata.version(name)
+            found = metadata.version(name) if metadata else _dist_info(name)
         except Exception:
-            pass
+            found = None
+        if found:
+            return found
     return None
 info = {
     "python": platform.python_version(),
@@ -151,11 +168,31 @@ def cpu_name() -> str:
     return f"{name} (CPU)"
 
 
+def tensorflow_distribution(tensorflow: str) -> str:
+    """The PyPI name of the CPU build of TensorFlow ``tensorflow`` (a version or ``2.12.*``).
+
+    TensorFlow 2.x: ``tensorflow-cpu`` (no CUDA libraries: ~200 MB instead of ~600 MB). TensorFlow 1.x:
+    ``tensorflow``, which was the CPU build until 2.1 (GPU support was the separate ``tensorflow-gpu``);
+    ``tensorflow-cpu`` has a single 1.x release on PyPI (1.15.0), none for 1.13.
+    https://www.tensorflow.org/install/pip#older-versions-of-tensorflow
+    """
+    major = tensorflow.strip().lstrip("=<>~!").split(".")[0]
+    return "tensorflow" if major in ("0", "1") else "tensorflow-cpu"
+
+
 def requirements(torch: str, numpy: str, tensorflow: str | None) -> list[str]:
-    """What a pinned session installs: torch, its NumPy, the paired tensorflow-cpu, packaging (for shims)."""
+    """What a pinned session installs: torch, its NumPy, the paired TensorFlow CPU build, packaging (for shims).
+
+    TensorFlow 1.x also gets ``protobuf<3.20``: its generated ``*_pb2`` modules predate protobuf 4,
+    which refuses them ("TypeError: Descriptors cannot not be created directly."; protobuf's own advice
+    is to downgrade to 3.20.x or lower): https://github.com/protocolbuffers/protobuf/issues/10051
+    """
     reqs = [f"torch=={torch}", numpy]
     if tensorflow:
-        reqs.append(f"tensorflow-cpu=={tensorflow}")
+        name = tensorflow_distribution(tensorflow)
+        reqs.append(f"{name}=={tensorflow}")
+        if name == "tensorflow":
+            reqs.append("protobuf<3.20")
     reqs.append("packaging")
     return reqs
 

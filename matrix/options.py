@@ -133,8 +133,12 @@ def parse(posargs: Sequence[str], env: Optional[Mapping[str, str]] = None) -> ar
     return opts
 
 
-def matrix_session_names(pins: Iterable[str], devices: Iterable[str]) -> List[str]:
-    return [results.session_name(era, pin, device) for era in ERAS for pin in pins for device in devices]
+def matrix_session_names(pins: Iterable[str], devices: Iterable[str],
+                         eras_of: Optional[Mapping[str, Sequence[str]]] = None) -> List[str]:
+    """Every matrix session's name; ``eras_of`` maps a pin to the eras it is run for (default: all)."""
+    pins = list(pins)
+    return [results.session_name(era, pin, device) for era in ERAS for pin in pins
+            if era in (eras_of or {}).get(pin, ERAS) for device in devices]
 
 
 def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[str], devices: Iterable[str],
@@ -177,6 +181,11 @@ def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[st
     for name in names:
         base = name.split("(", 1)[0].split("-", 1)[0]
         if base in ERAS and "(" in name and name not in known:
+            pin = next((p for p in pins if f"torch='{p}'" in name), None)
+            eras = sorted({n.split("(", 1)[0] for n in known if pin and f"torch='{pin}'" in n}, key=ERAS.index)
+            if pin and eras and base not in eras:
+                raise BadInput(f"no session {name!r}: torch {pin} is a pin of the {' and '.join(eras)} "
+                               f"era(s) only (nox -l lists every session)")
             raise BadInput(f"no session {name!r}: the matrix has torch pins {', '.join(pins)} and devices "
                            f"{', '.join(devices)} (nox -l lists every session)")
     if other:

@@ -239,10 +239,11 @@ def install_pin(plan: Plan, python: str, info: Interpreter) -> Tuple[Interpreter
     started = time.monotonic()
     rc, output = environment.install(python, reqs, environment.index_args())
     _log(plan.session, output.strip()[-3000:])
-    missing_tf = environment.no_distribution(output, "tensorflow-cpu") if rc != 0 and plan.tensorflow else None
+    tf_name = environment.tensorflow_distribution(plan.tensorflow) if plan.tensorflow else None
+    missing_tf = environment.no_distribution(output, tf_name) if rc != 0 and tf_name else None
     if missing_tf and not environment.no_distribution(output, "torch"):
         # torch can still run its eight examples; only tf_static_graph is not run, with this reason.
-        tf_reason = (f"tensorflow-cpu=={plan.tensorflow} can't be installed for Python {info.get('python')} on "
+        tf_reason = (f"{tf_name}=={plan.tensorflow} can't be installed for Python {info.get('python')} on "
                      f"{info.get('platform')}: {missing_tf}")
         reqs = environment.requirements(plan.torch_pin, plan.numpy, None)
         rc, output = environment.install(python, reqs, environment.index_args())

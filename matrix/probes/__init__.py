@@ -41,7 +41,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
-- :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code, NumPy's ABI, NumPy's float64 bits
+- :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, NumPy's ABI, NumPy's float64 bits
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ from matrix.probes.api import (cuda_amp, functorch_import, legacy_tensor_types, 
                                size_average, torch_load_weights_only)
 from matrix.probes.autograd import (data_update_vs_no_grad, function_setup_context, grad_none_zero,
                                     legacy_autograd_function, variable_volatile, zero_dim_index, zero_grad_set_to_none)
-from matrix.probes.ecosystem import numpy_abi, numpy_float64_bits, tf1_graph
+from matrix.probes.ecosystem import numpy_abi, numpy_float64_bits, tf1_assign_race, tf1_graph
 from matrix.probes.numerics import adam_exp_avg_lerp, clamp_boundary_grad, float32_linspace_bits, float32_matmul_bits
 from matrix.probes.runner import PROBES, NotRun, import_torch_once, main, probe, run_all, run_probe, write_atomically
 
@@ -74,6 +74,7 @@ PROBES[:] = [
     functorch_import,
     removed_linalg,
     tf1_graph,
+    tf1_assign_race,
     grad_none_zero,
     numpy_abi,
     numpy_float64_bits,

@@ -14,12 +14,29 @@ import warnings
 from matrix.probes.runner import TORCH_IMPORT, TORCH_IMPORT_WARNINGS, NotRun, load_torch
 
 
-def tf1_graph():
-    """TensorFlow 1 graph code: ``tf.placeholder``, ``tf.random_normal``, ``tf.Session``."""
+#: What ``import tensorflow`` warned in this process (the first probe to import it fills it): the
+#: library's own import-time warnings (TF 1.13 on Python 3.7: "the imp module is deprecated", the
+#: ``collections`` ABCs), which are not what the probes try and are kept out of their records.
+TF_IMPORT_WARNINGS: list = []
+
+
+def import_tensorflow():
+    """``import tensorflow``, with what the import itself warns set aside in :data:`TF_IMPORT_WARNINGS`
+    (so a probe's ``warns`` is about the code it tries); :class:`NotRun` where it is not installed."""
     if importlib.util.find_spec("tensorflow") is None:
         raise NotRun("tensorflow is not installed in this environment")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import tensorflow as tf
+    if caught and not TF_IMPORT_WARNINGS:
+        TF_IMPORT_WARNINGS.extend({"category": w.category.__name__, "message": str(w.message)} for w in caught)
+    return tf
+
+
+def tf1_graph():
+    """TensorFlow 1 graph code: ``tf.placeholder``, ``tf.random_normal``, ``tf.Session``."""
+    tf = import_tensorflow()
 
     per = {}
     first_error = None
@@ -38,6 +55,65 @@ def tf1_graph():
                 "value": {"tensorflow": tf.__version__, "present": per}}
     x = tf.placeholder(tf.float32, shape=(None, 2))
     return {"detail": detail, "value": {"tensorflow": tf.__version__, "present": per, "x": str(x.dtype)}}
+
+
+def _tutorial_graph_losses(tf, v1, ordered: bool, steps: int, seed: int = 0) -> list:
+    """The 2017 tutorial's TF1 graph (64 x 1000 -> 100 -> 10, lr 1e-6) in a graph of its own, ``steps``
+    losses; ``ordered``: the assigns under ``control_dependencies([loss, grad_w1, grad_w2])`` (the fix)."""
+    import numpy as np
+
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(seed)
+        n, d_in, h, d_out = 64, 1000, 100, 10
+        x = v1.placeholder(tf.float32, shape=(None, d_in))
+        y = v1.placeholder(tf.float32, shape=(None, d_out))
+        w1 = v1.Variable(v1.random_normal((d_in, h)))
+        w2 = v1.Variable(v1.random_normal((h, d_out)))
+        y_pred = tf.matmul(tf.maximum(tf.matmul(x, w1), tf.zeros(1)), w2)
+        loss = tf.reduce_sum((y - y_pred) ** 2.0)
+        grad_w1, grad_w2 = v1.gradients(loss, [w1, w2])
+        deps = [loss, grad_w1, grad_w2] if ordered else []
+        with tf.control_dependencies(deps):
+            new_w1 = w1.assign(w1 - 1e-6 * grad_w1)
+            new_w2 = w2.assign(w2 - 1e-6 * grad_w2)
+        rng = np.random.RandomState(seed)
+        x_value, y_value = rng.randn(n, d_in), rng.randn(n, d_out)
+        losses = []
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            for _ in range(steps):
+                value, _, _ = sess.run([loss, new_w1, new_w2], feed_dict={x: x_value, y: y_value})
+                losses.append(float(value))
+    return losses
+
+
+def _race_summary(curves: list) -> dict:
+    """How ``curves`` (the same graph, seed and data, run again) differ: distinct curves, and per run
+    the first step whose loss is not finite (None: none)."""
+    import math
+
+    first_bad = [next((i for i, v in enumerate(c) if not math.isfinite(v)), None) for c in curves]
+    return {"runs": len(curves), "distinct_curves": len({repr(c) for c in curves}),
+            "diverged_runs": sum(1 for b in first_bad if b is not None), "first_nonfinite_step": first_bad,
+            "last_losses": [c[-1] if math.isfinite(c[-1]) else repr(c[-1]) for c in curves]}
+
+
+def tf1_assign_race():
+    """The tutorial's TF1 graph run 10 times as published (the ``assign`` ops fetched with the loss, no
+    control dependency) and 10 times with the fix, same seed and data: do the runs agree, and stay finite?"""
+    tf = import_tensorflow()
+    v1 = tf.compat.v1 if hasattr(getattr(tf, "compat", None), "v1") else tf  # TF 1.13+ and 2.x; tf itself before
+    runs, steps = 10, 50
+    published = _race_summary([_tutorial_graph_losses(tf, v1, False, steps) for _ in range(runs)])
+    ordered = _race_summary([_tutorial_graph_losses(tf, v1, True, steps) for _ in range(runs)])
+    value = {"tensorflow": tf.__version__, "steps": steps, "published": published, "ordered": ordered,
+             "published_racy": published["distinct_curves"] > 1 or published["diverged_runs"] > 0,
+             "ordered_racy": ordered["distinct_curves"] > 1 or ordered["diverged_runs"] > 0}
+    detail = (f"tensorflow {tf.__version__}, {runs} runs x {steps} steps each: as published "
+              f"{published['distinct_curves']} distinct curve(s), {published['diverged_runs']} diverged; with "
+              f"control_dependencies {ordered['distinct_curves']} distinct, {ordered['diverged_runs']} diverged")
+    return {"outcome": "differs" if value["published_racy"] else "works", "detail": detail, "value": value}
 
 
 def numpy_abi():

@@ -9,7 +9,7 @@ this TF1 code run on TensorFlow 2.x (where ``tf.placeholder`` is gone: see shims
 import numpy as np
 
 from shims.flags import tutorial_flags
-from shims.tf1 import graph_mode
+from shims.tf1 import graph_mode, read_before_write
 
 args = tutorial_flags(steps=500, log_every=1, backend="tensorflow")  # seeds numpy
 tf = graph_mode(args.device)  # TensorFlow 1.x: `import tensorflow as tf`  (catalog: tf1-graph-on-tf2)
@@ -50,8 +50,12 @@ grad_w1, grad_w2 = tf.gradients(loss, [w1, w2])
 # the computational graph; in PyTorch this happens outside the computational
 # graph.
 learning_rate = 1e-6
-new_w1 = w1.assign(w1 - learning_rate * grad_w1)
-new_w2 = w2.assign(w2 - learning_rate * grad_w2)
+# The assigns must wait for the loss and the gradients that read w1 and w2: sess.run runs the ops it is
+# given in no fixed order, and the 2017 copy (which had no such line) diverges to nan on TensorFlow
+# 1.15 (catalog: tf1-assign-race). `read_before_write(tf, ...)` is tf.control_dependencies([...]).
+with read_before_write(tf, loss, grad_w1, grad_w2):
+  new_w1 = w1.assign(w1 - learning_rate * grad_w1)
+  new_w2 = w2.assign(w2 - learning_rate * grad_w2)
 
 # Now we have built our computational graph, so we enter a TensorFlow session to
 # actually execute the graph.
