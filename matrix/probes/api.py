@@ -122,6 +122,12 @@ def removed_linalg():
     first_error = None
     all_warnings: List[Dict[str, str]] = []
     for name, new in _LINALG:
+        if not hasattr(torch, name) and not hasattr(torch, "linalg"):
+            # Before torch.linalg (1.8) a missing name was never added yet, not removed: 1.0.1 has no
+            # torch.lstsq or torch.solve (it had torch.gels and torch.gesv). Not a removal to report.
+            per[name] = {"outcome": "not_run", "new": new,
+                         "reason": f"torch {torch.__version__} has no torch.{name} yet (nor torch.linalg)"}
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -138,6 +144,7 @@ def removed_linalg():
                     first_error = {"type": type(exc).__name__, "message": str(exc)}
     summary = ", ".join(f"torch.{k}: {v['outcome']}" for k, v in per.items())
     outcomes = {v["outcome"] for v in per.values()}
-    outcome = "errors" if "errors" in outcomes else ("warns" if "warns" in outcomes else "works")
+    outcome = "errors" if "errors" in outcomes else ("warns" if "warns" in outcomes else (
+        "works" if "works" in outcomes else "not_run"))
     return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error,
             "value": per}
