@@ -7,12 +7,17 @@ between the first and the last loss line over the steps between them (import tim
 
 Status of a cell (contract):
 
-- ``passed``: exit 0, at least one loss line, no warning;
+- ``passed``: exit 0, at least one loss line, no warning from the script's own code;
 - ``passed_with_warnings``: the same with warnings (listed; reason = the first);
 - ``failed``: an exception (recorded type and message), a non-zero exit, or no loss line at all;
 - ``crashed``: killed by a signal (the signal's name), or still running at the timeout (killed);
 - ``not_run``: exit status 69 (the script says this machine lacks the device), or decided before
   running (no GPU, no interpreter, no TensorFlow for this pin...). Never counted as passed.
+
+Warnings shown while a module was being imported (TensorFlow's or NumPy's own at ``import
+tensorflow``: :mod:`matrix.trace` tells them apart) are kept apart as ``import_warnings``, each naming
+the import, and never make a cell "passed_with_warnings": they are the installed libraries' news, not
+the tutorial code's.
 
 Whether a cell is expected to pass is :mod:`matrix.expected`'s; the session around the cells
 (install the pin, run every cell and the probes, write the record) is :mod:`matrix.session`'s.
@@ -221,6 +226,7 @@ def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: 
         "last_loss": curve[-1][2] if curve else None,
         "seconds_per_step": seconds_per_step(curve),
         "wall_seconds": round(raw["wall_seconds"], 3),
+        "import_warnings": list((report or {}).get("import_warnings") or []),
         "stderr_tail": (raw.get("stderr") or "")[-2000:] if cell["status"] in FAILING else None,
     })
     if cell["stderr_tail"] is None:

@@ -35,6 +35,14 @@ class CellWarning(ProbeWarning):
     lineno: int  #: and the line
 
 
+class CellImportWarning(CellWarning):
+    """A warning shown while a module was being imported (:mod:`matrix.trace`): the libraries' own."""
+
+    #: the outermost module whose import was in progress ("tensorflow" for one raised inside
+    #: ``import tensorflow``), or null when only a C extension's import was on the stack
+    module: Optional[str]
+
+
 class Outcome(TypedDict):
     """How one cell's process ended (:func:`matrix.cell.classify`); the statuses are in ``matrix.STATUSES``."""
 
@@ -43,7 +51,8 @@ class Outcome(TypedDict):
     #: why, unless it passed: the exception, the exit status, the signal, the first warning, why it did
     #: not run; prefixed "expected failure (...)" or "XPASS: ..." by matrix/expected.toml; null if passed
     reason: Optional[str]
-    warnings: List[CellWarning]  #: every warning the script showed
+    #: every warning the script's own code caused (those shown at an import are ``import_warnings``)
+    warnings: List[CellWarning]
     error: Optional[Problem]  #: the exception that ended the script, or null
     returncode: Optional[int]  #: the process's exit status (negative: killed by that signal); null if not run
     signal: Optional[str]  #: the signal that killed it ("SIGSEGV"; "SIGKILL" at the timeout), or null
@@ -52,6 +61,10 @@ class Outcome(TypedDict):
 class _CellRunOptional(TypedDict, total=False):
     #: the last 2000 characters of stderr, for a failed or crashed cell only
     stderr_tail: str
+    #: the warnings shown while a module was being imported (the libraries' own, e.g. at ``import
+    #: tensorflow``): kept, but they never make a cell "passed_with_warnings". Absent from records made
+    #: before they were told apart (then any such warning is in ``warnings``) and from cells not run
+    import_warnings: List[CellImportWarning]
 
 
 class CellRun(Outcome, _CellRunOptional):

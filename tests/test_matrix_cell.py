@@ -93,6 +93,39 @@ def test_warnings_are_recorded_once_per_location(tmp_path):
     assert out["reason"] == "UserWarning: size_average is deprecated (+1 more)"
 
 
+def test_warnings_raised_while_a_module_is_imported_are_kept_apart_and_do_not_make_warnings(tmp_path):
+    """A library's own warnings at its import (TensorFlow's, NumPy's) are not the example's news: the
+    cell passes, and they are kept with the module whose import raised them."""
+    (tmp_path / "noisy_lib").mkdir()
+    (tmp_path / "noisy_lib" / "__init__.py").write_text("from noisy_lib import inner\n")
+    (tmp_path / "noisy_lib" / "inner.py").write_text(
+        "import warnings\nwarnings.warn('np.bool is deprecated', FutureWarning)\n"
+        "def call():\n    return 1.0\n")
+    script = fake(tmp_path, """
+        import noisy_lib
+        for t in range(3):
+            print(t, noisy_lib.inner.call())
+    """)
+    out = run(script)
+    assert out["status"] == "passed" and out["reason"] is None and out["warnings"] == []
+    [seen] = out["import_warnings"]
+    assert seen["category"] == "FutureWarning" and seen["message"] == "np.bool is deprecated"
+    assert seen["module"] == "noisy_lib" and seen["filename"].endswith("inner.py") and seen["lineno"] == 2
+
+
+def test_a_warning_from_the_scripts_own_call_into_a_module_still_counts(tmp_path):
+    """Only the import is set apart: a library warning when the script calls it is the example's."""
+    (tmp_path / "old_api.py").write_text(
+        "import warnings\ndef call():\n    warnings.warn('call() is deprecated', UserWarning)\n    return 1.0\n")
+    script = fake(tmp_path, """
+        import old_api
+        print(0, old_api.call())
+    """)
+    out = run(script)
+    assert out["status"] == "passed_with_warnings" and out["import_warnings"] == []
+    assert out["reason"] == "UserWarning: call() is deprecated"
+
+
 def test_exception_is_recorded_with_type_and_message(tmp_path):
     script = fake(tmp_path, """
         print(0, 5.0)
