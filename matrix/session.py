@@ -301,8 +301,9 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
     else:
         cell = dict(cell_base, example=example, date=results.now())
         cell.update(matrix_cell.run_cell(python, plan.era, example, device=plan.device, seed=plan.opts.seed,
-                                         steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode))
-        cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"))
+                                         steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode,
+                                         repeats=plan.opts.repeats))
+        cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"), expected.statuses_of(entry))
     if entry and entry.get("change"):
         cell["change"] = entry["change"]  # the catalog entry that explains this expected failure
     return cell
