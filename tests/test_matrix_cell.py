@@ -218,6 +218,27 @@ def test_a_cell_not_run_or_killed_at_the_timeout_is_not_run_again(tmp_path):
     assert run(script)["status"] == "not_run" and counter.read_text() == "x"
 
 
+@pytest.mark.parametrize("version", ["3.7", "3.9"])
+def test_import_warnings_are_told_apart_on_the_oldest_pythons_cells_run_in(tmp_path, version):
+    """The import machinery's frames, which tell an import's warnings apart, look the same there."""
+    from matrix import interpreters
+
+    python = interpreters.find_python(version).found
+    if not python:
+        pytest.skip(f"no Python {version} here")
+    (tmp_path / "noisy_lib.py").write_text("import warnings\nwarnings.warn('at import', FutureWarning)\n")
+    script = fake(tmp_path, """
+        import warnings
+        import noisy_lib
+        warnings.warn("the script's own", UserWarning)
+        print(0, 1.0)
+    """)
+    out = cell.run_cell(python, "modern", "fake", script=script, root=ROOT, timeout=60, repeats=1)
+    assert out["status"] == "passed_with_warnings", out
+    assert [w["message"] for w in out["warnings"]] == ["the script's own"]
+    assert [(w["message"], w["module"]) for w in out["import_warnings"]] == [("at import", "noisy_lib")]
+
+
 def test_exception_is_recorded_with_type_and_message(tmp_path):
     script = fake(tmp_path, """
         print(0, 5.0)
