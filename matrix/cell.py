@@ -8,11 +8,12 @@ between the first and the last loss line over the steps between them (import tim
 Status of a cell (contract):
 
 - ``passed``: exit 0, at least one loss line, no warning from the script's own code;
-- ``passed_with_warnings``: the same with warnings (listed; reason = the first);
+- ``passed_with_warnings``: the same with warnings from the script's own code (listed; reason = the
+  first);
 - ``failed``: an exception (recorded type and message), a non-zero exit, or no loss line at all;
+- ``crashed``: killed by a signal (the signal's name), or still running at the timeout (killed);
 - ``diverged``: it would have passed, but a loss line printed nan or inf (the run diverged); reason =
   the first non-finite step and value ("loss nan at step 12 (first non-finite of 50 steps)");
-- ``crashed``: killed by a signal (the signal's name), or still running at the timeout (killed);
 - ``nondeterministic``: run again with the same seed in a fresh process (``--repeats``, 2 runs by
   default), it printed other losses (compared exactly, nan equal to nan), another number of them,
   or ended with another status; reason = the first step that differs and both values, and how each
