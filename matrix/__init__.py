@@ -44,7 +44,14 @@ EXAMPLES = (
     "custom_module",
     "dynamic_net",
 )
-#: Cell statuses (contract): "not_run" is never counted as passed.
-STATUSES = ("passed", "passed_with_warnings", "failed", "crashed", "not_run")
+#: Cell statuses (contract, :mod:`matrix.cell`): "not_run" is never counted as passed, nor are the
+#: runs whose numbers can't be trusted ("diverged": a nan or inf loss; "nondeterministic": two runs
+#: with the same seed printed other losses).
+STATUSES = ("passed", "passed_with_warnings", "failed", "crashed", "diverged", "nondeterministic", "not_run")
 PASSING = ("passed", "passed_with_warnings")
+#: The script broke: an exception, an exit status, a signal, the timeout.
 FAILING = ("failed", "crashed")
+#: The script ran to the end, but its losses are no result: they blew up, or they are not reproducible.
+UNTRUSTED = ("diverged", "nondeterministic")
+#: Everything that ran and did not pass: a cell expected to pass with one of these fails its session.
+NOT_PASSING = FAILING + UNTRUSTED

@@ -1,7 +1,7 @@
 """What a user can pass to the matrix, checked before anything runs.
 
     nox -s modern legacy -- --steps 50 --example nn --record
-    MATRIX_STEPS=50 MATRIX_TIMEOUT=120 nox -t cpu
+    MATRIX_STEPS=50 MATRIX_TIMEOUT=120 MATRIX_REPEATS=1 nox -t cpu
 
 Bad input is refused with one line and exit status 2 (as argparse does), before a session installs,
 runs or writes anything: the environment variables and the session names when the noxfile is
@@ -24,6 +24,8 @@ from matrix import ERAS, EXAMPLES
 from matrix import results
 
 DEFAULT_TIMEOUT = 600.0
+#: Runs of each cell, same seed, each in its own process: losses that differ make it "nondeterministic".
+DEFAULT_REPEATS = 2
 #: uv's --index-strategy values (``uv pip install --help``).
 INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 BOOLEAN = ("", "0", "1")
@@ -70,6 +72,8 @@ def check_environment(env: Optional[Mapping[str, str]] = None) -> None:
         _positive_int("MATRIX_STEPS", env["MATRIX_STEPS"])
     if env.get("MATRIX_TIMEOUT"):
         _positive_float("MATRIX_TIMEOUT", env["MATRIX_TIMEOUT"])
+    if env.get("MATRIX_REPEATS"):
+        _positive_int("MATRIX_REPEATS", env["MATRIX_REPEATS"])
     for name in ("MATRIX_STRICT", "MATRIX_USE_INSTALLED", "MATRIX_RECORD", "MATRIX_ASSUME_GPU"):
         if env.get(name, "") not in BOOLEAN:
             raise BadInput(f"{name}={env[name]!r}: use 1 (on) or 0 (off)")
@@ -98,6 +102,11 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="steps per example (default: each script's tutorial count)")
     parser.add_argument("--timeout", type=_argument(_positive_float, "--timeout"),
                         default=float(env.get("MATRIX_TIMEOUT") or DEFAULT_TIMEOUT))
+    parser.add_argument("--repeats", type=_argument(_positive_int, "--repeats"),
+                        default=int(env["MATRIX_REPEATS"]) if env.get("MATRIX_REPEATS") else DEFAULT_REPEATS,
+                        help=f"runs of each cell, same seed, each in its own process (default {DEFAULT_REPEATS}): "
+                             "losses that differ between them make the cell nondeterministic; 1 runs it once, "
+                             "without that check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--example", action="append", choices=EXAMPLES, help="run only these (repeatable)")
     parser.add_argument("--strict", action="store_true", default=env.get("MATRIX_STRICT") == "1",

@@ -35,34 +35,58 @@ class CellWarning(ProbeWarning):
     lineno: int  #: and the line
 
 
+class CellImportWarning(CellWarning):
+    """A warning shown while a module was being imported (:mod:`matrix.trace`): the libraries' own."""
+
+    #: the outermost module whose import was in progress ("tensorflow" for one raised inside
+    #: ``import tensorflow``), or null when only a C extension's import was on the stack
+    module: Optional[str]
+
+
 class Outcome(TypedDict):
     """How one cell's process ended (:func:`matrix.cell.classify`); the statuses are in ``matrix.STATUSES``."""
 
-    #: "passed", "passed_with_warnings", "failed", "crashed" or "not_run" (never counted as passed)
+    #: "passed", "passed_with_warnings", "failed", "crashed", "diverged" (a nan or inf loss),
+    #: "nondeterministic" (another run with the same seed printed other losses, or ended otherwise) or
+    #: "not_run"; only the first two count as passed
     status: str
-    #: why, unless it passed: the exception, the exit status, the signal, the first warning, why it did
-    #: not run; prefixed "expected failure (...)" or "XPASS: ..." by matrix/expected.toml; null if passed
+    #: why, unless it passed: the exception, the exit status, the signal, the first warning, the first
+    #: non-finite loss, the first loss that differs between runs, why it did not run; prefixed
+    #: "expected failure (...)" or "XPASS: ..." by matrix/expected.toml; null if passed
     reason: Optional[str]
-    warnings: List[CellWarning]  #: every warning the script showed
+    #: every warning the script's own code caused (those shown at an import are ``import_warnings``)
+    warnings: List[CellWarning]
     error: Optional[Problem]  #: the exception that ended the script, or null
     returncode: Optional[int]  #: the process's exit status (negative: killed by that signal); null if not run
     signal: Optional[str]  #: the signal that killed it ("SIGSEGV"; "SIGKILL" at the timeout), or null
 
 
 class _CellRunOptional(TypedDict, total=False):
-    #: the last 2000 characters of stderr, for a failed or crashed cell only
+    #: the last 2000 characters of stderr, for a cell whose (first) run failed or crashed only
     stderr_tail: str
+    #: the wall times of the runs after the first (``--repeats``: each in its own process, same seed;
+    #: ``wall_seconds`` and ``seconds_per_step`` are the first run's): empty when it ran once (``--repeats
+    #: 1``, or not run again: not run, or killed at the timeout). Absent from records made before runs
+    #: were repeated, and from cells not run
+    repeat_wall_seconds: List[float]
+    #: the warnings shown while a module was being imported (the libraries' own, e.g. at ``import
+    #: tensorflow``): kept, but they never make a cell "passed_with_warnings". Absent from records made
+    #: before they were told apart (then any such warning is in ``warnings``) and from cells not run
+    import_warnings: List[CellImportWarning]
 
 
 class CellRun(Outcome, _CellRunOptional):
-    """What running one example measured (:func:`matrix.cell.run_cell`): its outcome and loss curve."""
+    """What running one example measured (:func:`matrix.cell.run_cell`): its outcome and loss curve,
+    from its first run (the later ones only checked against it: "nondeterministic" if they differ)."""
 
     #: "variant" (the script in variants/), or "as_published" (a legacy script with matrix/as_published
     #: in place of shims/: the 2017 code itself)
     mode: str
     steps: int  #: the --steps asked for, else the steps it printed (last step + 1); 0 if not run
     seed: int  #: the --seed the script ran with
-    losses: List[List[float]]  #: ``[step, loss]`` for every ``step loss`` line it printed, in order
+    #: ``[step, loss]`` for every ``step loss`` line its first run printed, in order (nan and inf as
+    #: JSON's NaN and Infinity); the other runs' are not kept: the same, or the reason says where they part
+    losses: List[List[float]]
     first_loss: Optional[float]  #: the first loss printed, or null
     last_loss: Optional[float]  #: the last loss printed, or null
     #: seconds between the first and the last loss line per step between them (import and setup
@@ -78,8 +102,9 @@ class _CellOptional(TypedDict, total=False):
     numpy: Optional[str]  #: as in the session record; absent where ``torch_build`` is
     #: the id of the matrix/catalog.toml entry that explains this cell's expected failure
     change: str
-    #: an expected failure that failed otherwise: how matrix/expected.toml says it must fail (the
-    #: cell then fails its session)
+    #: an expected failure that failed otherwise: how matrix/expected.toml says it must fail (its
+    #: ``error``, else "status failed or crashed" for a cell that diverged or was nondeterministic
+    #: instead); the cell then fails its session
     unexpected_error: str
 
 

@@ -15,13 +15,15 @@
    reused when it already holds it, then checked against the pin. A pin with no wheel here is
    recorded as not run; a failed install or another torch than the pin, as a failed session.
 4. :func:`describe_device`: the device the cells run on (the CPU's or the GPU's name), logged.
-5. :func:`run_cells`: each example in its own process (:func:`matrix.cell.run_cell`), variants
-   then "as published" (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`).
+5. :func:`run_cells`: each example in its own process (:func:`matrix.cell.run_cell`), ``--repeats``
+   times with the same seed (losses that differ: "nondeterministic"), variants then "as published"
+   (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`).
 6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
    that kills its process.
 7. :func:`write_record`: the session's record (merged with the previous one under ``--example``),
    written atomically, its table printed.
-8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not fails the session.
+8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not (failed, crashed,
+   diverged or nondeterministic; not run aside) fails the session.
 
 ``session`` is the nox session (``log``, ``warn``, ``skip``, ``error``, ``bin``, ``posargs``,
 ``name``, ``run_install``); ``skip`` and ``error`` raise under nox.
@@ -302,8 +304,9 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
     else:
         cell = dict(cell_base, example=example, date=results.now())
         cell.update(matrix_cell.run_cell(python, plan.era, example, device=plan.device, seed=plan.opts.seed,
-                                         steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode))
-        cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"))
+                                         steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode,
+                                         repeats=plan.opts.repeats))
+        cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"), expected.statuses_of(entry))
     if entry and entry.get("change"):
         cell["change"] = entry["change"]  # the catalog entry that explains this expected failure
     return cell

@@ -13,23 +13,26 @@ from __future__ import annotations
 import math
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
-from matrix import ERAS, EXAMPLES, FAILING, PASSING
+from matrix import ERAS, EXAMPLES, NOT_PASSING, PASSING
 from matrix.observations import version_key
 
 #: The outcomes of a cell, in the order the counts are printed.
-OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "not run")
-NEEDS_ATTENTION = ("failed", "crashed")
+OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "diverged",
+            "nondeterministic", "not run")
+#: A diverged or nondeterministic cell ran to the end, but its numbers are no result: never a pass.
+NEEDS_ATTENTION = ("failed", "crashed", "diverged", "nondeterministic")
 
 
 def outcome(cell: Mapping[str, object]) -> str:
-    """One of :data:`OUTCOMES`: an expected failure is one that failed the way expected.toml says."""
+    """One of :data:`OUTCOMES`: an expected failure is one that failed the way expected.toml says
+    (a diverged or nondeterministic cell only where its entry names that status)."""
     status = cell.get("status")
     expected_fail = cell.get("expected") == "fail"
     if status == "not_run":
         return "not run"
     if status in PASSING:
         return "XPASS" if expected_fail else ("passed" if status == "passed" else "passed with warnings")
-    if status in FAILING:
+    if status in NOT_PASSING:
         if expected_fail and not cell.get("unexpected_error"):
             return "expected failure"
         return str(status)

@@ -6,8 +6,13 @@ The script runs in this process exactly as ``python SCRIPT ARGS`` would run it (
 ``sys.path[0]`` = the script's folder, ``__name__ == "__main__"``); stdout and stderr pass through
 untouched, so the caller still sees the ``step loss`` lines as they are printed. The report holds:
 
-- ``warnings``: every warning shown, through a ``warnings.showwarning`` hook with the filter action
-  ``"default"`` (each distinct warning once per location, as ``python -W default`` shows them);
+- ``warnings``: every warning the script's own code caused, through a ``warnings.showwarning`` hook
+  with the filter action ``"default"`` (each distinct warning once per location, as ``python -W
+  default`` shows them);
+- ``import_warnings``: the warnings shown while a module was being imported (TensorFlow's or NumPy's
+  own at ``import tensorflow``), told apart by the import machinery's frames on the stack; each also
+  names ``module``, the outermost module whose import was in progress (``"tensorflow"``), or null.
+  They say something about the installed libraries, not about the tutorial's code;
 - ``error``: the exception that ended the script (``{"type", "message"}``), or null;
 - ``exit_code``: the status this process exits with (a ``SystemExit`` code is passed on);
 - ``finished``: whether the script's code returned or raised (false only when something killed the
@@ -30,6 +35,10 @@ import warnings
 from matrix import jsonio
 
 USAGE = "usage: python -m matrix.trace REPORT.json SCRIPT [ARGS...]"
+#: The file names of the import machinery's frames (``<frozen importlib._bootstrap>`` and
+#: ``<frozen importlib._bootstrap_external>``, the same from Python 3.7 to 3.13): one of them on the
+#: stack means a module's code is running because something imports it.
+IMPORT_FRAMES = "<frozen importlib._bootstrap"
 
 
 def _exit_code(code: object) -> int:
@@ -40,6 +49,26 @@ def _exit_code(code: object) -> int:
         return code
     print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
     return 1
+
+
+def importing_module(frame) -> tuple[bool, str | None]:  # noqa: ANN001 - a frame object
+    """(whether a module import is in progress at ``frame``, the outermost module being imported).
+
+    Walks out from ``frame``: a module's top-level code (``<module>``) called by the import machinery
+    is a module being imported; the outermost one is what the script (or its own code) imported, e.g.
+    "tensorflow" for a warning raised deep inside ``import tensorflow``. A C extension importing
+    leaves no ``<module>`` frame of its own, hence (True, None) when nothing else names the import.
+    """
+    importing, module = False, None
+    while frame is not None:
+        caller = frame.f_back
+        if frame.f_code.co_filename.startswith(IMPORT_FRAMES):
+            importing = True
+        elif frame.f_code.co_name == "<module>" and caller is not None and \
+                caller.f_code.co_filename.startswith(IMPORT_FRAMES):
+            module = frame.f_globals.get("__name__") or module
+        frame = caller
+    return importing, module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": args,
         "python": sys.version.split()[0],
         "warnings": [],
+        "import_warnings": [],
         "error": None,
         "exit_code": None,
         "finished": False,
@@ -62,12 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     shown = warnings.showwarning
 
     def showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
-        record["warnings"].append({
+        seen = {
             "category": getattr(category, "__name__", str(category)),
             "message": str(message),
             "filename": str(filename),
             "lineno": lineno,
-        })
+        }
+        importing, module = importing_module(sys._getframe(1))
+        if importing:
+            seen["module"] = module
+            record["import_warnings"].append(seen)
+        else:
+            record["warnings"].append(seen)
         shown(message, category, filename, lineno, file, line)
 
     warnings.simplefilter("default")

@@ -93,6 +93,152 @@ def test_warnings_are_recorded_once_per_location(tmp_path):
     assert out["reason"] == "UserWarning: size_average is deprecated (+1 more)"
 
 
+def test_warnings_raised_while_a_module_is_imported_are_kept_apart_and_do_not_make_warnings(tmp_path):
+    """A library's own warnings at its import (TensorFlow's, NumPy's) are not the example's news: the
+    cell passes, and they are kept with the module whose import raised them."""
+    (tmp_path / "noisy_lib").mkdir()
+    (tmp_path / "noisy_lib" / "__init__.py").write_text("from noisy_lib import inner\n")
+    (tmp_path / "noisy_lib" / "inner.py").write_text(
+        "import warnings\nwarnings.warn('np.bool is deprecated', FutureWarning)\n"
+        "def call():\n    return 1.0\n")
+    script = fake(tmp_path, """
+        import noisy_lib
+        for t in range(3):
+            print(t, noisy_lib.inner.call())
+    """)
+    out = run(script)
+    assert out["status"] == "passed" and out["reason"] is None and out["warnings"] == []
+    [seen] = out["import_warnings"]
+    assert seen["category"] == "FutureWarning" and seen["message"] == "np.bool is deprecated"
+    assert seen["module"] == "noisy_lib" and seen["filename"].endswith("inner.py") and seen["lineno"] == 2
+
+
+def test_a_warning_from_the_scripts_own_call_into_a_module_still_counts(tmp_path):
+    """Only the import is set apart: a library warning when the script calls it is the example's."""
+    (tmp_path / "old_api.py").write_text(
+        "import warnings\ndef call():\n    warnings.warn('call() is deprecated', UserWarning)\n    return 1.0\n")
+    script = fake(tmp_path, """
+        import old_api
+        print(0, old_api.call())
+    """)
+    out = run(script)
+    assert out["status"] == "passed_with_warnings" and out["import_warnings"] == []
+    assert out["reason"] == "UserWarning: call() is deprecated"
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_a_nan_or_inf_loss_is_diverged_never_passed(tmp_path, bad):
+    script = fake(tmp_path, f"""
+        import warnings
+        warnings.warn("also a warning", UserWarning)
+        for t in range(6):
+            print(t, 1.0 / (t + 1) if t < 3 else float("{bad}"))
+    """)
+    out = run(script, repeats=1)
+    assert out["status"] == "diverged"
+    assert out["reason"] == f"loss {float(bad)} at step 3 (first non-finite of 6 steps)"
+    assert out["last_loss"] != out["last_loss"] or out["last_loss"] in (float("inf"), float("-inf"))
+    assert len(out["warnings"]) == 1  # kept, though the divergence is the news
+
+
+def test_an_exception_after_a_nan_loss_is_a_failure(tmp_path):
+    out = run(fake(tmp_path, "print(0, float('nan'))\nraise ValueError('boom')\n"), repeats=1)
+    assert out["status"] == "failed" and out["reason"] == "ValueError: boom"
+
+
+UNSEEDED = """
+    import os, random, time
+    random.seed(time.time_ns() ^ os.getpid())  # another draw in every process, whatever --seed says
+    print(0, 1.0)
+    for t in range(1, 4):
+        print(t, random.random())
+"""
+
+
+def test_losses_that_differ_between_two_runs_with_the_same_seed_are_nondeterministic(tmp_path):
+    out = run(fake(tmp_path, UNSEEDED))  # two runs by default
+    assert out["status"] == "nondeterministic"
+    first = out["losses"][1][1]
+    assert out["reason"].startswith(f"loss at step 1 differs between runs with the same seed: {first} (run 1), ")
+    assert out["reason"].endswith(" (run 2)") and len(out["losses"]) == 4  # run 1's losses, stored once
+    assert len(out["repeat_wall_seconds"]) == 1 and out["wall_seconds"] > 0
+
+
+def test_one_run_makes_no_determinism_check(tmp_path):
+    out = run(fake(tmp_path, UNSEEDED), repeats=1)
+    assert out["status"] == "passed" and out["repeat_wall_seconds"] == []
+
+
+def test_a_reproducible_run_is_the_first_runs_record_with_every_wall_time(tmp_path):
+    out = run(fake(tmp_path, "for t in range(3):\n    print(t, 1.0 / (t + 1))\n"), repeats=3)
+    assert out["status"] == "passed" and out["reason"] is None
+    assert len(out["repeat_wall_seconds"]) == 2 and all(w > 0 for w in out["repeat_wall_seconds"])
+
+
+def test_a_run_that_diverges_the_same_way_twice_is_diverged_not_nondeterministic(tmp_path):
+    out = run(fake(tmp_path, "print(0, 1.0)\nprint(1, float('nan'))\n"))
+    assert out["status"] == "diverged" and len(out["repeat_wall_seconds"]) == 1
+
+
+def test_a_second_run_that_ends_otherwise_is_nondeterministic_and_says_how(tmp_path):
+    """Differing statuses count, even where the losses printed agree: here run 2 diverges after them."""
+    marker = tmp_path / "ran-once"
+    script = fake(tmp_path, f"""
+        import os
+        print(0, 2.0)
+        print(1, 1.0)
+        if os.path.exists({str(marker)!r}):
+            print(2, float("inf"))
+        open({str(marker)!r}, "w").close()
+    """)
+    out = run(script)
+    assert out["status"] == "nondeterministic"
+    assert out["reason"] == ("run 1 printed 2 loss lines, run 2 3; run 1 passed, run 2 diverged: "
+                             "loss inf at step 2 (first non-finite of 3 steps)")
+    assert out["losses"] == [[0, 2.0], [1, 1.0]]
+
+
+def test_runs_differences_name_the_first_step_and_both_values():
+    run1 = {"status": "passed", "reason": None, "losses": [[0, 1.0], [1, 0.5], [2, float("nan")]], "wall_seconds": 1.0}
+    assert cell.run_difference(run1, dict(run1), 2) is None
+    assert cell.run_difference(run1, dict(run1, losses=[[0, 1.0], [1, 0.25], [2, 0.0]]), 3) == (
+        "loss at step 1 differs between runs with the same seed: 0.5 (run 1), 0.25 (run 3)")
+    failed = dict(run1, status="failed", reason="IndexError: x")
+    assert cell.run_difference(run1, failed, 2) == "run 1 passed, run 2 failed: IndexError: x"
+    assert cell.compare_runs([run1, dict(run1), failed])["reason"] == "run 1 passed, run 3 failed: IndexError: x"
+
+
+def test_a_cell_not_run_or_killed_at_the_timeout_is_not_run_again(tmp_path):
+    counter = tmp_path / "runs"
+    script = fake(tmp_path, f"""
+        import sys
+        open({str(counter)!r}, "a").write("x")
+        sys.exit(69)
+    """)
+    assert run(script)["status"] == "not_run" and counter.read_text() == "x"
+
+
+@pytest.mark.parametrize("version", ["3.7", "3.9"])
+def test_import_warnings_are_told_apart_on_the_oldest_pythons_cells_run_in(tmp_path, version):
+    """The import machinery's frames, which tell an import's warnings apart, look the same there."""
+    from matrix import interpreters
+
+    python = interpreters.find_python(version).found
+    if not python:
+        pytest.skip(f"no Python {version} here")
+    (tmp_path / "noisy_lib.py").write_text("import warnings\nwarnings.warn('at import', FutureWarning)\n")
+    script = fake(tmp_path, """
+        import warnings
+        import noisy_lib
+        warnings.warn("the script's own", UserWarning)
+        print(0, 1.0)
+    """)
+    out = cell.run_cell(python, "modern", "fake", script=script, root=ROOT, timeout=60, repeats=1)
+    assert out["status"] == "passed_with_warnings", out
+    assert [w["message"] for w in out["warnings"]] == ["the script's own"]
+    assert [(w["message"], w["module"]) for w in out["import_warnings"]] == [("at import", "noisy_lib")]
+
+
 def test_exception_is_recorded_with_type_and_message(tmp_path):
     script = fake(tmp_path, """
         print(0, 5.0)

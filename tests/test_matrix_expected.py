@@ -36,7 +36,7 @@ def test_expectation_matches_every_given_key(kw, want):
 def test_the_projects_expected_file_parses_and_every_entry_has_a_reason():
     entries = expected.load_expected()
     known = {"era", "example", "device", "mode", "torch_pin", "torch", "python", "numpy", "tensorflow", "error",
-             "change", "reason"}
+             "change", "reason", "status"}
     for entry in entries:
         assert set(entry) <= known, entry
         assert entry["reason"].strip()
@@ -110,3 +110,35 @@ def test_every_expected_failure_names_a_catalog_entry():
 def test_expectation_of_an_entry():
     assert expected.expectation_of(None) == ("pass", None)
     assert expected.expectation_of({"example": "nn", "reason": "  known  "}) == ("fail", "known")
+
+
+def test_a_diverged_or_nondeterministic_cell_expected_to_pass_fails_the_session():
+    diverged = c("diverged", reason="loss nan at step 12 (first non-finite of 50 steps)")
+    unsteady = c("nondeterministic", reason="loss at step 3 differs between runs with the same seed: 1.0, 1.5")
+    assert expected.verdict([diverged, unsteady]) == ([diverged, unsteady], [])
+    assert expected.apply_expectation(dict(diverged), "pass", None) == diverged  # nor an XPASS
+
+
+def test_an_expected_failure_that_diverges_instead_is_news_unless_its_entry_names_the_status():
+    """An entry expects the script to break (failed, crashed); losses that blow up or differ between
+    runs are another story, and fail the session unless the entry says ``status = "diverged"``."""
+    reason = "loss inf at step 4 (first non-finite of 10 steps)"
+    other = expected.apply_expectation(c("diverged", reason=reason), "fail", "known", "IndexError")
+    assert other["reason"] == f"diverged, not the failed or crashed that matrix/expected.toml expects: {reason}"
+    assert other["unexpected_error"] == "IndexError"
+    plain = expected.apply_expectation(c("nondeterministic", reason="x"), "fail", "known")
+    assert plain["unexpected_error"] == "status failed or crashed"
+    entry = {"example": "nn", "status": "diverged", "reason": "lr too high on purpose"}
+    named = expected.apply_expectation(c("diverged", reason=reason), "fail", "known", None, expected.statuses_of(entry))
+    assert named["reason"] == f"expected failure (known): {reason}" and "unexpected_error" not in named
+    assert expected.verdict([other, plain, named]) == ([other, plain], [])
+    assert expected.statuses_of(None) == ("failed", "crashed")
+    assert expected.statuses_of({"status": ["diverged", "nondeterministic"]}) == ("diverged", "nondeterministic")
+    assert expected.matching_entry([entry], {"example": "nn"}) is entry  # status is said, not matched
+
+
+def test_an_entry_whose_status_is_not_a_way_to_fail_is_refused(tmp_path):
+    path = tmp_path / "expected.toml"
+    path.write_text('[[fail]]\nexample = "nn"\nstatus = ["diverged", "passed"]\nreason = "x"\n')
+    with pytest.raises(ValueError, match="status 'passed' is not a way to fail"):
+        expected.load_expected(path)

@@ -31,6 +31,8 @@ def test_runs_is_ignored_by_git():
     (["--steps", "-5"], "argument --steps: must be at least 1"),
     (["--steps", "x"], "argument --steps: not a whole number"),
     (["--timeout", "0"], "argument --timeout: must be a positive number of seconds"),
+    (["--repeats", "0"], "argument --repeats: must be at least 1"),
+    (["--repeats", "two"], "argument --repeats: not a whole number"),
     (["--example", "nope"], "argument --example: invalid choice: 'nope'"),
     (["--record", "--results", "r"], "argument --results: not allowed with argument --record"),
     (["--bogus"], "unrecognized arguments: --bogus"),
@@ -45,6 +47,8 @@ def test_bad_options_are_refused(posargs, message):
     ({"MATRIX_STEPS": "abc"}, "MATRIX_STEPS='abc': not a whole number"),
     ({"MATRIX_STEPS": "0"}, "MATRIX_STEPS='0': must be at least 1"),
     ({"MATRIX_TIMEOUT": "-1"}, "MATRIX_TIMEOUT='-1': must be a positive number of seconds"),
+    ({"MATRIX_REPEATS": "0"}, "MATRIX_REPEATS='0': must be at least 1"),
+    ({"MATRIX_REPEATS": "1.5"}, "MATRIX_REPEATS='1.5': not a whole number"),
     ({"MATRIX_STRICT": "yes"}, "MATRIX_STRICT='yes': use 1 (on) or 0 (off)"),
     ({"MATRIX_USE_INSTALLED": "1", "MATRIX_PYTHON": "/no/such/python"}, "MATRIX_PYTHON='/no/such/python': no executable"),
     ({"TORCH_INDEX_STRATEGY": "fastest"}, "TORCH_INDEX_STRATEGY='fastest': one of"),
@@ -57,8 +61,15 @@ def test_bad_environment_variables_are_refused(env, message):
     assert str(err.value).startswith(message)
 
 
+def test_each_cell_runs_twice_unless_told():
+    assert options.parse([], env={}).repeats == options.DEFAULT_REPEATS == 2
+    assert options.parse(["--repeats", "1"], env={}).repeats == 1
+    assert options.parse([], env={"MATRIX_REPEATS": "3"}).repeats == 3
+    assert options.parse(["--repeats", "2"], env={"MATRIX_REPEATS": "1"}).repeats == 2  # the option wins
+
+
 def test_good_environment_passes():
-    options.check_environment({"MATRIX_STEPS": "5", "MATRIX_TIMEOUT": "1.5", "MATRIX_STRICT": "1",
+    options.check_environment({"MATRIX_STEPS": "5", "MATRIX_TIMEOUT": "1.5", "MATRIX_STRICT": "1", "MATRIX_REPEATS": "1",
                                "TORCH_INDEX_URL": "https://download.pytorch.org/whl/cpu"})
 
 

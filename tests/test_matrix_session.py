@@ -127,6 +127,28 @@ def test_unexpected_failure_fails_the_session_after_writing_results(tmp_path, mo
     assert [c["status"] for c in record["cells"]] == ["passed", "failed"]
 
 
+@pytest.mark.parametrize("status", ["diverged", "nondeterministic"])
+def test_a_diverged_or_nondeterministic_cell_fails_the_session(tmp_path, monkeypatch, status):
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", status])
+    with pytest.raises(Error, match=f"1 cell\\(s\\) expected to pass did not: optim \\({status}: "):
+        go()
+    assert [c["status"] for c in load(tmp_path, "modern-torchinstalled-cpu")["cells"]] == ["passed", status]
+
+
+@pytest.mark.parametrize("posargs, env, repeats", [((), {}, 2), (("--repeats", "1"), {}, 1),
+                                                   ((), {"MATRIX_REPEATS": "3"}, 3)])
+def test_each_cell_runs_as_many_times_as_repeats_says(tmp_path, monkeypatch, posargs, env, repeats):
+    asked = []
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    session, go = run_installed(tmp_path, monkeypatch, ["passed", "passed"], (), *posargs)
+    fake = cell.run_cell
+    monkeypatch.setattr(cell, "run_cell", lambda python, era, example, **kw: asked.append(kw["repeats"]) or
+                        fake(python, era, example, **kw))
+    go()
+    assert asked == [repeats, repeats]
+
+
 def test_expected_failure_and_xpass_do_not_fail_the_session(tmp_path, monkeypatch):
     entries = [{"example": "nn", "reason": "known A"}, {"example": "optim", "reason": "known B"}]
     session, go = run_installed(tmp_path, monkeypatch, ["passed", "crashed"], entries)

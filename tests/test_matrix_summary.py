@@ -27,6 +27,22 @@ def test_outcomes():
     assert summary.outcome(_cell("nn", "passed", "fail")) == "XPASS"
     assert summary.outcome(_cell("nn", "crashed")) == "crashed"
     assert summary.outcome(_cell("nn", "not_run", "fail")) == "not run"
+    assert summary.outcome(_cell("nn", "diverged")) == "diverged"
+    assert summary.outcome(_cell("nn", "nondeterministic")) == "nondeterministic"
+    assert summary.outcome(_cell("nn", "diverged", "fail", unexpected_error="status failed or crashed")) == "diverged"
+    assert summary.outcome(_cell("nn", "diverged", "fail")) == "expected failure"  # its entry names the status
+
+
+def test_diverged_and_nondeterministic_cells_need_attention_and_are_counted_apart():
+    record = _record([_cell("nn", "passed"), _cell("optim", "diverged", reason="loss nan at step 2 (first non-finite "
+                                                                                "of 5 steps)", first_loss=1.0,
+                                                   last_loss=float("nan")),
+                      _cell("autograd", "nondeterministic", reason="loss at step 0 differs")])
+    lines = summary.attention([record])
+    assert lines == ["DIVERGED legacy/optim torch 2.4.1 cpu: loss nan at step 2 (first non-finite of 5 steps)",
+                     "NONDETERMINISTIC legacy/autograd torch 2.4.1 cpu: loss at step 0 differs"]
+    assert summary.counts_line([record]).endswith("cells: 1 passed, 1 diverged, 1 nondeterministic")
+    assert "  nan  " in summary.table([record])  # the last loss as it was
 
 
 def test_attention_lists_failed_sessions_and_unexpected_cells_first():

@@ -385,6 +385,53 @@ def test_not_run_is_never_passed(sessions):
                 assert text == "not run [1]" and notes.reasons == [markdown.reader_text(c["reason"])]
 
 
+def test_numbers_that_are_no_result_never_read_as_passed():
+    notes, numbers = markdown.Footnotes(), markdown.Footnotes("n")
+    diverged = {"status": "diverged", "reason": "loss nan at step 2 (first non-finite of 4 steps)",
+                "losses": [[0, 1.0], [1, 0.5], [2, float("nan")], [3, float("nan")]]}
+    assert cells.cell_text(diverged, notes, numbers) == "**diverged (nan at step 2)**"
+    assert cells.cell_text(dict(diverged, losses=[[0, float("-inf")]]), notes) == "**diverged (-inf at step 0)**"
+    unsteady = {"status": "nondeterministic", "reason": "loss at step 1 differs between runs with the same seed: "
+                                                        "0.5 (run 1), 0.25 (run 2)"}
+    assert cells.cell_text(unsteady, notes, numbers) == "**nondeterministic** [n1]"
+    assert numbers.reasons == [unsteady["reason"]] and notes.reasons == []
+    lines = compat.legend_lines([diverged, unsteady])
+    assert [line.split("**")[1] for line in lines[:2]] == ["diverged (nan ...)", "nondeterministic"]
+    assert compat.legend_lines([{"status": "passed"}]) == []  # said only under a table that needs it
+
+
+def test_warnings_at_a_librarys_import_are_said_apart():
+    notes = markdown.Footnotes()
+    at_import = [{"category": "FutureWarning", "message": "x", "filename": "a.py", "lineno": 1,
+                  "module": "tensorflow.python"},
+                 {"category": "UserWarning", "message": "y", "filename": "b.py", "lineno": 2, "module": "numpy"}]
+    assert cells.cell_text({"status": "passed", "import_warnings": at_import}, notes) == \
+        "passed; 2 warnings at import of numpy, tensorflow"
+    assert cells.cell_text({"status": "passed_with_warnings", "warnings": [{}], "import_warnings": at_import[:1]},
+                           notes) == "passed, 1 warning; 1 warning at import of tensorflow"
+    assert cells.cell_text({"status": "passed"}, notes) == "passed"  # records made before they were told apart
+    assert "at import of" in compat.legend_lines([{"status": "passed", "import_warnings": at_import}])[0]
+
+
+def test_a_page_with_untrusted_numbers_explains_them_in_the_readers_words():
+    import copy
+
+    sessions = copy.deepcopy(observations.load_results(FIXTURES))
+    ran = [c for s in sessions for c in s["cells"] if c["status"] == "passed" and c.get("mode", "variant") == "variant"]
+    ran[0].update(status="diverged", reason="loss inf at step 1 (first non-finite of 2 steps)",
+                  losses=[[0, 1.0], [1, float("inf")]])
+    ran[1].update(status="nondeterministic", reason="run 1 printed 2 loss lines, run 2 3; run 1 passed, run 2 "
+                                                    "crashed: killed by SIGSEGV after step 2")
+    ran[2]["import_warnings"] = [{"category": "FutureWarning", "message": "x", "filename": "f.py", "lineno": 1,
+                                  "module": "tensorflow"}]
+    page = compat.render_compat(CATALOG, sessions, ROOT / "docs" / "prose", UNRELATED)
+    assert "**diverged (inf at step 1)**" in page and "**nondeterministic** [n1]" in page
+    assert "passed; 1 warning at import of tensorflow" in page
+    assert "Nondeterministic, and how the runs with the same seed differed:" in page
+    assert "- **diverged (nan ...)**: the script ran to the end" in page
+    assert harness_words(page) == []
+
+
 def test_fixture_compat_page(fixture_pages):
     compat = (fixture_pages / "compat-matrix.md").read_text()
     ref = re.search(r"\| not run (\[\d+\]) \|", compat)               # a not-run entry, footnoted
@@ -587,6 +634,19 @@ def test_as_published_text_marks_expected_unexpected_and_passed():
                          "stdout (it printed '0 tensor(1.)' instead)")
     assert cells.published_error(printed) == "prints `0 tensor(1.)` instead of a number"
     assert cells.published_text(_published("2.4.1", status="not_run", reason="no GPU"), notes, errors).startswith("not run")
+    diverged = _published("2.4.1", status="diverged", error=None, unexpected_error="status failed or crashed",
+                          reason="diverged, not the failed or crashed that matrix/expected.toml expects: loss nan at "
+                                 "step 3 (first non-finite of 5 steps)")
+    assert cells.published_text(diverged, notes, errors).startswith("**diverged, not as expected** [e")
+
+
+def test_as_published_lines_say_diverges_and_is_nondeterministic():
+    sessions = [{"_slug": "legacy-torch2.4.1-cpu", "era": "legacy", "torch_pin": "2.4.1", "device": "cpu",
+                 "cells": [_published("2.4.1", status="diverged", error=None, reason="loss nan at step 3"),
+                           _published("2.4.1", example="nn", status="nondeterministic", error=None, reason="r")]}]
+    lines = cells.published_lines({"id": "zero-dim-index"}, sessions)
+    assert lines[2] == "- `legacy/autograd` diverges on torch 2.4.1: loss nan at step 3"
+    assert lines[3] == "- `legacy/nn` is nondeterministic on torch 2.4.1: r"
 
 
 def test_pages_rendered_elsewhere_link_the_repository_from_there(tmp_path):

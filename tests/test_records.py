@@ -31,6 +31,8 @@ def check_session(record: dict, where: str) -> None:
         check(c, records.CellRecord, f"{where} cell {c.get('example')}/{c.get('mode')}")
         for w in c["warnings"]:
             check(w, records.CellWarning, f"{where} cell warning")
+        for w in c.get("import_warnings") or []:
+            check(w, records.CellImportWarning, f"{where} cell import warning")
         if c["error"]:
             check(c["error"], records.Problem, f"{where} cell error")
     for p in record["probes"]:

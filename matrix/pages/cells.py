@@ -7,24 +7,55 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from matrix import ERAS, EXAMPLES
+import math
+
+from matrix import ERAS, EXAMPLES, NOT_PASSING
 from matrix.observations import cpu_of, version_key
 from matrix.pages.provenance import Provenance
 from matrix.pages.text import Footnotes, first_line, md_escape, reader_text
 
 
-def cell_text(c: Dict[str, Any], notes: Footnotes) -> str:
+def cell_text(c: Dict[str, Any], notes: Footnotes, numbers: Optional[Footnotes] = None) -> str:
+    """A cell as a table shows it: passed (with its warnings' count, and the libraries' own warnings at
+    their import said apart), not run (reason footnoted in ``notes``), diverged (the first non-finite
+    loss), nondeterministic (how the runs differed, footnoted in ``numbers``, else ``notes``), or the
+    failure's exception."""
     status = c.get("status", "?")
     if status == "passed":
-        return "passed"
+        return "passed" + import_note(c)
     if status == "passed_with_warnings":
         n = len(c.get("warnings") or [])
-        return f"passed, {n} warning{'s' if n != 1 else ''}"
+        return f"passed, {n} warning{'s' if n != 1 else ''}" + import_note(c)
     if status == "not_run":
         return "not run " + notes.ref(reader_text(c.get("reason") or "no reason recorded"))
+    if status == "diverged":
+        return f"**diverged ({diverged_at(c)})**"
+    if status == "nondeterministic":
+        return "**nondeterministic** " + (numbers or notes).ref(reader_text(c.get("reason") or "no reason recorded"))
     err = c.get("error") or {}
     what = err.get("type") or reader_text(c.get("reason") or "")
     return f"**{status}**: {md_escape(what)}"
+
+
+def diverged_at(c: Dict[str, Any]) -> str:
+    """"nan at step 12": a diverged cell's first non-finite loss, from its recorded losses ("nan or inf"
+    where none is recorded)."""
+    for step, loss in c.get("losses") or []:
+        if not math.isfinite(float(loss)):
+            return f"{float(loss)} at step {step}"
+    return "nan or inf"
+
+
+def import_note(c: Dict[str, Any]) -> str:
+    """"; 2 warnings at import of numpy, tensorflow" for the warnings a cell's libraries showed while
+    being imported (not the tutorial code's: they don't make it "passed with warnings"), else ""."""
+    seen = c.get("import_warnings") or []
+    if not seen:
+        return ""
+    libraries = sorted({str(w.get("module")).split(".")[0] for w in seen if w.get("module")})
+    n = len(seen)
+    where = f"at import of {', '.join(libraries)}" if libraries else "at import"
+    return f"; {n} warning{'s' if n != 1 else ''} {where}"
 
 
 def cell_of(session: Dict[str, Any], era: str, example: str, mode: str = "variant") -> Optional[Dict[str, Any]]:
@@ -38,7 +69,7 @@ def published_text(c: Dict[str, Any], notes: Footnotes, errors: Footnotes) -> st
     status = c.get("status", "?")
     if status == "not_run":
         return "not run " + notes.ref(reader_text(c.get("reason") or "no reason recorded"))
-    if status in ("failed", "crashed"):
+    if status in NOT_PASSING:
         said = published_error(c)
         label = "fails as expected" if c.get("expected") == "fail" and not c.get("unexpected_error") else (
             f"**{status}, not as expected**")
@@ -57,7 +88,10 @@ def published_error(c: Dict[str, Any]) -> str:
                        else reason)
 
 
-PLURAL = {"fails": "fail", "passed": "pass", "passed with warnings": "pass with warnings"}
+PLURAL = {"fails": "fail", "passed": "pass", "passed with warnings": "pass with warnings", "diverges": "diverge",
+          "is nondeterministic": "are nondeterministic"}
+#: How a line under a change says what an as-published run did, by status.
+VERBS = {"failed": "fails", "crashed": "fails", "diverged": "diverges", "nondeterministic": "is nondeterministic"}
 
 
 def published_lines(change: Dict[str, Any], sessions: Sequence[Dict[str, Any]],
@@ -75,7 +109,7 @@ def published_lines(change: Dict[str, Any], sessions: Sequence[Dict[str, Any]],
     for (era, example, status, said), cells in sorted(found.items(), key=lambda kv: (ERAS.index(kv[0][0]),
                                                                                       EXAMPLES.index(kv[0][1]))):
         pins = tuple(sorted({c["torch_pin"] for c, _ in cells}, key=version_key))
-        verb = "fails" if status in ("failed", "crashed") else status.replace("_", " ")
+        verb = VERBS.get(status, str(status).replace("_", " "))
         grouped.setdefault((verb, pins, prov.ref(m for _, m in cells), said), []).append(f"`{era}/{example}`")
     many = len({m for cells in found.values() for _, m in cells}) > 1
     out = [f"- {', '.join(scripts)} {verb if len(scripts) == 1 else PLURAL.get(verb, verb)} on torch "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from matrix import ERAS, EXAMPLES
+from matrix import ERAS, EXAMPLES, NOT_PASSING
 from matrix.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
                                  probe_observations, short_date, version_key)
 from matrix.pages.cells import cell_of, cell_text, published_text
@@ -118,6 +118,25 @@ def status_word(key: str) -> str:
     return key.replace("_", " ")
 
 
+#: What the words of a table that holds them mean (said under that table only: most never do).
+LEGEND = {
+    "diverged": "**diverged (nan ...)**: the script ran to the end, but a loss it printed was not a finite "
+                "number (nan or inf; the first such step is named). Not counted as passed.",
+    "nondeterministic": "**nondeterministic**: run again with the same seed, each time in a fresh process, "
+                        "it printed other losses or ended otherwise (how, in the notes below). Not counted "
+                        "as passed.",
+    "import": "\"at import of ...\": warnings a library printed while it was being imported (TensorFlow's, "
+              "NumPy's own), not caused by the tutorial's code: they don't make it \"passed with warnings\".",
+}
+
+
+def legend_lines(cells: List[Dict[str, Any]]) -> List[str]:
+    """The :data:`LEGEND` entries for the words these table entries use, as lines (none if none)."""
+    used = {c.get("status") for c in cells} | ({"import"} if any(c.get("import_warnings") for c in cells) else set())
+    said = [text for key, text in LEGEND.items() if key in used]
+    return [f"- {text}" for text in said] + [""] if said else []
+
+
 def render_examples(sessions) -> List[str]:
     """Per era, example x (pin, device) statuses; not-run reasons as footnotes; a column in which
     nothing ran, for one reason, left out and said below the table."""
@@ -133,6 +152,7 @@ def render_examples(sessions) -> List[str]:
         shown = [s for s in cols if all(s is not e for e, _ in empty)]
         notes = Footnotes()
         errors = Footnotes("e")
+        numbers = Footnotes("n")
         if shown:
             header = "| example | " + " | ".join(
                 f"torch {s.get('torch_pin')} {s.get('device')}<br>({s.get('torch') or 'not installed'}, "
@@ -143,7 +163,7 @@ def render_examples(sessions) -> List[str]:
                 for s in shown:
                     c = cell_of(s, era, ex)
                     row.append("not run " + notes.ref(reader_text(s.get("reason") or "no result recorded"))
-                               if c is None else cell_text(c, notes))
+                               if c is None else cell_text(c, notes, numbers))
                 out.append("| " + " | ".join(row) + " |")
             for ex in EXAMPLES:
                 published = [cell_of(s, era, ex, "as_published") for s in shown]
@@ -154,10 +174,13 @@ def render_examples(sessions) -> List[str]:
                     row.append("-" if c is None else published_text(c, notes, errors))
                 out.append("| " + " | ".join(row) + " |")
             out.append("")
+            out += legend_lines([c for s in shown for c in s.get("cells") or [] if c.get("era") == era])
         if empty:
             out += empty_column_lines(empty, cols) + [""]
         if notes.reasons:
             out += ["Not run, and why:", ""] + notes.lines() + [""]
+        if numbers.reasons:
+            out += ["Nondeterministic, and how the runs with the same seed differed:", ""] + numbers.lines() + [""]
         if errors.reasons:
             out += ["\"As published\" rows: the same script with `matrix/as_published/` in place of its "
                     "shims, i.e. the tutorial's own code; its failures are expected (`matrix/expected.toml`). "
@@ -166,7 +189,7 @@ def render_examples(sessions) -> List[str]:
         for s in cols:
             for c in s.get("cells") or []:
                 key = status_word(c.get("status", "?"))
-                if c.get("expected") == "fail" and c.get("status") in ("failed", "crashed") and \
+                if c.get("expected") == "fail" and c.get("status") in NOT_PASSING and \
                         not c.get("unexpected_error"):
                     key += " as expected"
                 counts[key] = counts.get(key, 0) + 1
