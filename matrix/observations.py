@@ -187,6 +187,30 @@ def measured_versions(by_pin: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
             "fails": first_pin_with(ran, ("errors",)), "differs": first_pin_with(ran, ("differs",))}
 
 
+#: (what a boundary is about, the probe outcomes that mark it, the cited_versions key that names its
+#: release): the first pin that warns, fails or differs, and what a source cites for it
+BOUNDARIES = (("warns", ("warns",), "warns"), ("fails", ("errors",), "fails"), ("differs", ("differs",), "changed"))
+
+
+def boundary(by_pin: Dict[str, Dict[str, Any]], outcomes: Iterable[str]) -> Optional[Dict[str, Any]]:
+    """Where the recorded outcomes first become one of ``outcomes``: {'after': the first pin whose
+    check ran with one, 'before': the last pin before it whose check ran (None where 'after' is the
+    oldest such pin: the boundary is not bracketed), 'before_outcome': what 'before' did}; None where
+    no pin has one of ``outcomes``.
+
+    Only pins whose check ran count (``RAN``): a pin where it was not run or crashed says nothing
+    about the old form, so adding or removing one never moves a boundary.
+    """
+    ran = sorted((p for p, o in by_pin.items() if o["outcome"] in RAN), key=version_key)
+    wanted = set(outcomes)
+    for i, pin in enumerate(ran):
+        if by_pin[pin]["outcome"] in wanted:
+            before = ran[i - 1] if i else None
+            return {"after": pin, "before": before,
+                    "before_outcome": by_pin[before]["outcome"] if before else None}
+    return None
+
+
 def compare_value(change: Dict[str, Any], o: Optional[Dict[str, Any]]) -> Optional[Tuple]:
     """The entry's ``compare`` keys of an observation's value, as a tuple of (key, value); None where
     the entry compares nothing or the probe did not run the old form."""

@@ -236,7 +236,7 @@ def unsupported_measured_lines(pages_dir, sessions):
     cpus = {observations.cpu_of(s) for s in sessions if s.get("status") == "ran"}
     bad = [f"row {letter} {pin}: {cells}" for letter, by_pin in rows.items() for pin, cells in by_pin.items()
            if cells[1] not in cpus or cells[3] in ("", "-") or not DATE.fullmatch(cells[7])]
-    section = page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]
+    section = set(blocks(page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]))
     for block in blocks(page):
         if block in prose or block in section:
             continue
@@ -292,8 +292,13 @@ def test_version_statement_measured_line_and_cited_line():
            rec("errors", "2.15.0", torch="2.15.0+cu132")]
     lines = versions.version_statement(change(warns="2.4.0", fails="2.6.0"), obs)
     assert lines[0] == "- **Measured** [A](#measured): 1.8.1 runs · 2.4.1 warns · 2.15.0 fails"
-    assert lines[1] == "- **Cited** ([source](https://example.org/notes)): warns since 2.4.0 · fails since 2.6.0"
-    assert len(lines) == 2 and "changes" not in "\n".join(lines).lower()   # not a silent change
+    assert lines[1:3] == [
+        "- **Bracketed** [A](#measured): runs on 1.8.1, warns on 2.4.1 (measured); in between, the source cites "
+        "2.4.0 ([source](https://example.org/notes))",
+        "- **Bracketed** [A](#measured): warns on 2.4.1, fails on 2.15.0 (measured); in between, the source cites "
+        "2.6.0 ([source](https://example.org/notes))"]
+    assert lines[3] == "- **Cited** ([source](https://example.org/notes)): warns since 2.4.0 · fails since 2.6.0"
+    assert len(lines) == 4 and "changes" not in "\n".join(lines).lower()   # not a silent change
 
 
 def test_version_statement_marks_inferred_releases():
@@ -301,6 +306,9 @@ def test_version_statement_marks_inferred_releases():
     cited = change(kind="error", warns="0.4.0", fails="1.0.0", verified=["warns"])
     lines = versions.version_statement(cited, obs)
     assert lines == ["- **Measured** [A](#measured): 1.8.1 fails · 2.15.0 fails",
+                     "- **Not bracketed** [A](#measured): fails already on 1.8.1, the oldest pin whose check ran; "
+                     "the first release that fails is not measured here; the source cites 1.0.0 *(inferred)* "
+                     "([source](https://example.org/notes))",
                      "- **Cited** ([source](https://example.org/notes)): warns since 0.4.0 · fails since 1.0.0 "
                      "*(inferred)*"]
 

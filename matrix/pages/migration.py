@@ -206,7 +206,12 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> L
            "(the note under Evidence says how).", "",
            "Outcomes: *runs* (no warning, no error), *warns*, *fails* (raises), *differs* (runs without a "
            "message but computes something else than the old form did), *not run* (with the reason; never "
-           "counted as runs).", ""]
+           "counted as runs).", "",
+           "**Bracketed**: the last pin whose check ran without the warning, error or difference and the first "
+           "with it, both measured; the change came in a release between them (the release a source cites there "
+           "is named, or its disagreement with the measurement said). **Not bracketed**: the oldest pin whose "
+           "check ran already shows it, so the first release that does is not measured here. Only pins whose "
+           "check ran count: a pin where it did not run never moves either.", ""]
     out += prov.table() + [""]
     out += not_run_lines(sessions)
     return out + [""]
