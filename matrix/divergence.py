@@ -47,11 +47,27 @@ def first_difference(a: Sequence, b: Sequence) -> Tuple[Optional[int], float]:
     return first, max_rel
 
 
+def largest_difference(a: Sequence, b: Sequence) -> Optional[Tuple[int, float, float]]:
+    """(step, loss in ``a``, loss in ``b``) where two ``[[step, loss], ...]`` curves differ most in absolute
+    terms (the earliest such step on a tie), None where they agree on every common step. The last loss
+    alone can hide it: two curves may meet again by the end."""
+    ref = {int(t): float(v) for t, v in a}
+    best = None
+    for t, v in b:
+        r = ref.get(int(t))
+        if r is None or float(v) == r:
+            continue
+        if best is None or abs(float(v) - r) > abs(best[2] - best[1]):
+            best = (int(t), r, float(v))
+    return best
+
+
 def find_divergences(sessions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Same era/example/device/CPU/seed/steps on different torch pins with different losses.
 
     For each group with at least two pins that produced losses: every pin compared with the oldest
-    (first step whose loss differs, exactly; largest relative difference) and with the previous pin.
+    (first step whose loss differs, exactly; largest relative difference; the step of the largest
+    absolute difference with both losses) and with the previous pin (first step, largest difference).
     """
     groups = curve_groups(sessions)
     out = []
@@ -67,9 +83,11 @@ def find_divergences(sessions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]
             first, max_rel = first_difference(ref, c["losses"])
             prev = pins[i - 1] if i else None
             first_prev = first_difference(by_pin[prev]["losses"], c["losses"])[0] if prev else None
+            largest_prev = largest_difference(by_pin[prev]["losses"], c["losses"]) if prev else None
             rows.append({"pin": pin, "torch": c.get("torch"), "date": c.get("date"), "first_loss": c["losses"][0][1],
                          "last_loss": c["losses"][-1][1], "first_diff_step": first, "max_rel_diff": max_rel,
-                         "previous": prev, "first_diff_vs_previous": first_prev, "cell": c})
+                         "largest_diff": largest_difference(ref, c["losses"]), "previous": prev,
+                         "first_diff_vs_previous": first_prev, "largest_diff_vs_previous": largest_prev, "cell": c})
         if any(r["first_diff_step"] is not None for r in rows):
             out.append({"era": key[0], "example": key[1], "device": key[2], "device_name": key[3],
                         "seed": key[4], "steps": key[5], "reference": pins[0], "rows": rows})
@@ -118,6 +136,7 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
                 entries.append(ch)
             checked.append((ch, verdict))
         out.append({"pin": r["pin"], "previous": r["previous"], "step": r["first_diff_vs_previous"],
+                    "largest": r["largest_diff_vs_previous"],
                     "entries": entries, "checked": checked,
                     "environment": environment_differences(prev_cell, r["cell"])})
     return out

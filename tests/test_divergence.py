@@ -82,3 +82,26 @@ def raw_compare(sessions, ch, cpu, pin):
             if rec and rec.get("outcome") in ("works", "warns", "differs", "errors"):
                 return [rec["value"].get(k) for k in ch["compare"]]
     pytest.fail(f"{ch['probe']}: no record on torch {pin}, {cpu}")
+
+
+def test_largest_difference_is_where_the_curves_differ_most_not_the_last_step():
+    a = [[0, 10.0], [1, 50.0], [2, 8.0], [3, 1.0]]
+    b = [[0, 10.5], [1, 12.0], [2, 8.0], [3, 1.0]]
+    assert divergence.largest_difference(a, b) == (1, 50.0, 12.0)
+    assert divergence.largest_difference(a, a) is None
+    assert divergence.largest_difference(a, [[1, 49.0], [9, 0.0]]) == (1, 50.0, 49.0)  # common steps only
+
+
+def test_the_recorded_modern_dynamic_net_shows_its_largest_difference():
+    """The committed records: the modern dynamic_net curves of 1.13.1 and 2.0.1 end within 1e-4 of each
+    other but differ by millions at step 25 (zeroed vs None grads: the zero-grad-set-to-none check's
+    loop measures the same numbers)."""
+    divs = [d for d in divergence.find_divergences(observations.load_results(RESULTS))
+            if (d["era"], d["example"], d["device"]) == ("modern", "dynamic_net", "cpu")]
+    if not divs:
+        pytest.skip("no modern/dynamic_net curves recorded on two pins of one CPU")
+    rows = {r["pin"]: r for r in divs[0]["rows"]}
+    if "1.13.1" not in rows or "2.0.1" not in rows:
+        pytest.skip("1.13.1 and 2.0.1 not both recorded")
+    assert rows["2.0.1"]["largest_diff_vs_previous"] == (25, 46770404.0, 8628811.0)
+    assert abs(rows["2.0.1"]["last_loss"] - rows["1.13.1"]["last_loss"]) < 1e-3

@@ -496,8 +496,12 @@ def test_fixture_migration_page(fixture_pages):
     assert data == ["- **Measured** [A](#measured) (2.15.0 also [B](#measured)): 1.8.1 differs · 1.13.1 differs · "
                     "2.4.1 differs · 2.15.0 differs"]
     assert "| 2.15.0+cu132 | 2026-01-05 | 2800.0 | 64.7580878 | 20 |" in migration
-    assert "- torch 2.15.0 vs 2.4.1, from step 20: **unexplained**" in migration
-    assert "- torch 2.15.0 vs 1.8.1, from step 12: attributed to [clamp(min=0) backward" in migration
+    assert "| 2.15.0+cu132 | 2026-01-05 | 2800.0 | 64.7580878 | 20 | 0.009 | step 32: 225.448826 (224.572992) |" \
+        in migration  # the largest difference, not only the last loss
+    assert ("- torch 2.15.0 vs 2.4.1, from step 20 (largest difference at step 32: 224.572992 on 2.4.1, "
+            "225.448826 on 2.15.0): **unexplained**") in flat
+    assert "- torch 2.15.0 vs 1.8.1, from step 12 (largest difference at step 18: 2150.5765 on 1.8.1, 2150.72704 " \
+           "on 2.15.0): attributed to [clamp(min=0) backward" in flat
     assert ".;" not in migration
     assert not re.search(r"\w\.\.(\s|$)", migration), "a sentence ending in '..'"
 

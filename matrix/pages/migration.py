@@ -217,21 +217,34 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> L
     return out + [""]
 
 
+def largest_text(largest) -> str:
+    """'step 25: 8628811.0 (46770404.0)' from :func:`matrix.divergence.largest_difference`; '-' for none."""
+    if not largest:
+        return "-"
+    t, ref, here = largest
+    return f"step {t}: {here!r} ({ref!r})"
+
+
 def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: Provenance) -> List[str]:
     """One group of curves that differ between pins: the table against the oldest pin, and why each
     consecutive difference is attributed (or not)."""
     where = d["device_name"] or d["device"]
     out = [f"Compared with torch {d['reference']}, the oldest pin recorded on this {d['device'].upper()}:", "",
-           "| torch | run | first loss | last loss | first step that differs | largest relative difference |",
-           "| --- | --- | --- | --- | --- | --- |"]
+           "| torch | run | first loss | last loss | first step that differs | largest relative difference "
+           f"| largest difference: step, loss here (on {d['reference']}) |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in d["rows"]:
         step = "-" if r["first_diff_step"] is None else str(r["first_diff_step"])
         out.append(f"| {r['torch'] or r['pin']} | {short_date(r['date'])} | {r['first_loss']!r} | "
-                   f"{r['last_loss']!r} | {step} | {r['max_rel_diff']:.3g} |")
+                   f"{r['last_loss']!r} | {step} | {r['max_rel_diff']:.3g} | {largest_text(r['largest_diff'])} |")
     ref = f" (measured {prov.ref([d['device_name']])})" if d["device"] == "cpu" and d["device_name"] else ""
     out += ["", "Why (each pin whose curve differs from the previous pin's):", ""]
     for e in explained:
-        head = f"- torch {e['pin']} vs {e['previous']}, from step {e['step']}: "
+        head = f"- torch {e['pin']} vs {e['previous']}, from step {e['step']}"
+        if e.get("largest"):
+            t, was, now = e["largest"]
+            head += f" (largest difference at step {t}: {was!r} on {e['previous']}, {now!r} on {e['pin']})"
+        head += ": "
         if e["entries"]:
             parts = [f"[{ch['title']}](#{ch['id']}): the entry lists this script and {verdict}"
                      for ch, verdict in e["checked"] if ch in e["entries"]]
