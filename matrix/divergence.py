@@ -137,8 +137,33 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
             checked.append((ch, verdict))
         out.append({"pin": r["pin"], "previous": r["previous"], "step": r["first_diff_vs_previous"],
                     "largest": r["largest_diff_vs_previous"],
+                    "isolated": isolated_runs(name, cpu, (r["previous"], r["pin"]), catalog, observations),
                     "entries": entries, "checked": checked,
                     "environment": environment_differences(prev_cell, r["cell"])})
+    return out
+
+
+def isolated_runs(script: str, cpu: Optional[str], pins: Sequence[str], catalog: Sequence[Dict[str, Any]],
+                  observations: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """The checks that ran ``script``'s loop with one cause changed at a time (a probe value
+    ``isolated`` whose ``script`` is this one), on this CPU: one item per such check, {'change': its
+    entry, 'runs': pin -> the ``isolated`` value, for those of ``pins`` where it was recorded,
+    'same_elsewhere': whether the curve with every cause held fixed ('rounded_zeros') is the same on
+    all of them (None with fewer than two)}. Nothing for a run on a GPU: the checks ran on the CPU."""
+    out = []
+    if cpu is None:
+        return out
+    for ch in catalog:
+        by_pin = first_per_pin(observations.get(ch["probe"], []), cpu)
+        runs = {}
+        for pin in pins:
+            value = (by_pin.get(pin) or {}).get("value")
+            iso = value.get("isolated") if isinstance(value, dict) else None
+            if isinstance(iso, dict) and iso.get("script") == script:
+                runs[pin] = iso
+        if runs:
+            fixed = {(iso.get("curves") or {}).get("rounded_zeros") for iso in runs.values()}
+            out.append({"change": ch, "runs": runs, "same_elsewhere": len(fixed) == 1 if len(runs) > 1 else None})
     return out
 
 

@@ -217,6 +217,36 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> L
     return out + [""]
 
 
+def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
+    """Under one pin's 'why': each cause alone, as a check ran the script's loop on both pins
+    (:func:`matrix.divergence.isolated_runs`): where zeroed vs None grads, and this torch's linspace vs
+    the float64 one rounded once, move the loss most; and whether the loop with both held fixed gives
+    the same curve on the two pins (then these two causes are all that changed)."""
+    out = []
+    for item in e.get("isolated") or []:
+        ch = item["change"]
+        some = next(iter(item["runs"].values()))
+        out.append(f"  - Each cause alone, from the check `{ch['probe']}` ([{ch['id']}](#{ch['id']})), which runs "
+                   f"this loop's first {some.get('steps')} steps (seed 0) one way and the other{ref}:")
+        for pin, iso in item["runs"].items():
+            zg, ls = iso.get("zero_grad") or {}, iso.get("linspace") or {}
+            zg_text = (f"largest difference at step {zg['step']}: {zg['zeros']!r} with zeroed grads, "
+                       f"{zg['none']!r} with None" if zg.get("step") is not None else "no difference")
+            ls_text = (f"at step {ls['step']}: {ls['torch_linspace']!r} with this torch's linspace, "
+                       f"{ls['rounded_float64']!r} with the rounded one" if ls.get("step") is not None else
+                       "no difference")
+            out.append(f"    - torch {pin}: zeroed (1.x `zero_grad()`) vs None (2.x) grads, same x: {zg_text}; "
+                       f"this torch's float32 linspace vs the float64 linspace rounded once, grads zeroed: "
+                       f"{ls_text}.")
+        if item["same_elsewhere"] is True:
+            out.append(f"    - With the rounded x and zeroed grads the loop gives the same curve on "
+                       f"{' and '.join(item['runs'])}: nothing else in it changed between them.")
+        elif item["same_elsewhere"] is False:
+            out.append(f"    - With the rounded x and zeroed grads the loop's curve still differs between "
+                       f"{' and '.join(item['runs'])}: something else in it changed too.")
+    return out
+
+
 def largest_text(largest) -> str:
     """'step 25: 8628811.0 (46770404.0)' from :func:`matrix.divergence.largest_difference`; '-' for none."""
     if not largest:
@@ -252,12 +282,14 @@ def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: 
                          if ch not in e["entries"]]
             out.append(head + "attributed to " + "; and to ".join(parts) + f"{ref}." +
                        (f" Also listed for this script, not attributed: {'; '.join(ruled_out)}." if ruled_out else ""))
+            out += isolated_lines(e, ref)
             continue
         checked = "; ".join(f"[{ch['id']}](#{ch['id']}): {verdict}" for ch, verdict in e["checked"])
         why = (f"the entries that list this script do not explain it ({checked}{ref})" if checked else
                "no catalog entry lists this script in `may_change`")
         env = f" Also different between the two runs: {', '.join(e['environment'])}." if e["environment"] else ""
         out.append(head + f"**unexplained**: {why}.{env}")
+        out += isolated_lines(e, ref)
     summary = f"{d['era']}/{d['example']} ({d['device']}: {md_escape(where)}, seed {d['seed']}, {d['steps']} steps)"
     return details(summary, out)
 
