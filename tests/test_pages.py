@@ -623,3 +623,20 @@ def test_the_command_line_writes_the_pages(tmp_path, fixture_pages):
                                        str(out / "migration.md")]
     for name in ("compat-matrix.md", "migration.md", "img/manifest.json"):
         assert (out / name).read_text() == (fixture_pages / name).read_text(), name
+
+
+def test_releases_no_registry_offers_are_said_with_the_command_to_run_them(fixture_pages):
+    """The legacy era's own releases (0.1-0.3) and 0.4: not installable from PyPI, said as cited (not
+    measured) on both pages, with the noxfile's options for a torch the user installed."""
+    from matrix.catalog import load_unavailable_releases
+
+    (entry,) = load_unavailable_releases()
+    assert entry["releases"] == "0.1.x to 0.4.x" and entry["source"].startswith("https://pypi.org/project/torch")
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert "MATRIX_USE_INSTALLED=1" in noxfile and "MATRIX_PYTHON=/path/to/python" in noxfile
+    for name in ("migration.md", "compat-matrix.md"):
+        flat = " ".join((fixture_pages / name).read_text().split())
+        assert "Not in the matrix: torch 0.1.x to 0.4.x, the releases the legacy and tensor_autograd eras were " \
+               "written for — PyPI lists no torch release before 1.0.0" in flat, name
+        assert "cited, not measured here); the oldest pin recorded for them is torch 1.8.1." in flat, name
+        assert "`MATRIX_USE_INSTALLED=1 MATRIX_PYTHON=/path/to/python nox -s legacy tensor_autograd`" in flat, name

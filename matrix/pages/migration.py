@@ -19,7 +19,7 @@ from matrix import ERAS, EXAMPLES, ROOT
 from matrix.divergence import explain_divergence, find_divergences
 from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.pages.cells import published_lines
-from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines
+from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
 from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
 from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
 
@@ -192,7 +192,7 @@ def render_change(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: S
     return out
 
 
-def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> List[str]:
+def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance, unavailable=()) -> List[str]:
     """'How these were measured': the runs (machine letter, pin, torch build, versions, date), said
     once; the records that ran nothing, one line per device and reason."""
     out = [f"<a id=\"{ANCHOR}\"></a>", "", "## How these were measured", "",
@@ -214,7 +214,8 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> L
            "check ran count: a pin where it did not run never moves either.", ""]
     out += prov.table() + [""]
     out += not_run_lines(sessions)
-    return out + [""]
+    unavail = unavailable_lines(unavailable, sessions)
+    return out + ([""] + unavail if unavail else []) + [""]
 
 
 def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
@@ -406,7 +407,7 @@ def render_examples_section(sessions, variants_dir: Path, manifest: Dict[str, An
 
 
 def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, manifest: Dict[str, Any],
-                     unrelated=()) -> str:
+                     unrelated=(), unavailable=()) -> str:
     """docs/migration.md: how it was measured, every change, the silent changes, the examples era by era."""
     out = [GENERATED, "", "# Migrating \"Learning PyTorch with Examples\" code across PyTorch releases", ""]
     intro = prose_dir / "migration-intro.md"
@@ -418,7 +419,7 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
     out += [f"- [{ch['title']}](#{ch['id']}) ({ch['kind']})" for ch in catalog]
     out += ["", "- [Changes that raise nothing but change results](#silent-changes)",
             "- [The examples, era by era](#examples)", ""]
-    out += render_provenance(sessions, prov)
+    out += render_provenance(sessions, prov, unavailable)
     out += ["## Changes", ""]
     for ch in catalog:
         out += render_change(ch, observations.get(ch["probe"], []), sessions, prov)
