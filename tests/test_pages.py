@@ -640,3 +640,19 @@ def test_releases_no_registry_offers_are_said_with_the_command_to_run_them(fixtu
                "written for — PyPI lists no torch release before 1.0.0" in flat, name
         assert "cited, not measured here); the oldest pin recorded for them is torch 1.8.1." in flat, name
         assert "`MATRIX_USE_INSTALLED=1 MATRIX_PYTHON=/path/to/python nox -s legacy tensor_autograd`" in flat, name
+
+
+def test_the_cuda_type_text_and_set_default_device_are_quoted_per_pin(fixture_pages, sessions):
+    """legacy-tensor-types: the text `.type(torch.cuda.FloatTensor)` gave on each pin, quoted from the
+    records; set-default-tensor-type: whether each pin has torch.set_default_device, from the records."""
+    page = (fixture_pages / "migration.md").read_text()
+    section = " ".join(change_section(page, "legacy-tensor-types").split())
+    recorded = {(s["torch_pin"], s["device_name"]): r["value"]["cuda_float_tensor"] for s in sessions
+                if s.get("status") == "ran" for r in s.get("probes") or []
+                if r.get("id") == "legacy_tensor_types" and "cuda_float_tensor" in (r.get("value") or {})}
+    assert recorded
+    for (pin, _cpu), text in recorded.items():
+        assert f"- torch {pin}" in section and f"cuda_float_tensor `{text}`" in section
+    section = " ".join(change_section(page, "set-default-tensor-type").split())
+    assert "- torch 1.8.1 [A](#measured): has_set_default_device False." in section
+    assert "- torch 2.15.0 [A](#measured): has_set_default_device True." in section

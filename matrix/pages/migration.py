@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, ROOT
+from matrix.catalog import MESSAGE
 from matrix.divergence import explain_divergence, find_divergences
 from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.pages.cells import published_lines
@@ -99,6 +100,15 @@ def left_out_texts(obs: Sequence[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], 
     return out
 
 
+def context_value(v: Any) -> str:
+    """A context value as shown: a recorded message ("RuntimeError: ...") quoted as code, as printed;
+    anything else as it is."""
+    if isinstance(v, str) and MESSAGE.match(v):
+        ticks = "``" if "`" in v else "`"
+        return f"{ticks}{clean_message(v)}{ticks}"
+    return str(v)
+
+
 def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance,
                   many: bool = True) -> List[str]:
     """The entry's ``context`` keys of the check's value, per pin and machine (shown, not compared)."""
@@ -106,7 +116,7 @@ def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Prove
     for cpu in sorted({o["_cpu"] for o in obs}):
         for pin, o in first_per_pin(obs, cpu).items():
             value = o.get("value") if isinstance(o.get("value"), dict) else {}
-            facts = [f"{k} {value[k]}" for k in ch["context"] if value.get(k) is not None]
+            facts = [f"{k} {context_value(value[k])}" for k in ch["context"] if value.get(k) is not None]
             if facts:
                 out.append(f"- torch {pin}{' ' + prov.ref([cpu]) if many else ''}: {'; '.join(facts)}.")
     return [f"Recorded with the values, measured {prov.ref_obs(obs)}:", ""] + out + [""] if out else []
