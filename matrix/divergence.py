@@ -154,13 +154,14 @@ def isolated_runs(script: str, cpu: Optional[str], pins: Sequence[str], catalog:
     if cpu is None:
         return out
     for ch in catalog:
-        by_pin = first_per_pin(observations.get(ch["probe"], []), cpu)
         runs = {}
-        for pin in pins:
-            value = (by_pin.get(pin) or {}).get("value")
-            iso = value.get("isolated") if isinstance(value, dict) else None
-            if isinstance(iso, dict) and iso.get("script") == script:
-                runs[pin] = iso
+        for pin in pins:  # the first record of this pin and CPU that holds such runs (older ones may not)
+            for o in observations.get(ch["probe"], []):
+                value = o.get("value") if (o["_pin"], o["_cpu"]) == (pin, cpu) else None
+                iso = value.get("isolated") if isinstance(value, dict) else None
+                if isinstance(iso, dict) and iso.get("script") == script:
+                    runs[pin] = iso
+                    break
         if runs:
             fixed = {(iso.get("curves") or {}).get("rounded_zeros") for iso in runs.values()}
             out.append({"change": ch, "runs": runs, "same_elsewhere": len(fixed) == 1 if len(runs) > 1 else None})

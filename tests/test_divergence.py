@@ -135,6 +135,11 @@ def test_isolated_runs_separate_the_causes_per_pin_and_say_whether_anything_else
            "46770404.0 with zeroed grads, 8628811.0 with None" in text
     assert "at step 17: 28799432.0 with this torch's linspace, 28799388.0 with the rounded one" in text
     assert lines[-1].endswith("same curve on 1.13.1 and 2.0.1: nothing else in it changed between them.")
+    assert lines[-2].endswith("the same on 1.13.1 and 2.0.1: the linspace bits do not move them.")
+    obs[ch["probe"]][1]["value"]["isolated"]["curves"]["linspace_zeros"] = "f" * 16
+    items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
+    assert isolated_lines({"isolated": items}, "")[-2].endswith("not the same on 1.13.1 and 2.0.1: the linspace "
+                                                                "bits alone move them.")
     # a curve that still differs with both causes held fixed is said to
     obs[ch["probe"]][1]["value"]["isolated"]["curves"]["rounded_zeros"] = "e" * 16
     items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)

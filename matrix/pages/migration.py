@@ -249,6 +249,12 @@ def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
             out.append(f"    - torch {pin}: zeroed (1.x `zero_grad()`) vs None (2.x) grads, same x: {zg_text}; "
                        f"this torch's float32 linspace vs the float64 linspace rounded once, grads zeroed: "
                        f"{ls_text}.")
+        if len(item["runs"]) > 1:
+            own = {pin: (iso.get("curves") or {}).get("linspace_zeros") for pin, iso in item["runs"].items()}
+            pins = " and ".join(item["runs"])
+            out.append(f"    - With zeroed grads on each torch's own linspace the curves are "
+                       + ("the same on " + pins + ": the linspace bits do not move them." if len(set(own.values())) == 1
+                          else "not the same on " + pins + ": the linspace bits alone move them."))
         if item["same_elsewhere"] is True:
             out.append(f"    - With the rounded x and zeroed grads the loop gives the same curve on "
                        f"{' and '.join(item['runs'])}: nothing else in it changed between them.")
