@@ -6,6 +6,10 @@ losses differ from the oldest pin's is a divergence. A difference between consec
 attributed to a catalog entry only if the entry lists the script in ``may_change`` AND its probe's
 ``compare`` values differ between the same two pins on the same CPU; every other difference is
 unexplained, and listed as such with what else differed between the two runs.
+
+Each difference also carries the step where the two curves differ most, with both losses (the last
+loss alone can hide it), and where a check ran the script's loop with one cause changed at a time (a
+probe value ``isolated``), those runs (:func:`isolated_runs`).
 """
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 A session record (results/*.json, :mod:`matrix.results`) holds one record per probe of the catalog.
 The docs use each as an *observation*: the record with the catalog's unrelated warnings set aside,
 plus where and when it ran (torch pin and build, CPU, date, Python, NumPy, TensorFlow). From those:
-the first pin that warns, fails or differs (:func:`measured_versions`), and the pins where a probe's
-compared values change (:func:`value_changes`). Where and when each was measured (torch build, CPU,
+the first pin that warns, fails or differs (:func:`measured_versions`), the boundary around it (the
+last pin whose check ran without it, :func:`boundary`; not-run pins never move it), and the pins where
+a probe's compared values change (:func:`value_changes`). Where and when each was measured (torch build, CPU,
 date) travels with it; the pages say it once per machine and pin (:mod:`matrix.pages.provenance`).
 
 Float32 bits depend on the CPU, so values are only compared between observations of the same CPU.

@@ -1,5 +1,6 @@
-"""A change's version answer on migration.md: one "pin: outcome" line measured here, the values where
-they change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
+"""A change's version answer on migration.md: one "pin: outcome" line measured here, the boundaries
+(bracketed by two pins, with the cited release in between, or not bracketed), the values where they
+change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
 
 Measured lines come from the observations (:mod:`matrix.observations`) and carry a reference to the
 machine they ran on ([A](#measured): the table under "How these were measured" gives, per machine and
