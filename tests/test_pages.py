@@ -656,3 +656,30 @@ def test_the_cuda_type_text_and_set_default_device_are_quoted_per_pin(fixture_pa
     section = " ".join(change_section(page, "set-default-tensor-type").split())
     assert "- torch 1.8.1 [A](#measured): has_set_default_device False." in section
     assert "- torch 2.15.0 [A](#measured): has_set_default_device True." in section
+
+
+def test_a_pin_where_nothing_ran_leaves_every_boundary_statement_as_it_was(tmp_path, fixture_pages):
+    """A new, older pin whose checks could not run (no interpreter; or every check not run) is listed
+    as not run, and moves no 'Bracketed' / 'Not bracketed' line of any change."""
+    import json
+    import shutil
+
+    for p in FIXTURES.glob("*.json"):
+        shutil.copy(p, tmp_path / p.name)
+    base = json.loads((FIXTURES / "legacy-torch1.8.1-cpu.json").read_text())
+    idle = dict(base, torch_pin="1.0.1", torch="1.0.1", session="legacy(torch='1.0.1', device='cpu')",
+                probes=[{"id": r["id"], "outcome": "not_run", "detail": "torch 1.0.1: not tried here",
+                         "warnings": [], "error": None, "value": None} for r in base["probes"]])
+    (tmp_path / "legacy-torch1.0.1-cpu.json").write_text(json.dumps(idle))
+    none = dict(base, torch_pin="1.4.0", torch=None, status="not_run", reason="no Python 3.7 interpreter found",
+                session="legacy(torch='1.4.0', device='cpu')", cells=[], probes=[])
+    (tmp_path / "legacy-torch1.4.0-cpu.json").write_text(json.dumps(none))
+    out = tmp_path / "docs"
+    pages.generate(tmp_path, out, draw_png=False)
+
+    def boundaries(page):
+        return [b for b in blocks(page) if "racketed**" in b and b.startswith("- ")]
+
+    before, after = (fixture_pages / "migration.md").read_text(), (out / "migration.md").read_text()
+    assert boundaries(before) and boundaries(after) == boundaries(before)
+    assert "1.0.1 not run" in " ".join(after.split())
