@@ -15,9 +15,10 @@
 - :mod:`matrix.catalog`: the catalog of changes (matrix/catalog.toml)
 - :mod:`matrix.options`, :mod:`matrix.interpreters`: session options after ``--``; finding a pin's Python
 - :mod:`matrix.summary`, :mod:`matrix.compare`: what needs attention, the table; a run against the reference
-- :mod:`matrix.observations`: recorded probe results as observations; the first pin that warns or fails,
-  where a probe's values change
-- :mod:`matrix.divergence`: loss curves that differ between pins, and the catalog change that explains each
+- :mod:`matrix.observations`: recorded probe results as observations; the first pin that warns or fails
+  and the pin before it (a boundary; not-run pins never move one), where a probe's values change
+- :mod:`matrix.divergence`: loss curves that differ between pins (first step, largest difference), the
+  catalog change that explains each, and the checks' runs of a script's loop with one cause at a time
 - :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
 - :mod:`matrix.snippets`: run the catalog's old and new code and judge it by the entry's kind
   (``python -m matrix.snippets [--python OTHER]``)

@@ -1,6 +1,6 @@
 """Load ``matrix/catalog.toml``: the changes, as plain dicts, in file order.
 
-    from matrix.catalog import load_catalog, load_unrelated_warnings, by_probe
+    from matrix.catalog import load_catalog, load_unrelated_warnings, load_unavailable_releases, by_probe
     changes = load_catalog()
 
 Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons: :mod:`matrix.tomlio`); the probes,
@@ -83,6 +83,14 @@ def load_unrelated_warnings(path: Optional[Path] = None) -> List[Dict[str, Any]]
     for entry in _load(path).get("unrelated_warning", []):
         out.append(dict(entry, regex=re.compile(entry["pattern"])))
     return out
+
+
+UNAVAILABLE_FIELDS = ("releases", "eras", "why", "source", "checked")
+
+
+def load_unavailable_releases(path: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """The ``[[unavailable_release]]`` entries: releases no registry the matrix uses offers."""
+    return list(_load(path).get("unavailable_release", []))
 
 
 def stated_keys(cited: Dict[str, Any]) -> List[str]:

@@ -6,6 +6,10 @@ losses differ from the oldest pin's is a divergence. A difference between consec
 attributed to a catalog entry only if the entry lists the script in ``may_change`` AND its probe's
 ``compare`` values differ between the same two pins on the same CPU; every other difference is
 unexplained, and listed as such with what else differed between the two runs.
+
+Each difference also carries the step where the two curves differ most, with both losses (the last
+loss alone can hide it), and where a check ran the script's loop with one cause changed at a time (a
+probe value ``isolated``), those runs (:func:`isolated_runs`).
 """
 from __future__ import annotations
 
@@ -47,11 +51,27 @@ def first_difference(a: Sequence, b: Sequence) -> Tuple[Optional[int], float]:
     return first, max_rel
 
 
+def largest_difference(a: Sequence, b: Sequence) -> Optional[Tuple[int, float, float]]:
+    """(step, loss in ``a``, loss in ``b``) where two ``[[step, loss], ...]`` curves differ most in absolute
+    terms (the earliest such step on a tie), None where they agree on every common step. The last loss
+    alone can hide it: two curves may meet again by the end."""
+    ref = {int(t): float(v) for t, v in a}
+    best = None
+    for t, v in b:
+        r = ref.get(int(t))
+        if r is None or float(v) == r:
+            continue
+        if best is None or abs(float(v) - r) > abs(best[2] - best[1]):
+            best = (int(t), r, float(v))
+    return best
+
+
 def find_divergences(sessions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Same era/example/device/CPU/seed/steps on different torch pins with different losses.
 
     For each group with at least two pins that produced losses: every pin compared with the oldest
-    (first step whose loss differs, exactly; largest relative difference) and with the previous pin.
+    (first step whose loss differs, exactly; largest relative difference; the step of the largest
+    absolute difference with both losses) and with the previous pin (first step, largest difference).
     """
     groups = curve_groups(sessions)
     out = []
@@ -67,9 +87,11 @@ def find_divergences(sessions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]
             first, max_rel = first_difference(ref, c["losses"])
             prev = pins[i - 1] if i else None
             first_prev = first_difference(by_pin[prev]["losses"], c["losses"])[0] if prev else None
+            largest_prev = largest_difference(by_pin[prev]["losses"], c["losses"]) if prev else None
             rows.append({"pin": pin, "torch": c.get("torch"), "date": c.get("date"), "first_loss": c["losses"][0][1],
                          "last_loss": c["losses"][-1][1], "first_diff_step": first, "max_rel_diff": max_rel,
-                         "previous": prev, "first_diff_vs_previous": first_prev, "cell": c})
+                         "largest_diff": largest_difference(ref, c["losses"]), "previous": prev,
+                         "first_diff_vs_previous": first_prev, "largest_diff_vs_previous": largest_prev, "cell": c})
         if any(r["first_diff_step"] is not None for r in rows):
             out.append({"era": key[0], "example": key[1], "device": key[2], "device_name": key[3],
                         "seed": key[4], "steps": key[5], "reference": pins[0], "rows": rows})
@@ -118,8 +140,35 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
                 entries.append(ch)
             checked.append((ch, verdict))
         out.append({"pin": r["pin"], "previous": r["previous"], "step": r["first_diff_vs_previous"],
+                    "largest": r["largest_diff_vs_previous"],
+                    "isolated": isolated_runs(name, cpu, (r["previous"], r["pin"]), catalog, observations),
                     "entries": entries, "checked": checked,
                     "environment": environment_differences(prev_cell, r["cell"])})
+    return out
+
+
+def isolated_runs(script: str, cpu: Optional[str], pins: Sequence[str], catalog: Sequence[Dict[str, Any]],
+                  observations: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """The checks that ran ``script``'s loop with one cause changed at a time (a probe value
+    ``isolated`` whose ``script`` is this one), on this CPU: one item per such check, {'change': its
+    entry, 'runs': pin -> the ``isolated`` value, for those of ``pins`` where it was recorded,
+    'same_elsewhere': whether the curve with every cause held fixed ('rounded_zeros') is the same on
+    all of them (None with fewer than two)}. Nothing for a run on a GPU: the checks ran on the CPU."""
+    out = []
+    if cpu is None:
+        return out
+    for ch in catalog:
+        runs = {}
+        for pin in pins:  # the first record of this pin and CPU that holds such runs (older ones may not)
+            for o in observations.get(ch["probe"], []):
+                value = o.get("value") if (o["_pin"], o["_cpu"]) == (pin, cpu) else None
+                iso = value.get("isolated") if isinstance(value, dict) else None
+                if isinstance(iso, dict) and iso.get("script") == script:
+                    runs[pin] = iso
+                    break
+        if runs:
+            fixed = {(iso.get("curves") or {}).get("rounded_zeros") for iso in runs.values()}
+            out.append({"change": ch, "runs": runs, "same_elsewhere": len(fixed) == 1 if len(runs) > 1 else None})
     return out
 
 

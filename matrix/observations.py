@@ -3,8 +3,9 @@
 A session record (results/*.json, :mod:`matrix.results`) holds one record per probe of the catalog.
 The docs use each as an *observation*: the record with the catalog's unrelated warnings set aside,
 plus where and when it ran (torch pin and build, CPU, date, Python, NumPy, TensorFlow). From those:
-the first pin that warns, fails or differs (:func:`measured_versions`), and the pins where a probe's
-compared values change (:func:`value_changes`). Where and when each was measured (torch build, CPU,
+the first pin that warns, fails or differs (:func:`measured_versions`), the boundary around it (the
+last pin whose check ran without it, :func:`boundary`; not-run pins never move it), and the pins where
+a probe's compared values change (:func:`value_changes`). Where and when each was measured (torch build, CPU,
 date) travels with it; the pages say it once per machine and pin (:mod:`matrix.pages.provenance`).
 
 Float32 bits depend on the CPU, so values are only compared between observations of the same CPU.
@@ -185,6 +186,30 @@ def measured_versions(by_pin: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     pins = sorted(ran, key=version_key)
     return {"pins": pins, "oldest": pins[0] if pins else None, "warns": first_pin_with(ran, ("warns",)),
             "fails": first_pin_with(ran, ("errors",)), "differs": first_pin_with(ran, ("differs",))}
+
+
+#: (what a boundary is about, the probe outcomes that mark it, the cited_versions key that names its
+#: release): the first pin that warns, fails or differs, and what a source cites for it
+BOUNDARIES = (("warns", ("warns",), "warns"), ("fails", ("errors",), "fails"), ("differs", ("differs",), "changed"))
+
+
+def boundary(by_pin: Dict[str, Dict[str, Any]], outcomes: Iterable[str]) -> Optional[Dict[str, Any]]:
+    """Where the recorded outcomes first become one of ``outcomes``: {'after': the first pin whose
+    check ran with one, 'before': the last pin before it whose check ran (None where 'after' is the
+    oldest such pin: the boundary is not bracketed), 'before_outcome': what 'before' did}; None where
+    no pin has one of ``outcomes``.
+
+    Only pins whose check ran count (``RAN``): a pin where it was not run or crashed says nothing
+    about the old form, so adding or removing one never moves a boundary.
+    """
+    ran = sorted((p for p, o in by_pin.items() if o["outcome"] in RAN), key=version_key)
+    wanted = set(outcomes)
+    for i, pin in enumerate(ran):
+        if by_pin[pin]["outcome"] in wanted:
+            before = ran[i - 1] if i else None
+            return {"after": pin, "before": before,
+                    "before_outcome": by_pin[before]["outcome"] if before else None}
+    return None
 
 
 def compare_value(change: Dict[str, Any], o: Optional[Dict[str, Any]]) -> Optional[Tuple]:

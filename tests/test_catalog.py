@@ -126,8 +126,9 @@ def _fixture_probe_values():
     out = {}
     for path in sorted((ROOT / "tests" / "fixtures" / "probes").glob("torch*-py*.json")):
         for rec in json.loads(path.read_text()):
-            if isinstance(rec.get("value"), dict):
-                out.setdefault(rec["id"], rec["value"])
+            if isinstance(rec.get("value"), dict):  # the keys any torch recorded (older records lack newer keys)
+                for key, value in rec["value"].items():
+                    out.setdefault(rec["id"], {}).setdefault(key, value)
     return out
 
 
@@ -173,3 +174,17 @@ def test_cited_release_reads_the_last_version_word():
     assert cited_release("TensorFlow 2.0.0") == Version("2.0.0")
     assert cited_release("2.4.1+cu121") == Version("2.4.1")
     assert cited_release("installed") is None and cited_release(None) is None
+
+
+def test_unavailable_releases_say_where_from_and_when():
+    import re as _re
+
+    from matrix import ERAS
+    from matrix.catalog import UNAVAILABLE_FIELDS, load_unavailable_releases
+
+    entries = load_unavailable_releases()
+    assert entries
+    for e in entries:
+        assert set(e) == set(UNAVAILABLE_FIELDS), e
+        assert e["eras"] and set(e["eras"]) <= set(ERAS)
+        assert e["source"].startswith("https://") and _re.fullmatch(r"\d{4}-\d{2}-\d{2}", e["checked"])

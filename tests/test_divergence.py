@@ -82,3 +82,65 @@ def raw_compare(sessions, ch, cpu, pin):
             if rec and rec.get("outcome") in ("works", "warns", "differs", "errors"):
                 return [rec["value"].get(k) for k in ch["compare"]]
     pytest.fail(f"{ch['probe']}: no record on torch {pin}, {cpu}")
+
+
+def test_largest_difference_is_where_the_curves_differ_most_not_the_last_step():
+    a = [[0, 10.0], [1, 50.0], [2, 8.0], [3, 1.0]]
+    b = [[0, 10.5], [1, 12.0], [2, 8.0], [3, 1.0]]
+    assert divergence.largest_difference(a, b) == (1, 50.0, 12.0)
+    assert divergence.largest_difference(a, a) is None
+    assert divergence.largest_difference(a, [[1, 49.0], [9, 0.0]]) == (1, 50.0, 49.0)  # common steps only
+
+
+def test_the_recorded_modern_dynamic_net_shows_its_largest_difference():
+    """The committed records: the modern dynamic_net curves of 1.13.1 and 2.0.1 end within 1e-4 of each
+    other but differ by millions at step 25 (zeroed vs None grads: the zero-grad-set-to-none check's
+    loop measures the same numbers)."""
+    divs = [d for d in divergence.find_divergences(observations.load_results(RESULTS))
+            if (d["era"], d["example"], d["device"]) == ("modern", "dynamic_net", "cpu")]
+    if not divs:
+        pytest.skip("no modern/dynamic_net curves recorded on two pins of one CPU")
+    rows = {r["pin"]: r for r in divs[0]["rows"]}
+    if "1.13.1" not in rows or "2.0.1" not in rows:
+        pytest.skip("1.13.1 and 2.0.1 not both recorded")
+    assert rows["2.0.1"]["largest_diff_vs_previous"] == (25, 46770404.0, 8628811.0)
+    assert abs(rows["2.0.1"]["last_loss"] - rows["1.13.1"]["last_loss"]) < 1e-3
+
+
+def _isolated(zeros, none, rounded_digest):
+    return {"script": "modern/dynamic_net", "steps": 3000,
+            "zero_grad": {"step": 25, "zeros": zeros, "none": none},
+            "linspace": {"step": 17, "torch_linspace": 28799432.0, "rounded_float64": 28799388.0},
+            "curves": {"linspace_zeros": "a" * 16, "linspace_none": "b" * 16, "rounded_zeros": rounded_digest},
+            "last": {"linspace_zeros": 1608.289306640625, "linspace_none": 1558.0447998046875,
+                     "rounded_zeros": 1608.289794921875}}
+
+
+def test_isolated_runs_separate_the_causes_per_pin_and_say_whether_anything_else_changed():
+    from conftest import rec
+    from matrix.pages.migration import isolated_lines
+
+    ch = next(c for c in CATALOG if c["id"] == "zero-grad-set-to-none")
+    obs = {ch["probe"]: [rec("works", "1.13.1", value={"isolated": _isolated(46770404.0, 8628812.0, "c" * 16)}),
+                         rec("differs", "2.0.1", value={"isolated": _isolated(46770404.0, 8628811.0, "c" * 16)}),
+                         rec("differs", "2.4.1", cpu="CPU B", value={"isolated": _isolated(1.0, 2.0, "d" * 16)})]}
+    items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
+    assert [(i["change"]["id"], list(i["runs"]), i["same_elsewhere"]) for i in items] == \
+        [("zero-grad-set-to-none", ["1.13.1", "2.0.1"], True)]
+    assert divergence.isolated_runs("modern/nn", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs) == []
+    assert divergence.isolated_runs("modern/dynamic_net", None, ("1.13.1", "2.0.1"), CATALOG, obs) == []
+    lines = isolated_lines({"isolated": items}, " [A](#measured)")
+    text = "\n".join(lines)
+    assert "- torch 2.0.1: zeroed (1.x `zero_grad()`) vs None (2.x) grads, same x: largest difference at step 25: " \
+           "46770404.0 with zeroed grads, 8628811.0 with None" in text
+    assert "at step 17: 28799432.0 with this torch's linspace, 28799388.0 with the rounded one" in text
+    assert lines[-1].endswith("same curve on 1.13.1 and 2.0.1: nothing else in it changed between them.")
+    assert lines[-2].endswith("the same on 1.13.1 and 2.0.1: the linspace bits do not move them.")
+    obs[ch["probe"]][1]["value"]["isolated"]["curves"]["linspace_zeros"] = "f" * 16
+    items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
+    assert isolated_lines({"isolated": items}, "")[-2].endswith("not the same on 1.13.1 and 2.0.1: the linspace "
+                                                                "bits alone move them.")
+    # a curve that still differs with both causes held fixed is said to
+    obs[ch["probe"]][1]["value"]["isolated"]["curves"]["rounded_zeros"] = "e" * 16
+    items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
+    assert isolated_lines({"isolated": items}, "")[-1].endswith("something else in it changed too.")

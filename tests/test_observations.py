@@ -98,3 +98,63 @@ def test_load_results_stops_on_a_file_that_is_not_json(tmp_path):
     (tmp_path / "legacy-torch2.15.0-cpu.json").write_text('{"era": "legacy", "cells": [')
     with pytest.raises(SystemExit, match="legacy-torch2.15.0-cpu.json: not valid JSON"):
         observations.load_results(tmp_path)
+
+
+# ---------------------------------------------------------------- boundaries (bracketed or not)
+
+
+def boundary_lines(ch, obs):
+    """The version statement's boundary lines (Bracketed / Not bracketed), the 'since' statements."""
+    return [ln for ln in versions.version_statement(ch, obs) if "racketed**" in ln]
+
+
+def test_boundary_is_the_last_pin_without_and_the_first_with():
+    by_pin = {"1.8.1": rec("works", "1.8.1"), "1.13.1": rec("not_run", "1.13.1"), "2.0.1": rec("warns", "2.0.1"),
+              "2.4.1": rec("errors", "2.4.1")}
+    assert observations.boundary(by_pin, ["warns"]) == {"after": "2.0.1", "before": "1.8.1", "before_outcome": "works"}
+    assert observations.boundary(by_pin, ["errors"]) == {"after": "2.4.1", "before": "2.0.1",
+                                                          "before_outcome": "warns"}
+    assert observations.boundary(by_pin, ["differs"]) is None
+
+
+def test_bracket_names_both_pins_and_the_cited_release_in_between():
+    ch = change(kind="error", warns="2.1.0", fails="2.6.0")
+    obs = [rec("works", "2.0.1"), rec("warns", "2.4.1"), rec("errors", "2.15.0")]
+    assert boundary_lines(ch, obs) == [
+        "- **Bracketed** [A](#measured): runs on 2.0.1, warns on 2.4.1 (measured); in between, the source cites "
+        "2.1.0 ([source](https://example.org/notes))",
+        "- **Bracketed** [A](#measured): warns on 2.4.1, fails on 2.15.0 (measured); in between, the source cites "
+        "2.6.0 ([source](https://example.org/notes))"]
+
+
+def test_a_cited_release_outside_the_bracket_is_said_to_disagree():
+    ch = change(kind="warning", warns="1.2.0")
+    obs = [rec("works", "1.4.0"), rec("warns", "1.8.1")]
+    (line,) = boundary_lines(ch, obs)
+    assert "runs on 1.4.0, warns on 1.8.1 (measured)" in line and "which this measurement contradicts" in line
+
+
+def test_the_oldest_pin_that_ran_is_not_bracketed_and_the_cited_release_is_marked_inferred():
+    ch = change(kind="error", changed="2.0.0", verified=False)
+    obs = [rec("not_run", "1.8.1", detail="no torch.func"), rec("not_run", "1.13.1", detail="no torch.func"),
+           rec("errors", "2.0.1"), rec("errors", "2.4.1")]
+    assert boundary_lines(ch, obs) == [
+        "- **Not bracketed** [A](#measured): fails already on 2.0.1, the oldest pin whose check ran; the first "
+        "release that fails is not measured here; the source cites 2.0.0 *(inferred)* "
+        "([source](https://example.org/notes))"]
+
+
+@pytest.mark.parametrize("extra_pin", ["1.0.1", "1.4.0", "2.2.0", "0.4.1"])
+@pytest.mark.parametrize("outcomes", [("works", "warns", "errors"), ("errors", "errors", "errors"),
+                                      ("works", "differs", "differs"), ("not_run", "errors", "errors")])
+def test_a_not_run_pin_never_changes_a_boundary_statement(extra_pin, outcomes):
+    """function-setup-context's case and others: a pin where the check could not run (no interpreter,
+    no torch.func) is added, older than every pin or between two; the 'since' statements stay as they were."""
+    ch = change(kind="error", warns="1.9.0", fails="2.1.0", changed="2.0.0")
+    obs = [rec(o, p) for o, p in zip(outcomes, ("1.8.1", "2.0.1", "2.4.1"))]
+    before = boundary_lines(ch, obs)
+    assert before  # every case has a boundary statement
+    for detail in ("torch 1.0.1 has no torch.func", "no Python 3.7 interpreter found"):
+        added = obs + [rec("not_run", extra_pin, detail=detail)]
+        assert boundary_lines(ch, added) == before
+        assert boundary_lines(ch, added + [rec("crashed", "1.13.1")]) == before

@@ -236,7 +236,7 @@ def unsupported_measured_lines(pages_dir, sessions):
     cpus = {observations.cpu_of(s) for s in sessions if s.get("status") == "ran"}
     bad = [f"row {letter} {pin}: {cells}" for letter, by_pin in rows.items() for pin, cells in by_pin.items()
            if cells[1] not in cpus or cells[3] in ("", "-") or not DATE.fullmatch(cells[7])]
-    section = page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]
+    section = set(blocks(page.split("\n## How these were measured\n", 1)[1].split("\n## ", 1)[0]))
     for block in blocks(page):
         if block in prose or block in section:
             continue
@@ -292,8 +292,13 @@ def test_version_statement_measured_line_and_cited_line():
            rec("errors", "2.15.0", torch="2.15.0+cu132")]
     lines = versions.version_statement(change(warns="2.4.0", fails="2.6.0"), obs)
     assert lines[0] == "- **Measured** [A](#measured): 1.8.1 runs · 2.4.1 warns · 2.15.0 fails"
-    assert lines[1] == "- **Cited** ([source](https://example.org/notes)): warns since 2.4.0 · fails since 2.6.0"
-    assert len(lines) == 2 and "changes" not in "\n".join(lines).lower()   # not a silent change
+    assert lines[1:3] == [
+        "- **Bracketed** [A](#measured): runs on 1.8.1, warns on 2.4.1 (measured); in between, the source cites "
+        "2.4.0 ([source](https://example.org/notes))",
+        "- **Bracketed** [A](#measured): warns on 2.4.1, fails on 2.15.0 (measured); in between, the source cites "
+        "2.6.0 ([source](https://example.org/notes))"]
+    assert lines[3] == "- **Cited** ([source](https://example.org/notes)): warns since 2.4.0 · fails since 2.6.0"
+    assert len(lines) == 4 and "changes" not in "\n".join(lines).lower()   # not a silent change
 
 
 def test_version_statement_marks_inferred_releases():
@@ -301,6 +306,9 @@ def test_version_statement_marks_inferred_releases():
     cited = change(kind="error", warns="0.4.0", fails="1.0.0", verified=["warns"])
     lines = versions.version_statement(cited, obs)
     assert lines == ["- **Measured** [A](#measured): 1.8.1 fails · 2.15.0 fails",
+                     "- **Not bracketed** [A](#measured): fails already on 1.8.1, the oldest pin whose check ran; "
+                     "the first release that fails is not measured here; the source cites 1.0.0 *(inferred)* "
+                     "([source](https://example.org/notes))",
                      "- **Cited** ([source](https://example.org/notes)): warns since 0.4.0 · fails since 1.0.0 "
                      "*(inferred)*"]
 
@@ -535,8 +543,12 @@ def test_fixture_migration_page(fixture_pages):
     assert data == ["- **Measured** [A](#measured) (2.15.0 also [B](#measured)): 1.8.1 differs · 1.13.1 differs · "
                     "2.4.1 differs · 2.15.0 differs"]
     assert "| 2.15.0+cu132 | 2026-01-05 | 2800.0 | 64.7580878 | 20 |" in migration
-    assert "- torch 2.15.0 vs 2.4.1, from step 20: **unexplained**" in migration
-    assert "- torch 2.15.0 vs 1.8.1, from step 12: attributed to [clamp(min=0) backward" in migration
+    assert "| 2.15.0+cu132 | 2026-01-05 | 2800.0 | 64.7580878 | 20 | 0.009 | step 32: 225.448826 (224.572992) |" \
+        in migration  # the largest difference, not only the last loss
+    assert ("- torch 2.15.0 vs 2.4.1, from step 20 (largest difference at step 32: 224.572992 on 2.4.1, "
+            "225.448826 on 2.15.0): **unexplained**") in flat
+    assert "- torch 2.15.0 vs 1.8.1, from step 12 (largest difference at step 18: 2150.5765 on 1.8.1, 2150.72704 " \
+           "on 2.15.0): attributed to [clamp(min=0) backward" in flat
     assert ".;" not in migration
     assert not re.search(r"\w\.\.(\s|$)", migration), "a sentence ending in '..'"
 
@@ -671,3 +683,63 @@ def test_the_command_line_writes_the_pages(tmp_path, fixture_pages):
                                        str(out / "migration.md")]
     for name in ("compat-matrix.md", "migration.md", "img/manifest.json"):
         assert (out / name).read_text() == (fixture_pages / name).read_text(), name
+
+
+def test_releases_no_registry_offers_are_said_with_the_command_to_run_them(fixture_pages):
+    """The legacy era's own releases (0.1-0.3) and 0.4: not installable from PyPI, said as cited (not
+    measured) on both pages, with the noxfile's options for a torch the user installed."""
+    from matrix.catalog import load_unavailable_releases
+
+    (entry,) = load_unavailable_releases()
+    assert entry["releases"] == "0.1.x to 0.4.x" and entry["source"].startswith("https://pypi.org/project/torch")
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert "MATRIX_USE_INSTALLED=1" in noxfile and "MATRIX_PYTHON=/path/to/python" in noxfile
+    for name in ("migration.md", "compat-matrix.md"):
+        flat = " ".join((fixture_pages / name).read_text().split())
+        assert "Not in the matrix: torch 0.1.x to 0.4.x, the releases the legacy and tensor_autograd eras were " \
+               "written for — PyPI lists no torch release before 1.0.0" in flat, name
+        assert "cited, not measured here); the oldest pin recorded for them is torch 1.8.1." in flat, name
+        assert "`MATRIX_USE_INSTALLED=1 MATRIX_PYTHON=/path/to/python nox -s legacy tensor_autograd`" in flat, name
+
+
+def test_the_cuda_type_text_and_set_default_device_are_quoted_per_pin(fixture_pages, sessions):
+    """legacy-tensor-types: the text `.type(torch.cuda.FloatTensor)` gave on each pin, quoted from the
+    records; set-default-tensor-type: whether each pin has torch.set_default_device, from the records."""
+    page = (fixture_pages / "migration.md").read_text()
+    section = " ".join(change_section(page, "legacy-tensor-types").split())
+    recorded = {(s["torch_pin"], s["device_name"]): r["value"]["cuda_float_tensor"] for s in sessions
+                if s.get("status") == "ran" for r in s.get("probes") or []
+                if r.get("id") == "legacy_tensor_types" and "cuda_float_tensor" in (r.get("value") or {})}
+    assert recorded
+    for (pin, _cpu), text in recorded.items():
+        assert f"- torch {pin}" in section and f"cuda_float_tensor `{text}`" in section
+    section = " ".join(change_section(page, "set-default-tensor-type").split())
+    assert "- torch 1.8.1 [A](#measured): has_set_default_device False." in section
+    assert "- torch 2.15.0 [A](#measured): has_set_default_device True." in section
+
+
+def test_a_pin_where_nothing_ran_leaves_every_boundary_statement_as_it_was(tmp_path, fixture_pages):
+    """A new, older pin whose checks could not run (no interpreter; or every check not run) is listed
+    as not run, and moves no 'Bracketed' / 'Not bracketed' line of any change."""
+    import json
+    import shutil
+
+    for p in FIXTURES.glob("*.json"):
+        shutil.copy(p, tmp_path / p.name)
+    base = json.loads((FIXTURES / "legacy-torch1.8.1-cpu.json").read_text())
+    idle = dict(base, torch_pin="1.0.1", torch="1.0.1", session="legacy(torch='1.0.1', device='cpu')",
+                probes=[{"id": r["id"], "outcome": "not_run", "detail": "torch 1.0.1: not tried here",
+                         "warnings": [], "error": None, "value": None} for r in base["probes"]])
+    (tmp_path / "legacy-torch1.0.1-cpu.json").write_text(json.dumps(idle))
+    none = dict(base, torch_pin="1.4.0", torch=None, status="not_run", reason="no Python 3.7 interpreter found",
+                session="legacy(torch='1.4.0', device='cpu')", cells=[], probes=[])
+    (tmp_path / "legacy-torch1.4.0-cpu.json").write_text(json.dumps(none))
+    out = tmp_path / "docs"
+    pages.generate(tmp_path, out, draw_png=False)
+
+    def boundaries(page):
+        return [b for b in blocks(page) if "racketed**" in b and b.startswith("- ")]
+
+    before, after = (fixture_pages / "migration.md").read_text(), (out / "migration.md").read_text()
+    assert boundaries(before) and boundaries(after) == boundaries(before)
+    assert "1.0.1 not run" in " ".join(after.split())

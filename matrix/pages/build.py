@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from matrix import EXAMPLES, ROOT
-from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.catalog import load_catalog, load_unavailable_releases, load_unrelated_warnings
 from matrix.observations import load_results
 from matrix.pages.compat import render_compat
 from matrix.pages.figures import OVERLAP_PX, curve_descriptions, curves_for, data_hash, difference_descriptions, draw
@@ -27,6 +27,7 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
     the markdown and the manifest's figure data are still written, the PNGs are not touched."""
     catalog = load_catalog(catalog_path)
     unrelated = load_unrelated_warnings(catalog_path)
+    unavailable = load_unavailable_releases(catalog_path)
     sessions = load_results(results_dir)
     out_dir = Path(out_dir)
     img = out_dir / "img"
@@ -55,9 +56,9 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
     manifest_out = {"matplotlib": mpl_version, "figures": manifest}
     (img / "manifest.json").write_text(json.dumps(manifest_out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     written["manifest.json"] = img / "manifest.json"
-    for name, text in (("compat-matrix.md", render_compat(catalog, sessions, prose_dir, unrelated)),
+    for name, text in (("compat-matrix.md", render_compat(catalog, sessions, prose_dir, unrelated, unavailable)),
                        ("migration.md", render_migration(catalog, sessions, prose_dir, variants_dir, manifest,
-                                                         unrelated))):
+                                                         unrelated, unavailable))):
         path = out_dir / name
         path.write_text(wrap_markdown(relink(text, repo_link)).rstrip() + "\n", encoding="utf-8")
         written[name] = path

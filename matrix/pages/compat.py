@@ -14,6 +14,7 @@ from matrix import ERAS, EXAMPLES, NOT_PASSING
 from matrix.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
                                  probe_observations, short_date, version_key)
 from matrix.pages.cells import cell_of, cell_text, published_text
+from matrix.pages.provenance import unavailable_lines
 from matrix.pages.text import GENERATED, Footnotes, first_line, md_escape, reader_text, sentence
 
 ERA_TITLES = {"legacy": "legacy (PyTorch 0.1-0.3)", "tensor_autograd": "tensor_autograd (PyTorch 0.4-1.x)",
@@ -245,7 +246,7 @@ def render_changes_table(catalog, observations, unrelated) -> List[str]:
     return out
 
 
-def render_compat(catalog, sessions, prose_dir: Path, unrelated=()) -> str:
+def render_compat(catalog, sessions, prose_dir: Path, unrelated=(), unavailable=()) -> str:
     """docs/compat-matrix.md: the raw grid of what ran where."""
     out = [GENERATED, "", "# Compatibility matrix", ""]
     intro = prose_dir / "compat-intro.md"
@@ -258,6 +259,8 @@ def render_compat(catalog, sessions, prose_dir: Path, unrelated=()) -> str:
                 "[migration.md](migration.md).", ""]
         return "\n".join(out)
     out += render_runs(sessions)
+    unavail = unavailable_lines(unavailable, sessions)
+    out += unavail + [""] if unavail else []
     out += render_examples(sessions)
     out += render_changes_table(catalog, probe_observations(sessions, catalog, unrelated), unrelated)
     return "\n".join(out)

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, ROOT
+from matrix.catalog import MESSAGE
 from matrix.divergence import explain_divergence, find_divergences
 from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.pages.cells import published_lines
-from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines
+from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
 from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
 from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
 
@@ -99,6 +100,15 @@ def left_out_texts(obs: Sequence[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], 
     return out
 
 
+def context_value(v: Any) -> str:
+    """A context value as shown: a recorded message ("RuntimeError: ...") quoted as code, as printed;
+    anything else as it is."""
+    if isinstance(v, str) and MESSAGE.match(v):
+        ticks = "``" if "`" in v else "`"
+        return f"{ticks}{clean_message(v)}{ticks}"
+    return str(v)
+
+
 def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance,
                   many: bool = True) -> List[str]:
     """The entry's ``context`` keys of the check's value, per pin and machine (shown, not compared)."""
@@ -106,7 +116,7 @@ def context_lines(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Prove
     for cpu in sorted({o["_cpu"] for o in obs}):
         for pin, o in first_per_pin(obs, cpu).items():
             value = o.get("value") if isinstance(o.get("value"), dict) else {}
-            facts = [f"{k} {value[k]}" for k in ch["context"] if value.get(k) is not None]
+            facts = [f"{k} {context_value(value[k])}" for k in ch["context"] if value.get(k) is not None]
             if facts:
                 out.append(f"- torch {pin}{' ' + prov.ref([cpu]) if many else ''}: {'; '.join(facts)}.")
     return [f"Recorded with the values, measured {prov.ref_obs(obs)}:", ""] + out + [""] if out else []
@@ -192,7 +202,7 @@ def render_change(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: S
     return out
 
 
-def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> List[str]:
+def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance, unavailable=()) -> List[str]:
     """'How these were measured': the runs (machine letter, pin, torch build, versions, date), said
     once; the records that ran nothing, one line per device and reason."""
     out = [f"<a id=\"{ANCHOR}\"></a>", "", "## How these were measured", "",
@@ -206,10 +216,60 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance) -> L
            "(the note under Evidence says how).", "",
            "Outcomes: *runs* (no warning, no error), *warns*, *fails* (raises), *differs* (runs without a "
            "message but computes something else than the old form did), *not run* (with the reason; never "
-           "counted as runs).", ""]
+           "counted as runs).", "",
+           "**Bracketed**: the last pin whose check ran without the warning, error or difference and the first "
+           "with it, both measured; the change came in a release between them (the release a source cites there "
+           "is named, or its disagreement with the measurement said). **Not bracketed**: the oldest pin whose "
+           "check ran already shows it, so the first release that does is not measured here. Only pins whose "
+           "check ran count: a pin where it did not run never moves either.", ""]
     out += prov.table() + [""]
     out += not_run_lines(sessions)
-    return out + [""]
+    unavail = unavailable_lines(unavailable, sessions)
+    return out + ([""] + unavail if unavail else []) + [""]
+
+
+def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
+    """Under one pin's 'why': each cause alone, as a check ran the script's loop on both pins
+    (:func:`matrix.divergence.isolated_runs`): where zeroed vs None grads, and this torch's linspace vs
+    the float64 one rounded once, move the loss most; and whether the loop with both held fixed gives
+    the same curve on the two pins (then these two causes are all that changed)."""
+    out = []
+    for item in e.get("isolated") or []:
+        ch = item["change"]
+        some = next(iter(item["runs"].values()))
+        out.append(f"  - Each cause alone, from the check `{ch['probe']}` ([{ch['id']}](#{ch['id']})), which runs "
+                   f"this loop's first {some.get('steps')} steps (seed 0) one way and the other{ref}:")
+        for pin, iso in item["runs"].items():
+            zg, ls = iso.get("zero_grad") or {}, iso.get("linspace") or {}
+            zg_text = (f"largest difference at step {zg['step']}: {zg['zeros']!r} with zeroed grads, "
+                       f"{zg['none']!r} with None" if zg.get("step") is not None else "no difference")
+            ls_text = (f"at step {ls['step']}: {ls['torch_linspace']!r} with this torch's linspace, "
+                       f"{ls['rounded_float64']!r} with the rounded one" if ls.get("step") is not None else
+                       "no difference")
+            out.append(f"    - torch {pin}: zeroed (1.x `zero_grad()`) vs None (2.x) grads, same x: {zg_text}; "
+                       f"this torch's float32 linspace vs the float64 linspace rounded once, grads zeroed: "
+                       f"{ls_text}.")
+        if len(item["runs"]) > 1:
+            own = {pin: (iso.get("curves") or {}).get("linspace_zeros") for pin, iso in item["runs"].items()}
+            pins = " and ".join(item["runs"])
+            out.append(f"    - With zeroed grads on each torch's own linspace the curves are "
+                       + ("the same on " + pins + ": the linspace bits do not move them." if len(set(own.values())) == 1
+                          else "not the same on " + pins + ": the linspace bits alone move them."))
+        if item["same_elsewhere"] is True:
+            out.append(f"    - With the rounded x and zeroed grads the loop gives the same curve on "
+                       f"{' and '.join(item['runs'])}: nothing else in it changed between them.")
+        elif item["same_elsewhere"] is False:
+            out.append(f"    - With the rounded x and zeroed grads the loop's curve still differs between "
+                       f"{' and '.join(item['runs'])}: something else in it changed too.")
+    return out
+
+
+def largest_text(largest) -> str:
+    """'step 25: 8628811.0 (46770404.0)' from :func:`matrix.divergence.largest_difference`; '-' for none."""
+    if not largest:
+        return "-"
+    t, ref, here = largest
+    return f"step {t}: {here!r} ({ref!r})"
 
 
 def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: Provenance) -> List[str]:
@@ -217,16 +277,21 @@ def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: 
     consecutive difference is attributed (or not)."""
     where = d["device_name"] or d["device"]
     out = [f"Compared with torch {d['reference']}, the oldest pin recorded on this {d['device'].upper()}:", "",
-           "| torch | run | first loss | last loss | first step that differs | largest relative difference |",
-           "| --- | --- | --- | --- | --- | --- |"]
+           "| torch | run | first loss | last loss | first step that differs | largest relative difference "
+           f"| largest difference: step, loss here (on {d['reference']}) |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in d["rows"]:
         step = "-" if r["first_diff_step"] is None else str(r["first_diff_step"])
         out.append(f"| {r['torch'] or r['pin']} | {short_date(r['date'])} | {r['first_loss']!r} | "
-                   f"{r['last_loss']!r} | {step} | {r['max_rel_diff']:.3g} |")
+                   f"{r['last_loss']!r} | {step} | {r['max_rel_diff']:.3g} | {largest_text(r['largest_diff'])} |")
     ref = f" (measured {prov.ref([d['device_name']])})" if d["device"] == "cpu" and d["device_name"] else ""
     out += ["", "Why (each pin whose curve differs from the previous pin's):", ""]
     for e in explained:
-        head = f"- torch {e['pin']} vs {e['previous']}, from step {e['step']}: "
+        head = f"- torch {e['pin']} vs {e['previous']}, from step {e['step']}"
+        if e.get("largest"):
+            t, was, now = e["largest"]
+            head += f" (largest difference at step {t}: {was!r} on {e['previous']}, {now!r} on {e['pin']})"
+        head += ": "
         if e["entries"]:
             parts = [f"[{ch['title']}](#{ch['id']}): the entry lists this script and {verdict}"
                      for ch, verdict in e["checked"] if ch in e["entries"]]
@@ -234,12 +299,14 @@ def render_divergence(d: Dict[str, Any], explained: List[Dict[str, Any]], prov: 
                          if ch not in e["entries"]]
             out.append(head + "attributed to " + "; and to ".join(parts) + f"{ref}." +
                        (f" Also listed for this script, not attributed: {'; '.join(ruled_out)}." if ruled_out else ""))
+            out += isolated_lines(e, ref)
             continue
         checked = "; ".join(f"[{ch['id']}](#{ch['id']}): {verdict}" for ch, verdict in e["checked"])
         why = (f"the entries that list this script do not explain it ({checked}{ref})" if checked else
                "no catalog entry lists this script in `may_change`")
         env = f" Also different between the two runs: {', '.join(e['environment'])}." if e["environment"] else ""
         out.append(head + f"**unexplained**: {why}.{env}")
+        out += isolated_lines(e, ref)
     summary = f"{d['era']}/{d['example']} ({d['device']}: {md_escape(where)}, seed {d['seed']}, {d['steps']} steps)"
     return details(summary, out)
 
@@ -356,7 +423,7 @@ def render_examples_section(sessions, variants_dir: Path, manifest: Dict[str, An
 
 
 def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, manifest: Dict[str, Any],
-                     unrelated=()) -> str:
+                     unrelated=(), unavailable=()) -> str:
     """docs/migration.md: how it was measured, every change, the silent changes, the examples era by era."""
     out = [GENERATED, "", "# Migrating \"Learning PyTorch with Examples\" code across PyTorch releases", ""]
     intro = prose_dir / "migration-intro.md"
@@ -368,7 +435,7 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
     out += [f"- [{ch['title']}](#{ch['id']}) ({ch['kind']})" for ch in catalog]
     out += ["", "- [Changes that raise nothing but change results](#silent-changes)",
             "- [The examples, era by era](#examples)", ""]
-    out += render_provenance(sessions, prov)
+    out += render_provenance(sessions, prov, unavailable)
     out += ["## Changes", ""]
     for ch in catalog:
         out += render_change(ch, observations.get(ch["probe"], []), sessions, prov)

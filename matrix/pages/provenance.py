@@ -116,3 +116,29 @@ def not_run_lines(sessions: Sequence[Dict[str, Any]]) -> List[str]:
             where = f"on torch {', '.join(pins)} ({', '.join(eras)})"
         out.append(sentence(f"{device.upper()}: {word} {where} — {reason}"))
     return out
+
+
+#: how a user runs the matrix against a torch they installed themselves (noxfile.py's options)
+INSTALLED_COMMAND = "MATRIX_USE_INSTALLED=1 MATRIX_PYTHON=/path/to/python nox -s {eras}"
+
+
+def unavailable_lines(unavailable: Sequence[Dict[str, Any]], sessions: Sequence[Dict[str, Any]]) -> List[str]:
+    """The releases the eras were written for that no registry offers (``[[unavailable_release]]`` in
+    matrix/catalog.toml): cited, not measured; the oldest pin that ran instead, from the records; and
+    the command that runs the eras against such a torch where a user has one installed."""
+    out = []
+    for u in unavailable:
+        eras = [e for e in ERAS if e in u.get("eras", [])]
+        ran = sorted({s.get("torch_pin") for s in sessions if s.get("status") == "ran" and s.get("era") in eras
+                      and s.get("torch_pin")}, key=version_key)
+        oldest = f"; the oldest pin recorded for them is torch {ran[0]}" if ran and version_key(ran[0])[0] == 0 else ""
+        out.append(sentence(
+            f"Not in the matrix: torch {u['releases']}, the releases the {' and '.join(eras)} era"
+            f"{'s were' if len(eras) > 1 else ' was'} written for — {u['why']} ([source]({u['source']}), "
+            f"read {u['checked']}; cited, not measured here){oldest}"))
+        out.append("")
+        out.append(f"With such a torch installed in a Python 3.7 or newer (the code that runs next to each script "
+                   f"needs 3.7+), run the eras against it: `{INSTALLED_COMMAND.format(eras=' '.join(eras))}` "
+                   "(the sessions are named `<era>(torch='installed', device=...)`; see noxfile.py).")
+        out.append("")
+    return out[:-1]

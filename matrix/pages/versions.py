@@ -1,5 +1,6 @@
-"""A change's version answer on migration.md: one "pin: outcome" line measured here, the values where
-they change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
+"""A change's version answer on migration.md: one "pin: outcome" line measured here, the boundaries
+(bracketed by two pins, with the cited release in between, or not bracketed), the values where they
+change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
 
 Measured lines come from the observations (:mod:`matrix.observations`) and carry a reference to the
 machine they ran on ([A](#measured): the table under "How these were measured" gives, per machine and
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from matrix.catalog import CITED_KEYS, NO_SOURCE, stated_keys
-from matrix.observations import (LIBRARY_NAMES, RAN, compare_value, first_per_pin, fmt_compare, library_version,
-                                 value_changes, version_key)
+from matrix.catalog import CITED_KEYS, NO_SOURCE, cited_release, stated_keys
+from matrix.observations import (BOUNDARIES, LIBRARY_NAMES, RAN, boundary, compare_value, first_per_pin, fmt_compare,
+                                 library_version, value_changes, version_key)
 from matrix.pages.provenance import Provenance
 from matrix.pages.text import reader_text, reader_words, sentence
 
@@ -109,6 +110,61 @@ def value_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Pro
     return lines
 
 
+def _cited_for(change: Dict[str, Any], key: str):
+    """(release text, stated?) that the entry cites for a boundary of kind ``key`` (warns / fails /
+    changed; a 'fails' boundary falls back to 'changed'), or (None, False)."""
+    cited = change.get("cited_versions", {})
+    for k in (key, "changed") if key == "fails" else (key,):
+        if cited.get(k):
+            return cited[k], k in stated_keys(cited)
+    return None, False
+
+
+def bracket_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: Provenance) -> List[str]:
+    """Measured, per boundary (first pin that warns, fails, differs): 'runs on 2.0.1, warns on 2.4.1
+    (measured [A]); in between, the source cites 2.1.0', or, where the oldest pin whose check ran
+    already shows it, that the first release is not measured here. The release the catalog cites is
+    set against the two pins: inside the bracket, or said to disagree with the measurement.
+
+    Only pins whose check ran count (:func:`matrix.observations.boundary`): a not-run pin never moves a
+    boundary. Entries whose outcome depends on another library's version, or that break the outcome
+    down per function (their table says it per function), get none.
+    """
+    if change.get("depends_on") or change.get("breakdown"):
+        return []
+    by_pin = first_per_pin(obs)
+    src = change.get("cited_versions", {}).get("source", "")
+    lines = []
+    for name, outcomes, key in BOUNDARIES:
+        b = boundary(by_pin, outcomes)
+        if b is None:
+            continue
+        after, before = b["after"], b["before"]
+        word = OUTCOME_WORDS[by_pin[after]["outcome"]]
+        ref = prov.ref_obs(by_pin[p] for p in (before, after) if p)
+        release, stated = _cited_for(change, key)
+        version = cited_release(release) if release else None
+        mark = "" if stated else " *(inferred)*"
+        if before:
+            head = (f"**Bracketed** {ref}: {OUTCOME_WORDS[b['before_outcome']]} on {before}, {word} on {after} "
+                    "(measured)")
+            inside = version is not None and cited_release(before) < version <= cited_release(after)
+        else:
+            head = (f"**Not bracketed** {ref}: {word} already on {after}, the oldest pin whose check ran; the first "
+                    f"release that {word} is not measured here")
+            inside = version is not None and version <= cited_release(after)
+        if version is None:
+            tail = "; no source names the release" + (" in between" if before else "")
+        elif inside:
+            tail = (f"; {'in between, ' if before else ''}the source cites {release}{mark} "
+                    f"([source]({src}))")
+        else:
+            tail = (f"; the source cites {release}{mark} ([source]({src})), which this measurement contradicts: "
+                    f"check the source")
+        lines.append(head + tail)
+    return lines
+
+
 def cited_line(change: Dict[str, Any]) -> str:
     """What the sources say, on one line: 'Cited ([source](url)): warns since 0.4.0 · fails since 1.0.0
     (inferred)', each release marked inferred where the source does not state it; or that none is named."""
@@ -136,6 +192,7 @@ def version_statement(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
                      (f": {'; '.join(reasons)}" if reasons else ": no results recorded"))
     else:
         lines.append(pin_outcomes(change, obs, prov))
+        lines += bracket_lines(change, obs, prov)
         if change.get("compare"):
             lines += value_lines(change, obs, prov)
     lines.append(cited_line(change))

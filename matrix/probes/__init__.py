@@ -36,8 +36,10 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 :mod:`matrix.probes.runner`:
 
 - :mod:`matrix.probes.autograd`: Variable/volatile, 0-dim indexing, ``.data`` updates, legacy and
-  ``ctx`` Functions, ``zero_grad()``, ``.grad`` before ``backward()``
-- :mod:`matrix.probes.api`: ``size_average``, legacy tensor types, the default tensor type,
+  ``ctx`` Functions, ``zero_grad()`` (with modern/dynamic_net's loop run one cause at a time),
+  ``.grad`` before ``backward()``
+- :mod:`matrix.probes.api`: ``size_average``, legacy tensor types (and what the CUDA type says here),
+  the default tensor type (and whether ``set_default_device`` exists),
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary

@@ -32,11 +32,28 @@ def legacy_tensor_types():
     dtype = torch.FloatTensor
     x = torch.randn(2, 3).type(dtype)
     legacy = torch.FloatTensor(2, 3)  # legacy constructor: uninitialised memory of that shape
+    cuda, cuda_warnings = _cuda_float_tensor(torch, x)
     return {
         "detail": f".type(torch.FloatTensor) gives {x.dtype} on {x.device}; "
-        f"torch.FloatTensor(2, 3) gives shape {tuple(legacy.shape)}",
-        "value": {"dtype": str(x.dtype), "device": str(x.device), "type": x.type()},
+        f"torch.FloatTensor(2, 3) gives shape {tuple(legacy.shape)}; .type(torch.cuda.FloatTensor): {cuda}",
+        "value": {"dtype": str(x.dtype), "device": str(x.device), "type": x.type(), "cuda_float_tensor": cuda,
+                  "cuda_float_tensor_warnings": cuda_warnings},
     }
+
+
+def _cuda_float_tensor(torch, x):
+    """What ``x.type(torch.cuda.FloatTensor)`` (the tutorial's commented-out GPU line) does here: the
+    first line of the exception it raises as "Type: message" (no GPU, no driver, a CPU-only build), or
+    "converts to ..." where a GPU is usable; and the warnings it issues, kept out of the probe's own
+    outcome (they are about this line, not about the CPU form the probe classifies)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            text = "converts to " + x.type(torch.cuda.FloatTensor).type()
+        except Exception as exc:
+            lines = str(exc).strip().splitlines()
+            text = f"{type(exc).__name__}: {lines[0] if lines else ''}"
+    return text, [f"{w['category']}: {w['message']}" for w in warning_records(caught)]
 
 
 def set_default_tensor_type():
@@ -50,7 +67,10 @@ def set_default_tensor_type():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.set_default_dtype(before)
-    return {"detail": f"default became {made}", "value": str(made)}
+    # torch.set_default_device, the replacement the deprecation warning names: on this torch or not
+    has = hasattr(torch, "set_default_device")
+    return {"detail": f"default became {made}; torch.set_default_device {'exists' if has else 'does not exist'}",
+            "value": {"default": str(made), "has_set_default_device": has}}
 
 
 def cuda_amp():

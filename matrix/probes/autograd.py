@@ -6,6 +6,8 @@ standard library and torch only.
 """
 from __future__ import annotations
 
+from typing import Any, Dict, List
+
 from matrix.probes.runner import NotRun, load_torch
 
 
@@ -130,6 +132,7 @@ def zero_grad_set_to_none():
         "module_zero_grad": None if module_grad is None else module_grad.tolist(),
         "optimizer_zero_grad": None if opt_grad is None else opt_grad.tolist(),
         "momentum_step_of_unused_param": _momentum_step_of_unused_param(torch),
+        "isolated": _dynamic_net_causes(torch),
     }
     if module_grad is None or opt_grad is None:
         return {"outcome": "differs",
@@ -155,6 +158,85 @@ def _momentum_step_of_unused_param(torch) -> float:
     before = b.item()
     opt.step()
     return b.item() - before
+
+
+#: steps of modern/dynamic_net's loop that the zero_grad probe runs per variant (the curves differ
+#: most within the first hundred steps; a few thousand keep each run under a second)
+DYNAMIC_NET_STEPS = 3000
+
+
+def _dynamic_net_curve(torch, x, set_to_none: bool, steps: int) -> List[float]:
+    """The losses of modern/dynamic_net's loop (seed 0: the same parameters and random depths as the
+    script) on ``x``, with the grads set to None (2.x's ``zero_grad()``) or zeroed in place (1.x's)
+    before each backward. Written out, so that it runs the same on every torch from 1.0 on."""
+    import random
+
+    depth = random.Random(0)  # the script seeds the module-level random with 0: the same draws
+    state = torch.get_rng_state()
+    torch.manual_seed(0)
+    try:
+        params = [torch.nn.Parameter(torch.randn(())) for _ in range(5)]
+    finally:
+        torch.set_rng_state(state)
+    a, b, c, d, e = params
+    y = torch.sin(x)
+    opt = torch.optim.SGD(params, lr=1e-8, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        for exp in range(4, depth.randint(4, 6)):
+            y_pred = y_pred + e * x ** exp
+        loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
+        for p in params:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.detach_()
+                p.grad.zero_()
+        loss.backward()
+        opt.step()
+    return losses
+
+
+def _largest(a: List[float], b: List[float]) -> Dict[str, Any]:
+    """The step where two loss curves differ most (absolute), with both losses; step None if equal."""
+    best = None
+    for t, (u, v) in enumerate(zip(a, b)):
+        if u != v and (best is None or abs(u - v) > abs(a[best] - b[best])):
+            best = t
+    return {"step": best, "a": None if best is None else a[best], "b": None if best is None else b[best]}
+
+
+def _curve_digest(losses: List[float]) -> str:
+    import hashlib
+    import struct
+
+    return hashlib.sha256(struct.pack("<%dd" % len(losses), *losses)).hexdigest()[:16]
+
+
+def _dynamic_net_causes(torch) -> Dict[str, Any]:
+    """modern/dynamic_net's loop with one cause changed at a time, on this torch: zeroed vs None grads
+    on this torch's float32 linspace (the zero_grad change alone), and this torch's linspace vs the
+    float64 linspace rounded once to float32 (the linspace bits alone, grads zeroed). The rounded x is
+    the same on every release, so its curve (``curves.rounded_zeros``) compared between two pins says
+    whether anything else in the loop changed between them."""
+    import math
+
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    rounded = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float64).float()
+    n = DYNAMIC_NET_STEPS
+    zeros = _dynamic_net_curve(torch, x, False, n)
+    none = _dynamic_net_curve(torch, x, True, n)
+    rounded_zeros = _dynamic_net_curve(torch, rounded, False, n)
+    zero_grad = _largest(zeros, none)
+    linspace = _largest(zeros, rounded_zeros)
+    return {"script": "modern/dynamic_net", "steps": n,
+            "zero_grad": {"step": zero_grad["step"], "zeros": zero_grad["a"], "none": zero_grad["b"]},
+            "linspace": {"step": linspace["step"], "torch_linspace": linspace["a"], "rounded_float64": linspace["b"]},
+            "curves": {"linspace_zeros": _curve_digest(zeros), "linspace_none": _curve_digest(none),
+                       "rounded_zeros": _curve_digest(rounded_zeros)},
+            "last": {"linspace_zeros": zeros[-1], "linspace_none": none[-1], "rounded_zeros": rounded_zeros[-1]}}
 
 
 def grad_none_zero():
