@@ -144,3 +144,35 @@ def test_graph_mode_gives_the_numbers_of_tf2(graph_result):
     np.testing.assert_allclose(graph_result["new_w2"], w2.numpy(), **tol)
     # and the step did something: the updated weights differ from the initial ones
     assert not np.allclose(graph_result["new_w2"], w2_0)
+
+
+def _assign_inputs(read_before_write) -> set:
+    """Every control input in a graph where an assign is built inside ``read_before_write(v1, loss)``,
+    and the loss op's name. (With TF2's resource variables the edge lands on the ops that read the
+    weight for the update, which the assign waits for.)"""
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph:
+        w = v1.Variable(v1.ones((2, 2)))
+        loss = tf.reduce_sum(w * 2.0)
+        with read_before_write(v1, loss):
+            w.assign(w - 1.0)
+        return {i.name for op in graph.get_operations() for i in op.control_inputs}, loss.op.name
+
+
+def test_read_before_write_orders_the_assign_after_the_reads():
+    """catalog tf1-assign-race: the legacy variant builds its assigns inside read_before_write, which
+    makes each wait for the loss (and the gradients); the 2017 code, as published, had no such edge."""
+    from shims.tf1 import read_before_write
+
+    inputs, loss_op = _assign_inputs(read_before_write)
+    assert loss_op in inputs
+
+
+def test_read_before_write_as_published_adds_nothing():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("as_published_tf1", ROOT / "matrix" / "as_published" / "shims" / "tf1.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    inputs, loss_op = _assign_inputs(module.read_before_write)
+    assert loss_op not in inputs

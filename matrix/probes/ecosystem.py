@@ -94,8 +94,13 @@ def _race_summary(curves: list) -> dict:
     import math
 
     first_bad = [next((i for i, v in enumerate(c) if not math.isfinite(v)), None) for c in curves]
-    return {"runs": len(curves), "distinct_curves": len({repr(c) for c in curves}),
-            "diverged_runs": sum(1 for b in first_bad if b is not None), "first_nonfinite_step": first_bad,
+    distinct = len({repr(c) for c in curves})
+    bad = sorted(b for b in first_bad if b is not None)
+    said = (f"{distinct} distinct loss curve{'s' if distinct > 1 else ''} in {len(curves)} runs; "
+            + (f"{len(bad)} diverged (first nan or inf at step {bad[0]}" + (f" to {bad[-1]})" if bad[-1] != bad[0] else ")")
+               if bad else "none diverged"))
+    return {"runs": len(curves), "distinct_curves": distinct, "diverged_runs": len(bad),
+            "first_nonfinite_step": first_bad, "summary": said,
             "last_losses": [c[-1] if math.isfinite(c[-1]) else repr(c[-1]) for c in curves]}
 
 
@@ -108,6 +113,7 @@ def tf1_assign_race():
     published = _race_summary([_tutorial_graph_losses(tf, v1, False, steps) for _ in range(runs)])
     ordered = _race_summary([_tutorial_graph_losses(tf, v1, True, steps) for _ in range(runs)])
     value = {"tensorflow": tf.__version__, "steps": steps, "published": published, "ordered": ordered,
+             "as_published": published["summary"], "with_control_dependencies": ordered["summary"],
              "published_racy": published["distinct_curves"] > 1 or published["diverged_runs"] > 0,
              "ordered_racy": ordered["distinct_curves"] > 1 or ordered["diverged_runs"] > 0}
     detail = (f"tensorflow {tf.__version__}, {runs} runs x {steps} steps each: as published "
