@@ -81,8 +81,10 @@ def contradictions(change, pin, outcome):
     """Why ``outcome`` of the entry's probe on ``pin`` contradicts the cited versions ([] if it does not).
 
     At or past a cited ``fails``: the probe errors. At or past a cited ``warns`` (and below ``fails``):
-    it warns or errors. Below ``warns`` and ``fails``: it neither warns nor errors. Below a cited
-    ``changed``: it does not differ. A pin where the probe did not run tells nothing."""
+    it warns or errors. Below a cited ``warns`` it does not warn; below the first cited release it does
+    not error (a warning before a cited ``fails``, with no ``warns`` cited, is a deprecation period the
+    sources did not date). Below a cited ``changed``: it does not differ. A pin where the probe did
+    not run tells nothing."""
     if outcome == "not_run":
         return []
     cited = {k: cited_release(change["cited_versions"][k]) for k in CITED_KEYS if change["cited_versions"].get(k)}
@@ -92,9 +94,11 @@ def contradictions(change, pin, outcome):
         out.append(f"cited: fails since {fails}; recorded on {pin}: {outcome}")
     elif warns and pin >= warns and (not fails or pin < fails) and outcome not in ("warns", "errors"):
         out.append(f"cited: warns since {warns}; recorded on {pin}: {outcome}")
-    first = min([v for v in (warns, fails) if v], default=None)
-    if first and pin < first and outcome in ("warns", "errors"):
-        out.append(f"cited: first warns or fails on {first}; recorded on {pin}: {outcome}")
+    if outcome == "warns" and warns and pin < warns:
+        out.append(f"cited: first warns on {warns}; recorded on {pin}: warns")
+    first_error = fails or warns  # where only `fails` is cited, a warning before it contradicts nothing
+    if outcome == "errors" and first_error and pin < first_error:
+        out.append(f"cited: first warns or fails on {first_error}; recorded on {pin}: errors")
     if changed and pin < changed and outcome == "differs":
         out.append(f"cited: changed in {changed}; recorded on {pin}: differs")
     return out
@@ -138,6 +142,9 @@ def test_recorded_probe_outcomes_do_not_contradict_the_cited_versions():
     ({"changed": "2.0.0"}, "1.13.1", "differs", True),
     ({"fails": "TensorFlow 2.0.0"}, "2.12.1", "errors", False),
     ({"fails": "1.0.0"}, "2.0.1", "not_run", False),
+    ({"fails": "1.5.0"}, "1.4.0", "warns", False),   # a deprecation warning before the cited removal
+    ({"fails": "1.5.0"}, "1.4.0", "errors", True),
+    ({"warns": "2.4.0"}, "2.0.1", "errors", True),
 ])
 def test_the_contradiction_rules(cited, pin, outcome, contradicted):
     change = {"id": "c", "kind": "error", "cited_versions": dict(cited, source="https://example.org", verified=True)}

@@ -1,7 +1,9 @@
 """matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import textwrap
 import time
@@ -380,3 +382,22 @@ def test_code_run_inside_a_cell_is_python_37_and_imports_only_what_cells_have(pa
             top = name.split(".")[0]
             ok = top in sys.stdlib_module_names or top in THIRD_PARTY or name in IN_CELL_MODULES
             assert ok, f"{path} imports {name}, which a cell's interpreter may not have"
+
+
+def test_the_probes_run_on_python_37_without_torch(tmp_path):
+    """The torch 1.0.1 and 1.4.0 pins run on Python 3.7: the probe runner must import and run there.
+    Python 3.7 from pyenv has no torch, so every probe that needs one is recorded as not run, with the
+    reason, instead of the process failing."""
+    from matrix import interpreters
+
+    python = interpreters.find_python("3.7").found
+    if not python:
+        pytest.skip("no Python 3.7 that runs on this machine (pyenv install 3.7)")
+    out = tmp_path / "probes.json"
+    done = subprocess.run([python, "-m", "matrix.probes", "--out", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = json.loads(out.read_text())
+    assert {r["id"] for r in records} >= {"legacy_autograd_function", "tf1_assign_race", "removed_linalg"}
+    assert all(r["outcome"] == "not_run" for r in records if r["id"] != "_import"), records
+    assert any("torch" in (r.get("detail") or "") for r in records)

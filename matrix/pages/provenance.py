@@ -85,7 +85,9 @@ class Provenance:
             row = self.rows[(machine, pin)]
 
             def cell(key: str, dates: bool = False) -> str:
-                values = sorted(row.get(key) or [], key=(None if dates else version_key))
+                # versions in packaging's order; anything else (commits) by its text, so the page is
+                # the same whatever order the set gives
+                values = sorted(row.get(key) or [], key=(None if dates else lambda v: (version_key(v), v)))
                 return md_escape(span(values) if dates else ", ".join(values)) if values else "-"
 
             out.append(f"| {self.letters[machine]} | {md_escape(machine)} | {pin} | {cell('build')} | "
