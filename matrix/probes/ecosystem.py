@@ -163,3 +163,35 @@ def numpy_float64_bits():
                       "NumPy releases recorded on the same CPU",
             "value": {"numpy": np.__version__, "x": digest(x), "sin": digest(y), "cube": digest(cube),
                       "sin_not_math": sin_off, "cube_not_python": cube_off}}
+
+
+def tf_contrib():
+    """``tf.contrib`` (TensorFlow 1.x only), and ``tf.compat.v1.contrib`` where TensorFlow 2 is installed."""
+    tf = import_tensorflow()
+    v1 = getattr(getattr(tf, "compat", None), "v1", None)
+    if v1 is not None and tf.__version__.startswith("2."):
+        getattr(tf, "contrib")  # the old form, as 2017 code spells it: raises on TensorFlow 2
+    contrib = tf.contrib
+    return {"detail": f"tensorflow {tf.__version__}: tf.contrib present",
+            "value": {"tensorflow": tf.__version__, "has_layers": hasattr(contrib, "layers")}}
+
+
+def tf1_rnn_cell_keras3():
+    """``tf.compat.v1.nn.rnn_cell.BasicLSTMCell`` (``tf.nn.rnn_cell`` in TF1 code): Keras 2 layers under the
+    hood, which TensorFlow 2.16+ with Keras 3 refuses unless tf_keras and TF_USE_LEGACY_KERAS=1."""
+    tf = import_tensorflow()
+    v1 = getattr(getattr(tf, "compat", None), "v1", tf)
+    context = {"tensorflow": tf.__version__, "TF_USE_LEGACY_KERAS": os.environ.get("TF_USE_LEGACY_KERAS"),
+               "tf_keras": importlib.util.find_spec("tf_keras") is not None}
+    cell = v1.nn.rnn_cell.BasicLSTMCell(4)
+    return {"detail": f"tensorflow {tf.__version__}: BasicLSTMCell built", "value": dict(context, units=cell.state_size[0])}
+
+
+def numpy_ndim_scalar():
+    """``"%.2f" % w.numpy()`` / ``float(a)`` on a (1, 1) array: a size-1 array used as a Python number."""
+    if importlib.util.find_spec("numpy") is None:
+        raise NotRun("numpy is not installed in this environment")
+    import numpy as np
+
+    text = "%.2f" % np.ones((1, 1))
+    return {"detail": f"formatted as {text}", "value": {"numpy": np.__version__, "text": text}}
