@@ -32,6 +32,12 @@ class Upgraded:
     findings: List[Finding] = field(default_factory=list)
     #: why the file was left alone (no torch or tensorflow import), None when the rules ran
     skipped: Optional[str] = None
+    #: for each line of ``new`` (index 0 = line 1), the line of ``source`` it comes from
+    to_original: List[int] = field(default_factory=list)
+
+    def original_line(self, line: int) -> int:
+        """The line of the source behind ``line`` of the new text (the same where nothing moved)."""
+        return self.to_original[line - 1] if 0 < line <= len(self.to_original) else line
 
     @property
     def changed(self) -> bool:
@@ -81,4 +87,4 @@ def upgrade_source(source: str, filename: str = "<string>") -> Upgraded:
             text = new_text
         module = new_module
     findings.sort(key=lambda f: (f.line, f.action, f.change_id))
-    return Upgraded(source, text, findings)
+    return Upgraded(source, text, findings, to_original=to_original)

@@ -203,9 +203,17 @@ class DataIndexItem(Rule):
         code = module.code
         self.no_autograd = not re.search(r"\.backward\(|requires_grad|\bVariable\b|autograd", code)
         self.printed: Set[str] = set()
+        self.rows: Set[int] = set()
         module.visit(_PrintedNames(self.printed))
 
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        # x.data[0][0]: the inner [0] is a row, not a number; a 0-dim result of the whole works today
+        if isinstance(node.value, cst.Subscript):
+            self.rows.add(id(node.value))
+
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if id(original) in self.rows:
+            return updated
         if m.matches(updated, m.Subscript(value=m.Attribute(attr=m.Name("data")),
                                           slice=[m.SubscriptElement(slice=m.Index(value=m.Integer("0")))])):
             new = _method(updated, updated.value.value, "item")
@@ -697,9 +705,9 @@ class ZeroDimIteration(Rule):
         it = node.iter
         names = []
         if isinstance(it, cst.Call) and dotted(it.func) == "zip":
-            names = [dotted(a.value) for a in it.args]
-        elif isinstance(it, cst.Name):
-            names = [it.value]
+            names = [_base_name(a.value) for a in it.args]
+        else:
+            names = [_base_name(it)]
         if any(n in self.tensors for n in names if n):
             self.found(node, f"for ... in {_code(it)}: iterating a tensor gives 0-dim elements; give each the "
                              f"dimension it needs (y.view(1), x.unsqueeze(0)) or use a DataLoader")
@@ -709,6 +717,13 @@ class ZeroDimIteration(Rule):
             if any(m.matches(e.value, m.Subscript(slice=[m.SubscriptElement(slice=m.Index(value=m.Integer() | m.Name()))]))
                    for e in node.args[0].value.elements):
                 self.found(node, "torch.cat of indexed elements (0-dim now): torch.stack, or slices x[i:i+1]")
+
+
+def _base_name(expr: cst.BaseExpression) -> Optional[str]:
+    """``data`` for ``data``, ``data[:-1]``, ``data[1:]`` (what a loop iterates over); None otherwise."""
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 class _TensorNames(cst.CSTVisitor):

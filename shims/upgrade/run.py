@@ -34,18 +34,20 @@ USAGE = "usage: python -m shims run SCRIPT [ARGS...]"
 class Observed:
     """What the running script met: catalog warnings by (entry, file, line)."""
 
-    def __init__(self, script: str) -> None:
+    def __init__(self, script: str, result) -> None:
         self.script = os.path.abspath(script)
+        self.result = result
         self.warnings: Dict[str, Counter] = defaultdict(Counter)
 
     def where(self, filename: str, lineno: int) -> Tuple[str, int]:
-        """The line of the script behind a warning issued inside torch (its caller's frame)."""
+        """The line of the script (as the user wrote it) behind a warning, also one issued inside torch
+        (the innermost frame of the script)."""
         if os.path.abspath(filename) == self.script:
-            return filename, lineno
+            return filename, self.result.original_line(lineno)
         frame = sys._getframe(1)
         while frame is not None:
             if os.path.abspath(frame.f_code.co_filename) == self.script:
-                return frame.f_code.co_filename, frame.f_lineno
+                return frame.f_code.co_filename, self.result.original_line(frame.f_lineno)
             frame = frame.f_back
         return filename, lineno
 
@@ -57,11 +59,11 @@ class Observed:
         return showwarning
 
 
-def _stop_message(entry: Entry, exc: BaseException, tb, script: str) -> str:
+def _stop_message(entry: Entry, exc: BaseException, tb, script: str, result) -> str:
     where = "?"
     for frame, lineno in traceback.walk_tb(tb):
         if os.path.abspath(frame.f_code.co_filename) == os.path.abspath(script):
-            where = f"{frame.f_code.co_filename}:{lineno}"
+            where = f"{script}:{result.original_line(lineno)}"  # the line as the user wrote it
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return (f"python -m shims run: stopped at {where}: {entry.title} [{entry.id}]\n"
             f"    {type(exc).__name__}: {first}\n"
@@ -128,7 +130,7 @@ def _execute(script: str, script_args: List[str], result) -> int:
     main_module = types.ModuleType("__main__")
     main_module.__dict__.update(__file__=script, __builtins__=builtins, __loader__=None, __package__=None,
                                 __spec__=None, __cached__=None)
-    observed = Observed(script)
+    observed = Observed(script, result)
     saved = (sys.argv, sys.path[0], sys.modules.get("__main__"), warnings.showwarning)
     sys.argv, sys.path[0] = [script, *script_args], os.path.dirname(filename)
     sys.modules["__main__"] = main_module
@@ -145,7 +147,7 @@ def _execute(script: str, script_args: List[str], result) -> int:
         known = match_message(type(exc).__name__, str(exc))
         sys.stdout.flush()
         if known:
-            print(_stop_message(known[0], exc, exc.__traceback__, script), file=sys.stderr)
+            print(_stop_message(known[0], exc, exc.__traceback__, script, result), file=sys.stderr)
         else:
             traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
     finally:
