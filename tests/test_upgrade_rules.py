@@ -3,8 +3,8 @@ and its .out.py), as TorchFix tests its rules: the rewrite gives exactly the .ou
 the folder's catalog entry; a second pass changes nothing; each .out.py that is a whole script (not
 marked ``# fragment`` on its first line) runs on the tests' torch with deprecations as errors.
 
-And the rules against the catalog: every entry's ``rewrite`` names a rule of that entry, and every
-entry with a rule has fixtures.
+And the rules held to the catalog (every entry's ``rewrite`` names a rule of that entry, and every
+entry with a rule has fixtures).
 """
 from __future__ import annotations
 
@@ -107,3 +107,12 @@ def test_a_file_without_torch_or_tensorflow_is_left_alone():
     src = "from foo import Variable\nx = Variable(1, volatile=True)\nprint(x.data[0])\n"
     result = upgrade_source(src, "other.py")
     assert result.new == src and result.skipped and not result.findings
+
+
+def test_the_report_only_list_matches_the_rules():
+    """shims.upgrade.REPORT_ONLY / RUNTIME_ONLY (read by the docs without LibCST) say what the rules do."""
+    from shims.upgrade import REPORT_ONLY, RUNTIME_ONLY
+    from shims.upgrade import rules
+
+    assert REPORT_ONLY == {name for name, cls in RULES.items() if not cls.rewrites}
+    assert RUNTIME_ONLY == {cls.name for cls in rules.RUNTIME_ONLY}

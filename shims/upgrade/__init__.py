@@ -18,3 +18,10 @@ from __future__ import annotations
 
 #: exit statuses of both commands
 EXIT_OK, EXIT_WOULD_CHANGE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: the rules that only report (no rewrite is safe), by name; said here, without LibCST, for the docs
+#: (matrix/pages/upgrade.py); tests/test_upgrade_rules.py holds it to the rules' own ``rewrites`` flags
+REPORT_ONLY = frozenset({"step_between_backwards", "torch_load_weights_only", "tf_contrib", "tf1_rnn_keras3",
+                         "target_size_broadcast"})
+#: of those, the ones that look at nothing in the text (``python -m shims run`` reports them)
+RUNTIME_ONLY = frozenset({"target_size_broadcast"})
