@@ -32,7 +32,10 @@ class Finding:
 
 
 class Rule(cst.CSTTransformer):
-    """Base: a transformer that records findings, with the names the module imports resolved."""
+    """Base: a transformer that records findings, with the names the module imports resolved.
+
+    ``self.targets`` holds the ids of the nodes written to (assignment, ``del`` and loop targets): a rule
+    never turns one into a call (``w.data[0] = 1`` is not ``w.item() = 1``)."""
 
     #: the rule's name (the catalog's ``rewrite`` value) and the entry it belongs to
     name = ""
@@ -45,6 +48,25 @@ class Rule(cst.CSTTransformer):
         super().__init__()
         self.aliases = imports_of(module)
         self.findings: List[Finding] = []
+        self.targets: Set[int] = set()
+
+    def _mark(self, node: cst.CSTNode) -> None:
+        self.targets.add(id(node))
+        if isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                self._mark(element.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._mark(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._mark(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._mark(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._mark(node.target)
 
     def _line(self, node: cst.CSTNode) -> int:
         try:
@@ -212,7 +234,7 @@ class DataIndexItem(Rule):
             self.rows.add(id(node.value))
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
-        if id(original) in self.rows:
+        if id(original) in self.rows or id(original) in self.targets:
             return updated
         if m.matches(updated, m.Subscript(value=m.Attribute(attr=m.Name("data")),
                                           slice=[m.SubscriptElement(slice=m.Index(value=m.Integer("0")))])):
@@ -255,15 +277,16 @@ def _reduction(size_average: Optional[bool], reduce: Optional[bool]) -> str:
 
 
 class SizeAverage(Rule):
-    """catalog: size-average: ``size_average=`` / ``reduce=`` (literal booleans) -> ``reduction='sum' | 'mean' |
-    'none'``, torch's own translation of the pair; a non-literal value is reported."""
+    """catalog: size-average: ``size_average=`` / ``reduce=`` (literal booleans) of a torch loss (``nn.MSELoss``,
+    ``F.mse_loss``, ...) -> ``reduction='sum' | 'mean' | 'none'``, torch's own translation of the pair; a
+    non-literal value is reported."""
 
     name, change_id = "size_average", "size-average"
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         sa, rd = _kw(updated, "size_average"), _kw(updated, "reduce")
-        if sa is None and rd is None:
-            return updated
+        if sa is None and rd is None or not (self.q(updated.func) or "").startswith("torch."):
+            return updated  # torch's losses only (another library's size_average means something else)
         values = [None if a is None else _bool(a.value) for a in (sa, rd)]
         if any(a is not None and v is None for a, v in zip((sa, rd), values)) or _kw(updated, "reduction"):
             self.found(original, f"{_code(original)}: size_average/reduce not literal booleans")
@@ -690,6 +713,8 @@ class ZeroDimIteration(Rule):
         module.visit(_TensorNames(self.tensors, self.aliases))
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if id(original) in self.targets:
+            return updated
         numpy_of_data = m.Call(func=m.Attribute(attr=m.Name("numpy"), value=m.Attribute(attr=m.Name("data")) | m.Call(
             func=m.Attribute(attr=m.Name("cpu"), value=m.Attribute(attr=m.Name("data"))))), args=[])
         if m.matches(updated, m.Subscript(value=numpy_of_data,
@@ -745,10 +770,27 @@ class _TensorNames(cst.CSTVisitor):
                         self.out.add(t.target.value)
 
 
+#: a %-conversion: its type letter is group 1 (``%%`` is not a conversion)
+CONVERSION = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+NUMERIC = set("diouxXeEfFgGc")
+
+
+def _conversions(template: cst.BaseExpression) -> Optional[List[str]]:
+    """The type letters of a literal %-template, in order; None where it is not a plain literal."""
+    try:
+        text = template.evaluated_value if isinstance(template, (cst.SimpleString, cst.ConcatenatedString)) else None
+    except Exception:  # noqa: BLE001 - an f-string part or bytes: not ours to read
+        return None
+    if not isinstance(text, str):
+        return None
+    return [c for c in CONVERSION.findall(text) if c != "%"]
+
+
 class NumpyNdimScalar(Rule):
-    """catalog: numpy-ndim-scalar: ``"%.2f" % w.numpy()`` (and each ``.numpy()`` of a ``%`` tuple, ``float(x.numpy())``)
-    -> ``.numpy().item()``: the old code worked only on one-element arrays, where ``.item()`` reads the
-    same number."""
+    """catalog: numpy-ndim-scalar: ``"%.2f" % w.numpy()`` (each ``.numpy()`` of a ``%`` tuple in a numeric
+    conversion, ``float(x.numpy())``, ``int(x.numpy())``) -> ``.numpy().item()``: the old code worked only
+    on one-element arrays, where ``.item()`` reads the same number. A ``%s`` conversion printed any
+    array and is left as it is."""
 
     name, change_id = "numpy_ndim_scalar", "numpy-ndim-scalar"
     NUMPY = m.Call(func=m.Attribute(attr=m.Name("numpy")), args=[])
@@ -759,18 +801,22 @@ class NumpyNdimScalar(Rule):
         return expr, False
 
     def leave_BinaryOperation(self, original, updated):
-        if not isinstance(updated.operator, cst.Modulo) or not isinstance(updated.left, (cst.SimpleString,
-                                                                                           cst.ConcatenatedString)):
+        if not isinstance(updated.operator, cst.Modulo):
+            return updated
+        kinds = _conversions(updated.left)
+        if not kinds:
             return updated
         right, hit = updated.right, False
         if isinstance(right, cst.Tuple):
+            if len(right.elements) != len(kinds):
+                return updated
             elements = []
-            for e in right.elements:
-                value, h = self._item(e.value)
+            for e, kind in zip(right.elements, kinds):
+                value, h = self._item(e.value) if kind in NUMERIC else (e.value, False)
                 hit = hit or h
                 elements.append(e.with_changes(value=value))
             right = right.with_changes(elements=elements)
-        else:
+        elif len(kinds) == 1 and kinds[0] in NUMERIC:
             right, hit = self._item(right)
         if hit:
             self.changed(original, "\"%...\" % x.numpy() -> x.numpy().item()")
