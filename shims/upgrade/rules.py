@@ -517,19 +517,25 @@ GRAPH_ONLY = {"placeholder", "Session", "InteractiveSession", "global_variables_
 class Tf1CompatV1(Rule):
     """catalog: tf1-graph-on-tf2: ``import tensorflow as tf`` in a file that builds a TF1 graph (tf.placeholder,
     tf.Session, tf.gradients, ...) -> ``import tensorflow.compat.v1 as tf`` and
-    ``tf.disable_eager_execution()`` on the next line: the graph API under TensorFlow 2 (and 1.13+)."""
+    ``tf.disable_eager_execution()`` on the next line: the graph API under TensorFlow 2 (and 1.13+). A
+    file that already mentions ``compat.v1`` or ``disable_eager_execution`` chose its API: left alone."""
 
     name, change_id = "tf1_compat_v1", "tf1-graph-on-tf2"
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
-        self.graph_code = bool(re.search(r"\b\w+\.(%s)\b" % "|".join(GRAPH_ONLY), module.code))
+        used: Set[str] = set()
+        module.visit(_QualifiedAttributes(self.aliases, used))
+        # the graph API used in the code (not named in a comment or a docstring)
+        self.graph_code = any(q.startswith("tensorflow.") and q.split(".")[1] in GRAPH_ONLY for q in used)
+        # code that already chooses its TensorFlow API (tf.compat.v1, disable_eager_execution) is left alone
+        self.handled = bool(re.search(r"compat\.v1|disable_eager_execution|disable_v2_behavior", module.code))
 
     def leave_SimpleStatementLine(self, original, updated):
         if len(updated.body) != 1 or not m.matches(updated.body[0], m.Import(names=[m.ImportAlias(
                 name=m.Name("tensorflow"), asname=m.AsName(name=m.Name()))])):
             return updated
-        if not self.graph_code:
+        if not self.graph_code or self.handled:
             return updated
         local = updated.body[0].names[0].asname.name.value
         new_import = updated.with_changes(body=[cst.parse_statement(
@@ -538,6 +544,18 @@ class Tf1CompatV1(Rule):
         self.changed(original, f"import tensorflow as {local} -> import tensorflow.compat.v1 as {local}; "
                                f"{local}.disable_eager_execution()")
         return cst.FlattenSentinel([new_import, disable])
+
+
+class _QualifiedAttributes(cst.CSTVisitor):
+    """The qualified names of the Name/Attribute chains a module uses (``tensorflow.placeholder``)."""
+
+    def __init__(self, aliases: Dict[str, str], out: Set[str]) -> None:
+        self.aliases, self.out = aliases, out
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        q = qualify(node, self.aliases)
+        if q:
+            self.out.add(q)
 
 
 class Tf1AssignRace(Rule):
