@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Set, Tuple, Type, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 import libcst.matchers as m
@@ -101,7 +101,7 @@ def _kw(call: cst.Call, name: str) -> Optional[cst.Arg]:
     return None
 
 
-def _method(node: cst.BaseExpression, base: cst.BaseExpression, name: str, args: Sequence[cst.Arg] = ()) -> cst.Call:
+def _method(base: cst.BaseExpression, name: str, args: Sequence[cst.Arg] = ()) -> cst.Call:
     """``base.name(args)``, with parentheses around a base that needs them."""
     if not isinstance(base, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not base.lpar:
         base = base.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
@@ -145,8 +145,8 @@ class VariableVolatile(Rule):
             self.found(original, "volatile=True dropped (it has no effect on current torch): put this inference under "
                                  "`with torch.no_grad():`")
         if requires:
-            base = data if not isinstance(data, (cst.Name, cst.Attribute)) else _method(data, data, "detach")
-            new: cst.BaseExpression = _method(data, base, "requires_grad_")
+            base = data if not isinstance(data, (cst.Name, cst.Attribute)) else _method(data, "detach")
+            new: cst.BaseExpression = _method(base, "requires_grad_")
         else:
             new = data.with_changes(lpar=[], rpar=[]) if isinstance(data, (cst.Name, cst.Attribute, cst.Call)) else data
         self.changed(original, f"{_code(original)} -> {_code(new)}")
@@ -238,7 +238,7 @@ class DataIndexItem(Rule):
             return updated
         if m.matches(updated, m.Subscript(value=m.Attribute(attr=m.Name("data")),
                                           slice=[m.SubscriptElement(slice=m.Index(value=m.Integer("0")))])):
-            new = _method(updated, updated.value.value, "item")
+            new = _method(updated.value.value, "item")
             self.changed(original, f"{_code(original)} -> {_code(new)}")
             return new
         return updated
@@ -249,7 +249,7 @@ class DataIndexItem(Rule):
         if updated.targets[0].target.value not in self.printed:
             return updated
         if m.matches(updated.value, m.Call(func=m.Attribute(attr=m.Name("sum") | m.Name("mean")), args=[])):
-            new = _method(updated.value, updated.value, "item")
+            new = _method(updated.value, "item")
             self.changed(original, f"{_code(updated.value)} -> {_code(new)} (printed as a number, as the old releases did)")
             return updated.with_changes(value=new)
         return updated
@@ -507,9 +507,7 @@ class GradNoneZero(Rule):
 
 
 # ------------------------------------------------------------------------------- tf1-graph-on-tf2
-TF1_ONLY = {"placeholder", "Session", "InteractiveSession", "global_variables_initializer", "random_normal",
-            "set_random_seed", "train", "get_variable", "variable_scope", "truncated_normal", "random_uniform",
-            "initialize_all_variables", "summary", "layers", "contrib", "nn", "gradients", "assign", "Variable"}
+#: TensorFlow 1 names whose use marks graph code (tensorflow.<name>)
 GRAPH_ONLY = {"placeholder", "Session", "InteractiveSession", "global_variables_initializer", "set_random_seed",
               "random_normal", "get_variable", "variable_scope", "initialize_all_variables", "gradients"}
 
@@ -739,7 +737,7 @@ class ZeroDimIteration(Rule):
                                           slice=[m.SubscriptElement(slice=m.Index(value=m.Integer("0")))])):
             inner = updated.value.func.value
             base = inner.value if isinstance(inner, cst.Attribute) else inner.func.value.value
-            new = _method(updated, base, "item")
+            new = _method(base, "item")
             self.changed(original, f"{_code(original)} -> {_code(new)}")
             return new
         return updated
@@ -815,7 +813,7 @@ class NumpyNdimScalar(Rule):
 
     def _item(self, expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
         if m.matches(expr, self.NUMPY):
-            return _method(expr, expr, "item"), True
+            return _method(expr, "item"), True
         return expr, False
 
     def leave_BinaryOperation(self, original, updated):
