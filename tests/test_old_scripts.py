@@ -107,3 +107,15 @@ def test_run_reports_a_warning_the_catalog_knows_with_its_line(tmp_path):
     proc = shims("run", str(src), cwd=tmp_path)
     assert proc.returncode == 0
     assert "warned [target-size-broadcast] 1 time(s) at regression.in.py:8 x1" in proc.stderr
+
+
+def test_run_reads_the_catalog_before_the_scripts_folder_replaces_sys_path0(tmp_path):
+    """From the project folder without PYTHONPATH (``python -m shims`` found through the working folder):
+    the script's folder takes sys.path[0], and a known failure is still named."""
+    script = tmp_path / "gan.py"
+    script.write_text((OLD / "gan.py").read_text())
+    env = {k: v for k, v in ENV.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "shims", "run", str(script)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert "[optimizer-step-between-backwards]" in proc.stderr and "Traceback" not in proc.stderr

@@ -119,6 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         if importlib.util.find_spec("tf_keras") is not None:  # catalog: tf1-rnn-keras3 (before TensorFlow loads)
             os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    entries()  # read the catalog now: the script's folder replaces sys.path[0] while it runs
     return _execute(script, script_args, result)
 
 
