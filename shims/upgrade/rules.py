@@ -488,6 +488,13 @@ class GradNoneZero(Rule):
                                                                      attr=m.Name("data")), attr=m.Name("zero_")),
                                   args=[]))
 
+    def leave_SimpleStatementSuite(self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite):
+        # `if t > 0: w.grad.data.zero_()`: already guarded somehow; whether enough, only the reader knows
+        if any(m.matches(s, self.PATTERN) for s in updated.body):
+            self.found(original, "w.grad.data.zero_() after a colon on one line: check it cannot run before the "
+                                 "first backward (write `if w.grad is not None: w.grad.zero_()`)")
+        return updated
+
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
         hits = [s for s in updated.body if m.matches(s, self.PATTERN)]
         if not hits:
