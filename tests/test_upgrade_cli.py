@@ -127,3 +127,14 @@ def test_usage(tmp_path):
     assert shims(cwd=tmp_path).returncode == 2
     proc = shims("frobnicate", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown command" in proc.stderr
+
+
+def test_the_diff_of_a_file_without_a_final_newline_applies(tmp_path):
+    script = tmp_path / "nonl.py"
+    script.write_text("import torch\nprint(torch.ones(1).sum().data[0])")
+    proc = shims("upgrade", "nonl.py", cwd=tmp_path)
+    assert proc.stdout.count("\\ No newline at end of file\n") == 2
+    patched = subprocess.run(["patch", "-p0", "-o", "-", "nonl.py"], input=proc.stdout, cwd=tmp_path,
+                             capture_output=True, text=True)
+    if patched.returncode == 0:  # where patch is installed
+        assert patched.stdout == "import torch\nprint(torch.ones(1).sum().item())"

@@ -78,6 +78,13 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
+    """``diff -u`` lines, with patch's marker after a last line that has no newline."""
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     fromfile=name, tofile=name):
+        yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     err = sys.stderr
@@ -114,9 +121,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.write:
             write_atomically(path, result.new)
         elif not args.check:
-            sys.stdout.writelines(difflib.unified_diff(result.source.splitlines(keepends=True),
-                                                       result.new.splitlines(keepends=True),
-                                                       fromfile=shown, tofile=shown))
+            sys.stdout.writelines(unified_diff(result.source, result.new, shown))
     if looked_at_torch:
         print(not_checked_note(), file=err)
     if status == EXIT_OK and args.check and would_change:
