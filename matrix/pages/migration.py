@@ -20,9 +20,9 @@ from matrix.divergence import explain_divergence, find_divergences
 from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.pages.cells import published_lines
 from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines
-from matrix.pages.upgrade import render_upgrade_section
 from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
 from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
+from matrix.pages.upgrade import render_upgrade_section  # python -m shims upgrade per change
 
 
 def probe_file(probe_id: str) -> str:
