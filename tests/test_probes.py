@@ -346,3 +346,99 @@ def test_python_m_matrix_probes_is_the_package():
 
     assert probes.PROBES is runner.PROBES and probes.main is runner.main and probes.run_probe is runner.run_probe
     assert (ROOT / "matrix" / "probes" / "__main__.py").exists()
+
+
+# ------------------------------------------------- real 2017-2018 code beyond the tutorial's
+def test_tensordataset_kwargs(records):
+    rec = records["tensordataset_kwargs"]
+    assert rec["outcome"] == "errors" and rec["error"]["type"] == "TypeError"
+    assert rec["error"]["message"] in (symptom_body("tensordataset_kwargs"), message("tensordataset-kwargs", "TypeError: __init__"))
+
+
+def test_retain_variables(records):
+    rec = records["retain_variables"]
+    assert rec["outcome"] == "errors" and rec["error"]["type"] == "TypeError"
+    assert rec["error"]["message"] in (symptom_body("retain_variables"), message("retain-variables", "TypeError: backward"))
+
+
+def test_zero_dim_iteration(records):
+    rec = records["zero_dim_iteration"]
+    assert rec["outcome"] == "errors"
+    assert rec["error"] == {"type": "ValueError", "message": symptom_body("zero_dim_iteration")}
+
+
+def test_numpy_ndim_scalar(records):
+    rec = records["numpy_ndim_scalar"]
+    np = pytest.importorskip("numpy")
+    if Version(np.__version__) >= Version("2.4"):
+        assert rec["outcome"] == "errors"
+        assert rec["error"] == {"type": "TypeError", "message": symptom_body("numpy_ndim_scalar")}
+    elif Version(np.__version__) >= Version("1.25"):
+        assert rec["outcome"] == "warns"
+    else:
+        assert rec["outcome"] == "works" and rec["value"]["text"] == "1.00"
+
+
+def test_reduction_elementwise_mean(records):
+    rec = records["reduction_elementwise_mean"]
+    assert rec["outcome"] == "warns"
+    assert symptom_body("reduction_elementwise_mean") in messages(rec)
+    assert rec["value"]["old"] == rec["value"]["mean"]
+
+
+def test_target_size_broadcast(records):
+    rec = records["target_size_broadcast"]  # warns, and the number is another one than the intended
+    assert rec["outcome"] == "warns"
+    assert symptom_body("target_size_broadcast") in messages(rec)
+    assert rec["value"] == {"old": 2.5, "matched": 0.0}
+
+
+def test_step_between_backwards(records):
+    rec = records["step_between_backwards"]
+    if at_least(cited("step_between_backwards", "fails")):
+        assert rec["outcome"] == "errors" and rec["error"]["type"] == "RuntimeError"
+        assert rec["error"]["message"].startswith(symptom_body("step_between_backwards"))
+    else:
+        assert rec["outcome"] == "works"
+
+
+def test_functional_sigmoid_tanh(records):
+    rec = records["functional_sigmoid_tanh"]
+    assert rec["value"] is True  # the same function whether it warns or not
+    for text in messages(rec):
+        assert text in (message("functional-sigmoid-tanh", "UserWarning: nn.functional.sigmoid"),
+                        message("functional-sigmoid-tanh", "UserWarning: nn.functional.tanh"))
+
+
+def test_function_instance_backward(records):
+    rec = records["function_instance_backward"]
+    assert rec["outcome"] == "works"
+    assert rec["value"]["grad"] == rec["value"]["expected"] == [0.0, 1.0, 1.0]
+
+
+def test_torch_load_numpy_array(records):
+    rec = records["torch_load_numpy_array"]
+    if at_least(cited("torch_load_numpy_array", "fails")):
+        assert rec["outcome"] == "errors" and rec["error"]["type"] == "UnpicklingError"
+        msg = probes_clean(rec["error"]["message"])
+        assert msg.splitlines()[0].strip() == symptom_body("torch_load_numpy_array")
+        assert "multiarray._reconstruct was not an allowed global by default" in msg
+    else:
+        assert rec["outcome"] in ("works", "warns")
+
+
+def test_tf_contrib(records):
+    rec = records["tf_contrib"]
+    tf_spec = importlib.util.find_spec("tensorflow")
+    if tf_spec is None:
+        assert rec["outcome"] == "not_run"
+    elif rec["value"] is None or rec["error"]:
+        assert rec["error"] == {"type": "AttributeError", "message": symptom_body("tf_contrib")}
+
+
+def test_tf1_rnn_cell_keras3(records):
+    rec = records["tf1_rnn_cell_keras3"]
+    if importlib.util.find_spec("tensorflow") is None:
+        assert rec["outcome"] == "not_run"
+    elif importlib.util.find_spec("tf_keras") is None and rec["outcome"] == "errors":
+        assert rec["error"] == {"type": "AttributeError", "message": symptom_body("tf1_rnn_cell_keras3")}

@@ -23,6 +23,7 @@ from matrix.pages.cells import published_lines
 from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
 from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
 from matrix.pages.versions import per_pin, source_note, value_lines, version_statement
+from matrix.pages.upgrade import render_upgrade_section  # python -m shims upgrade per change
 
 
 def probe_file(probe_id: str) -> str:
@@ -435,12 +436,14 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
     prov = Provenance.of_sessions(sessions)
     out += ["## Contents", "", "- [How these were measured](#measured)", "", "Changes:", ""]
     out += [f"- [{ch['title']}](#{ch['id']}) ({ch['kind']})" for ch in catalog]
-    out += ["", "- [Changes that raise nothing but change results](#silent-changes)",
+    out += ["", "- [Upgrading your own script](#upgrade)",
+            "- [Changes that raise nothing but change results](#silent-changes)",
             "- [The examples, era by era](#examples)", ""]
     out += render_provenance(sessions, prov, unavailable)
     out += ["## Changes", ""]
     for ch in catalog:
         out += render_change(ch, observations.get(ch["probe"], []), sessions, prov)
+    out += render_upgrade_section(catalog)
     out += render_silent(catalog, sessions, observations, prose_dir, prov)
     out += render_examples_section(sessions, variants_dir, manifest)
     return "\n".join(out)

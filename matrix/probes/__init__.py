@@ -43,15 +43,20 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
-- :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, NumPy's ABI, NumPy's float64 bits
+- :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
+  under Keras 3, NumPy's ABI, NumPy's float64 bits, a size-1 array used as a number
 """
 from __future__ import annotations
 
-from matrix.probes.api import (cuda_amp, functorch_import, legacy_tensor_types, removed_linalg, set_default_tensor_type,
-                               size_average, torch_load_weights_only)
-from matrix.probes.autograd import (data_update_vs_no_grad, function_setup_context, grad_none_zero,
-                                    legacy_autograd_function, variable_volatile, zero_dim_index, zero_grad_set_to_none)
-from matrix.probes.ecosystem import numpy_abi, numpy_float64_bits, tf1_assign_race, tf1_graph
+from matrix.probes.api import (cuda_amp, functional_sigmoid_tanh, functorch_import, legacy_tensor_types,
+                               reduction_elementwise_mean, removed_linalg, set_default_tensor_type, size_average,
+                               target_size_broadcast, tensordataset_kwargs, torch_load_numpy_array,
+                               torch_load_weights_only)
+from matrix.probes.autograd import (data_update_vs_no_grad, function_instance_backward, function_setup_context,
+                                    grad_none_zero, legacy_autograd_function, retain_variables, step_between_backwards,
+                                    variable_volatile, zero_dim_index, zero_dim_iteration, zero_grad_set_to_none)
+from matrix.probes.ecosystem import (numpy_abi, numpy_float64_bits, numpy_ndim_scalar, tf1_assign_race, tf1_graph,
+                                     tf1_rnn_cell_keras3, tf_contrib)
 from matrix.probes.numerics import adam_exp_avg_lerp, clamp_boundary_grad, float32_linspace_bits, float32_matmul_bits
 from matrix.probes.runner import PROBES, NotRun, import_torch_once, main, probe, run_all, run_probe, write_atomically
 
@@ -80,6 +85,19 @@ PROBES[:] = [
     grad_none_zero,
     numpy_abi,
     numpy_float64_bits,
+    # real 2017-2018 code beyond the tutorial (the entries python -m shims upgrade knows too)
+    tensordataset_kwargs,
+    retain_variables,
+    zero_dim_iteration,
+    numpy_ndim_scalar,
+    reduction_elementwise_mean,
+    target_size_broadcast,
+    step_between_backwards,
+    functional_sigmoid_tanh,
+    function_instance_backward,
+    torch_load_numpy_array,
+    tf_contrib,
+    tf1_rnn_cell_keras3,
 ]
 
 __all__ = ["PROBES", "NotRun", "import_torch_once", "main", "probe", "run_all", "run_probe", "write_atomically",

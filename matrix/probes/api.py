@@ -168,3 +168,59 @@ def removed_linalg():
         "works" if "works" in outcomes else "not_run"))
     return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error,
             "value": per}
+
+
+def tensordataset_kwargs():
+    """``TensorDataset(data_tensor=x, target_tensor=y)`` (0.1-0.3) instead of ``TensorDataset(x, y)``."""
+    torch = load_torch()
+    from torch.utils.data import TensorDataset
+
+    ds = TensorDataset(data_tensor=torch.zeros(3, 2), target_tensor=torch.zeros(3))
+    return {"detail": "keyword arguments accepted", "value": len(ds)}
+
+
+def reduction_elementwise_mean():
+    """``reduction='elementwise_mean'`` (the 0.4.1 spelling) instead of ``reduction='mean'``."""
+    torch = load_torch()
+    a, b = torch.tensor([1.0, 2.0, 3.0]), torch.zeros(3)
+    old = torch.nn.MSELoss(reduction="elementwise_mean")(a, b).item()
+    new = torch.nn.MSELoss(reduction="mean")(a, b).item()
+    return {"detail": f"'elementwise_mean' {old} vs 'mean' {new}", "value": {"old": old, "mean": new}}
+
+
+def target_size_broadcast():
+    """``F.mse_loss(input, target)`` with input (N, 1) and target (N,): broadcast to (N, N)."""
+    torch = load_torch()
+    pred = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    target = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = torch.nn.functional.mse_loss(pred, target).item()
+    new = torch.nn.functional.mse_loss(pred.view(-1), target).item()
+    records = warning_records(caught)
+    # a different number with a warning is `warns`; without one (releases before the warning) `differs`
+    return {"outcome": "warns" if records else "differs", "warnings": records,
+            "detail": f"(4, 1) vs (4,) gives {old}; matched shapes give {new}", "value": {"old": old, "matched": new}}
+
+
+def functional_sigmoid_tanh():
+    """``F.sigmoid`` / ``F.tanh`` (deprecated aliases for a while) instead of ``torch.sigmoid`` / ``torch.tanh``."""
+    torch = load_torch()
+    F = torch.nn.functional
+    x = torch.tensor([0.0, 1.0])
+    same = F.sigmoid(x).tolist() == torch.sigmoid(x).tolist() and F.tanh(x).tolist() == torch.tanh(x).tolist()
+    return {"detail": f"F.sigmoid/F.tanh ran; same values as torch.sigmoid/torch.tanh: {same}", "value": same}
+
+
+def torch_load_numpy_array():
+    """``torch.load(f)`` of a file holding a NumPy array (``torch.save(np_array, f)``), without ``weights_only``."""
+    torch = load_torch()
+    if importlib.util.find_spec("numpy") is None:
+        raise NotRun("numpy is not installed in this environment")
+    import numpy as np
+
+    buf = io.BytesIO()
+    torch.save({"mean": np.arange(3.0)}, buf)
+    buf.seek(0)
+    loaded = torch.load(buf)
+    return {"detail": "loaded", "value": {"mean": [float(v) for v in loaded["mean"]]}}

@@ -245,3 +245,68 @@ def grad_none_zero():
     w = torch.randn(3, requires_grad=True)
     w.grad.data.zero_()
     return {"detail": "grad existed before backward", "value": None}
+
+
+def retain_variables():
+    """``loss.backward(retain_variables=True)`` (0.1-0.3), renamed ``retain_graph``."""
+    torch = load_torch()
+    w = torch.ones(2, requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward(retain_variables=True)
+    return {"detail": "retain_variables= accepted", "value": w.grad.tolist()}
+
+
+def zero_dim_iteration():
+    """``for x, y in zip(inputs, labels)`` over tensors: each ``y`` is 0-dim since 0.4 (shape (1,) before)."""
+    torch = load_torch()
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    inputs, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    model = torch.nn.Linear(3, 3)
+    losses = []
+    for x, y in zip(inputs, labels):  # the old form: y was a 1-element tensor, now a 0-dim one
+        losses.append(F.cross_entropy(model(x.view(1, -1)), y).item())
+    return {"detail": "per-sample loss with a scalar-indexed target ran", "value": losses}
+
+
+def step_between_backwards():
+    """The 2017 GAN step: ``d_loss.backward(retain_graph=True); opt_D.step(); g_loss.backward()`` over one
+    graph, so ``opt_D.step()`` updates in place a weight the second backward still needs."""
+    torch = load_torch()
+    torch.manual_seed(0)
+    G, D = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
+    out = D(G(torch.randn(4, 2)))
+    d_loss, g_loss = out.mean(), -out.mean()
+    opt_D.zero_grad()
+    d_loss.backward(retain_graph=True)
+    opt_D.step()  # in place on D.weight, which g_loss's backward reads
+    opt_G.zero_grad()
+    g_loss.backward()
+    opt_G.step()
+    return {"detail": "the second backward ran after opt_D.step()",
+            "value": {"g_weight_grad": G.weight.grad.tolist()}}
+
+
+def function_instance_backward():
+    """A Function with ``@staticmethod forward(ctx, ...)`` but ``def backward(self, grad)`` (no decorator)."""
+    torch = load_torch()
+    if not hasattr(torch.autograd.Function, "apply"):
+        raise NotRun(f"torch {torch.__version__} has no Function.apply")
+
+    class HalfStatic(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        def backward(self, grad_output):  # the old form: an instance method; torch passes ctx as self
+            x, = self.saved_tensors
+            return grad_output * (x > 0).to(grad_output.dtype)
+
+    x = torch.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    HalfStatic.apply(x).sum().backward()
+    grad = x.grad.tolist()
+    return {"detail": f"backward(self, ...) ran with the ctx as self: grad {grad}",
+            "value": {"grad": grad, "expected": [0.0, 1.0, 1.0]}}

@@ -169,3 +169,47 @@ def numpy_float64_bits():
                       "NumPy releases recorded on the same CPU",
             "value": {"numpy": np.__version__, "x": digest(x), "sin": digest(y), "cube": digest(cube),
                       "sin_not_math": sin_off, "cube_not_python": cube_off}}
+
+
+def tf_contrib():
+    """``tf.contrib`` (TensorFlow 1.x only), and ``tf.compat.v1.contrib`` where TensorFlow 2 is installed.
+
+    The question is whether the name is there: what TensorFlow 1 prints while it loads contrib (its own
+    deprecation notices, the ``collections`` ABCs on Python 3.7) is kept in ``value``, not counted as
+    the old form warning."""
+    tf = import_tensorflow()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        contrib = tf.contrib  # the old form, as 2017 code spells it: raises on TensorFlow 2
+        has_layers = hasattr(contrib, "layers")
+    return {"detail": f"tensorflow {tf.__version__}: tf.contrib present", "warnings": [],
+            "value": {"tensorflow": tf.__version__, "has_layers": has_layers,
+                      "loading_warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:5]}}
+
+
+def tf1_rnn_cell_keras3():
+    """``tf.compat.v1.nn.rnn_cell.BasicLSTMCell`` (``tf.nn.rnn_cell`` in TF1 code): Keras 2 layers under the
+    hood, which TensorFlow 2.16+ with Keras 3 refuses unless tf_keras and TF_USE_LEGACY_KERAS=1.
+
+    The question is whether the class is there; its deprecation notice (TensorFlow 2.x before Keras 3)
+    is kept in ``value``."""
+    tf = import_tensorflow()
+    v1 = getattr(getattr(tf, "compat", None), "v1", tf)
+    context = {"tensorflow": tf.__version__, "TF_USE_LEGACY_KERAS": os.environ.get("TF_USE_LEGACY_KERAS"),
+               "tf_keras": importlib.util.find_spec("tf_keras") is not None}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cell = v1.nn.rnn_cell.BasicLSTMCell(4)
+    return {"detail": f"tensorflow {tf.__version__}: BasicLSTMCell built", "warnings": [],
+            "value": dict(context, units=cell.state_size[0],
+                          deprecation=[f"{w.category.__name__}: {w.message}" for w in caught][:3])}
+
+
+def numpy_ndim_scalar():
+    """``"%.2f" % w.numpy()`` / ``float(a)`` on a (1, 1) array: a size-1 array used as a Python number."""
+    if importlib.util.find_spec("numpy") is None:
+        raise NotRun("numpy is not installed in this environment")
+    import numpy as np
+
+    text = "%.2f" % np.ones((1, 1))
+    return {"detail": f"formatted as {text}", "value": {"numpy": np.__version__, "text": text}}

@@ -1,0 +1,27 @@
+"""Upgrade real 2017-2018 torch and TensorFlow 1 scripts, driven by ``matrix/catalog.toml``.
+
+- :mod:`shims.upgrade.rules`: one LibCST rule per catalog entry (the entry's ``rewrite`` field names
+  it); a rule rewrites the old form into the entry's ``new`` or, where no rewrite is safe, reports
+  where it found it.
+- :mod:`shims.upgrade.engine`: runs the rules over one source text: the new text and the findings,
+  each with the line of the *original* text.
+- :mod:`shims.upgrade.report`: the findings as a report (what changed, what to fix by hand and the
+  docs section to read), in the manner of ``tf_upgrade_v2``'s, never "0 issues" on code that still
+  breaks.
+- :mod:`shims.upgrade.cli`: ``python -m shims upgrade`` (diff, ``--write``, ``--check``).
+- :mod:`shims.upgrade.run`: ``python -m shims run`` (the same rewrite in memory, then the script).
+
+Nothing here is imported by ``shims.torch_legacy`` or ``shims.tf1``: LibCST is needed only by these
+commands (``pip install libcst``, the ``upgrade`` dependency group).
+"""
+from __future__ import annotations
+
+#: exit statuses of both commands
+EXIT_OK, EXIT_WOULD_CHANGE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: the rules that only report (no rewrite is safe), by name; said here, without LibCST, for the docs
+#: (matrix/pages/upgrade.py); tests/test_upgrade_rules.py holds it to the rules' own ``rewrites`` flags
+REPORT_ONLY = frozenset({"step_between_backwards", "torch_load_weights_only", "tf_contrib", "tf1_rnn_keras3",
+                         "target_size_broadcast"})
+#: of those, the ones that look at nothing in the text (``python -m shims run`` reports them)
+RUNTIME_ONLY = frozenset({"target_size_broadcast"})

@@ -1,0 +1,54 @@
+"""The report of an upgrade, in the manner of ``tf_upgrade_v2``'s but honest about what is left.
+
+    a.py:21: changed [variable-volatile] Variable(torch.randn(3, 1), requires_grad=True) -> ...
+    a.py:40: FIX BY HAND [optimizer-step-between-backwards] opt_D.step() between two backward ...
+        fix: Run every backward that goes through a network before ... read: docs/migration.md#optimizer-...
+
+then one summary line per file. A file whose findings include something left to fix is never
+summarised as clean; what the rules cannot see in the text (a loss's shapes) is listed as not checked.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, List, Sequence
+
+from shims.upgrade.catalog import entries
+from shims.upgrade.rules import RUNTIME_ONLY, Finding
+
+
+def finding_lines(path: str, findings: Sequence[Finding]) -> List[str]:
+    """One line per finding; a finding left to the user also gets the entry's fix and docs section."""
+    known = entries()
+    out = []
+    for f in findings:
+        if f.action == "changed":
+            out.append(f"{path}:{f.line}: changed [{f.change_id}] {f.what}")
+        else:
+            entry = known.get(f.change_id)
+            out.append(f"{path}:{f.line}: FIX BY HAND [{f.change_id}] {f.what}")
+            if entry is not None:
+                out.append(f"    fix: {entry.fix}")
+                out.append(f"    read: {entry.docs}")
+    return out
+
+
+def summary_line(path: str, findings: Sequence[Finding], changed: bool) -> str:
+    done = sum(1 for f in findings if f.action == "changed")
+    left = [f for f in findings if f.action != "changed"]
+    if left:
+        ids = ", ".join(sorted({f.change_id for f in left}))
+        return f"{path}: {done} change(s); {len(left)} place(s) still need you ({ids}): the script may still fail"
+    if changed:
+        return f"{path}: {done} change(s); nothing left that the rules can see"
+    return f"{path}: no old idiom the rules know"
+
+
+def not_checked_note() -> str:
+    """What no rule can see in the text, said every time (never a silent 'no issues')."""
+    ids = ", ".join(cls.change_id for cls in RUNTIME_ONLY)
+    return (f"not checked in the text (known only when the script runs): {ids}; "
+            "python -m shims run SCRIPT reports it with the line")
+
+
+def counts(findings: Iterable[Finding]) -> Counter:
+    return Counter((f.change_id, f.action) for f in findings)

@@ -1,0 +1,140 @@
+"""python -m shims upgrade on the command line: the diff, --write, --check, the report, exit statuses
+(0 ok, 1 would change under --check, 2 bad input), bad input (a syntax error, a file that is not
+UTF-8, no torch import, a path that is not there), and shims/ without LibCST."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytest.importorskip("libcst")
+
+FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
+OLD = (FIXTURES / "legacy-autograd-function" / "relu.in.py").read_text()
+NEW = (FIXTURES / "legacy-autograd-function" / "relu.out.py").read_text()
+# the 2017 tutorial's typo: a `for` without its colon
+SYNTAX_ERROR = "import torch\nfrom torch.autograd import Variable\nx = Variable(torch.ones(2))\nfor t in range(500)\n    print(t)\n"
+
+
+def shims(*args, cwd, env_extra=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "shims", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_default_prints_a_diff_and_changes_nothing(tmp_path):
+    script = tmp_path / "relu.py"
+    script.write_text(OLD)
+    proc = shims("upgrade", "relu.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("--- relu.py\n+++ relu.py\n@@")
+    assert "-    def forward(self, input):" in proc.stdout and "+    def forward(ctx, input):" in proc.stdout
+    assert script.read_text() == OLD
+    # the diff applies: patch gives the fixture's .out.py
+    patched = subprocess.run(["patch", "-p0", "-o", "-", "relu.py"], input=proc.stdout, cwd=tmp_path,
+                             capture_output=True, text=True)
+    if patched.returncode == 0:
+        assert patched.stdout == NEW
+
+
+def test_the_report_names_line_entry_and_what_was_left(tmp_path):
+    (tmp_path / "relu.py").write_text(OLD)
+    gan = (FIXTURES / "optimizer-step-between-backwards" / "gan.in.py").read_text()
+    (tmp_path / "gan.py").write_text(gan)
+    proc = shims("upgrade", "relu.py", "gan.py", cwd=tmp_path)
+    err = proc.stderr
+    assert "relu.py:5: changed [legacy-autograd-function] class MyReLU" in err
+    assert "relu.py:22: changed [legacy-autograd-function] MyReLU() -> MyReLU.apply" in err
+    assert "gan.py:11: FIX BY HAND [optimizer-step-between-backwards]" in err
+    assert "read: docs/migration.md#optimizer-step-between-backwards" in err
+    assert "gan.py: 0 change(s); 1 place(s) still need you (optimizer-step-between-backwards): the script may still fail" in err
+    assert "not checked in the text (known only when the script runs): target-size-broadcast" in err
+    assert "0 issues" not in err and proc.returncode == 0
+
+
+def test_write_replaces_atomically_and_check_then_passes(tmp_path):
+    script = tmp_path / "relu.py"
+    script.write_text(OLD)
+    os.chmod(script, 0o640)
+    proc = shims("upgrade", "--write", "relu.py", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert script.read_text() == NEW
+    assert oct(script.stat().st_mode & 0o777) == oct(0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["relu.py"], "a temporary file was left"
+    assert shims("upgrade", "--check", "relu.py", cwd=tmp_path).returncode == 0
+
+
+def test_check_exits_1_when_something_would_change_and_writes_nothing(tmp_path):
+    (tmp_path / "relu.py").write_text(OLD)
+    proc = shims("upgrade", "--check", "relu.py", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert (tmp_path / "relu.py").read_text() == OLD
+
+
+def test_a_syntax_error_names_file_and_line_and_outputs_nothing(tmp_path):
+    (tmp_path / "old.py").write_text(SYNTAX_ERROR)
+    for args in (["upgrade", "old.py"], ["upgrade", "--write", "old.py"], ["run", "old.py"]):
+        proc = shims(*args, cwd=tmp_path)
+        assert proc.returncode == 2, args
+        assert proc.stdout == ""
+        assert "old.py:4: syntax error: expected ':'" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert (tmp_path / "old.py").read_text() == SYNTAX_ERROR
+
+
+def test_a_folder_is_walked_and_binary_or_non_utf8_files_are_skipped(tmp_path):
+    pkg = tmp_path / "project"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "sub" / "relu.py").write_text(OLD)
+    (pkg / "plain.py").write_text("import os\nprint(os.sep)\n")
+    (pkg / "latin1.py").write_bytes("# caf\xe9\nimport torch\n".encode("latin-1"))
+    (pkg / "blob.py").write_bytes(b"\x00\x01\x02")
+    (pkg / "notes.txt").write_text("x = Variable(y)\n")
+    proc = shims("upgrade", "project", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "--- project/sub/relu.py" in proc.stdout and "notes.txt" not in proc.stdout + proc.stderr
+    assert "project/plain.py: left alone: no torch or tensorflow import" in proc.stderr
+    assert "project/latin1.py: skipped: not UTF-8 text" in proc.stderr
+    assert "project/blob.py: skipped: binary file" in proc.stderr
+    # named explicitly, a file that is not text is bad input
+    assert shims("upgrade", "project/latin1.py", cwd=tmp_path).returncode == 2
+
+
+def test_a_missing_path_is_bad_input(tmp_path):
+    proc = shims("upgrade", "nowhere.py", cwd=tmp_path)
+    assert proc.returncode == 2 and "nowhere.py: no such file or folder" in proc.stderr
+
+
+BLOCK_LIBCST = "import sys; sys.modules['libcst'] = None; sys.path.insert(0, {root!r}); "
+
+
+def test_without_libcst_the_commands_say_so_and_shims_still_imports(tmp_path):
+    code = BLOCK_LIBCST.format(root=str(ROOT)) + "from shims.__main__ import main; sys.exit(main(['upgrade', 'x.py']))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "python -m shims upgrade needs LibCST: pip install libcst"
+    code = BLOCK_LIBCST.format(root=str(ROOT)) + "import shims, shims.flags, shims.torch_legacy, shims.tf1; print('ok')"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_usage(tmp_path):
+    assert shims(cwd=tmp_path).returncode == 2
+    proc = shims("frobnicate", cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown command" in proc.stderr
+
+
+def test_the_diff_of_a_file_without_a_final_newline_applies(tmp_path):
+    script = tmp_path / "nonl.py"
+    script.write_text("import torch\nprint(torch.ones(1).sum().data[0])")
+    proc = shims("upgrade", "nonl.py", cwd=tmp_path)
+    assert proc.stdout.count("\\ No newline at end of file\n") == 2
+    patched = subprocess.run(["patch", "-p0", "-o", "-", "nonl.py"], input=proc.stdout, cwd=tmp_path,
+                             capture_output=True, text=True)
+    if patched.returncode == 0:  # where patch is installed
+        assert patched.stdout == "import torch\nprint(torch.ones(1).sum().item())"
