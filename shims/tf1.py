@@ -79,8 +79,9 @@ def read_before_write(tf: ModuleType, *reads: Any) -> ContextManager:
     The tutorial's graph fetches ``loss`` and the two ``assign`` ops in one ``sess.run`` with no
     dependency between them, and TensorFlow runs the ops of one ``sess.run`` in no guaranteed order. With
     TF1's reference variables an ``assign`` can then overwrite ``w1`` while the forward pass or the
-    gradients still read it; measured: the loss goes to nan within 15 steps on TensorFlow 1.15.5 in
-    every run, while 1.13.1 happened to order them (catalog: tf1-assign-race, matrix/catalog.toml;
+    gradients still read it: runs with the same seed print different losses (TensorFlow 1.13.1), or
+    the loss goes to nan by step 11-13 in some runs or all (1.15.5). The probe tf1_assign_race records
+    how often, per pin (catalog: tf1-assign-race, matrix/catalog.toml;
     https://github.com/tensorflow/tensorflow/issues/10860). Build the updates inside it::
 
         with read_before_write(tf, loss, grad_w1, grad_w2):

@@ -70,8 +70,8 @@ grad_w1, grad_w2 = tf.gradients(loss, [w1, w2])
 # graph.
 learning_rate = 1e-6
 # The assigns must wait for the loss and the gradients that read w1 and w2: sess.run runs the ops it is
-# given in no fixed order, and without this line the graph diverges to nan on TensorFlow 1.15
-# (catalog: tf1-assign-race).
+# given in no fixed order, and without this line the graph prints other losses from run to run on
+# TensorFlow 1, or nan (catalog: tf1-assign-race).
 with tf.control_dependencies([loss, grad_w1, grad_w2]):
     new_w1 = w1.assign(w1 - learning_rate * grad_w1)
     new_w2 = w2.assign(w2 - learning_rate * grad_w2)
