@@ -81,10 +81,11 @@ def published_error(c: Dict[str, Any]) -> str:
     """What the as-published run ended with, as the user saw it (the expectation's prefix removed): the
     exception as printed, or what the script printed or did instead of a loss."""
     err = c.get("error") or {}
-    if c.get("status") in PASSING:  # an expected failure that did not fail this time (a race can go right)
+    if c.get("status") in PASSING:  # a race that went the right way this time, or an expected failure that did not fail
         runs = 1 + len(c.get("repeat_wall_seconds") or [])
-        return (f"ran to the end, and its {runs} runs with the same seed printed the same losses, though it is "
-                "listed as expected to fail" if runs > 1 else "ran to the end, though it is listed as expected to fail")
+        said = f"ran to the end, and its {runs} runs with the same seed printed the same losses" if runs > 1 else \
+            "ran to the end"
+        return said + (", though it is listed as expected to fail" if c.get("expected") == "fail" else " this time")
     if err.get("type"):
         return f"{err['type']}: {first_line(err.get('message') or '', 240)}"
     reason = str(c.get("reason") or "")
