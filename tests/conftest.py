@@ -48,3 +48,14 @@ def rec(outcome, pin="2.4.1", cpu="CPU A", value=None, **kw):
 def change(kind="warning", **cited):
     return {"id": "c", "kind": kind, "cited_versions": dict({"source": "https://example.org/notes", "verified": True},
                                                              **cited)}
+
+
+def python_or_skip(version: str) -> str:
+    """The absolute path of a Python ``version`` that runs here (the torch 1.0.1/1.4.0 pins need 3.7),
+    found as the matrix finds one (matrix/interpreters.py); else the test is skipped, saying so."""
+    from matrix import interpreters
+
+    found = interpreters.find_python(version).found
+    if not found:
+        pytest.skip(f"no Python {version} that runs on this machine (pyenv install {version})")
+    return found

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import python_or_skip
 from matrix import cell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,11 +224,7 @@ def test_a_cell_not_run_or_killed_at_the_timeout_is_not_run_again(tmp_path):
 @pytest.mark.parametrize("version", ["3.7", "3.9"])
 def test_import_warnings_are_told_apart_on_the_oldest_pythons_cells_run_in(tmp_path, version):
     """The import machinery's frames, which tell an import's warnings apart, look the same there."""
-    from matrix import interpreters
-
-    python = interpreters.find_python(version).found
-    if not python:
-        pytest.skip(f"no Python {version} here")
+    python = python_or_skip(version)
     (tmp_path / "noisy_lib.py").write_text("import warnings\nwarnings.warn('at import', FutureWarning)\n")
     script = fake(tmp_path, """
         import warnings
@@ -388,11 +385,7 @@ def test_the_probes_run_on_python_37_without_torch(tmp_path):
     """The torch 1.0.1 and 1.4.0 pins run on Python 3.7: the probe runner must import and run there.
     Python 3.7 from pyenv has no torch, so every probe that needs one is recorded as not run, with the
     reason, instead of the process failing."""
-    from matrix import interpreters
-
-    python = interpreters.find_python("3.7").found
-    if not python:
-        pytest.skip("no Python 3.7 that runs on this machine (pyenv install 3.7)")
+    python = python_or_skip("3.7")
     out = tmp_path / "probes.json"
     done = subprocess.run([python, "-m", "matrix.probes", "--out", str(out)], cwd=ROOT, capture_output=True,
                           text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from conftest import python_or_skip
 from matrix import environment
 
 
@@ -53,20 +54,13 @@ def test_requirements():
     assert environment.tensorflow_distribution("2.12.*") == "tensorflow-cpu"
 
 
-def _python37():
-    from matrix import interpreters
-
-    return interpreters.find_python("3.7").found
-
-
-@pytest.mark.skipif(not _python37(), reason="no Python 3.7 that runs on this machine (pyenv install 3.7)")
 def test_describe_reads_versions_on_python_37_without_importlib_metadata(tmp_path):
     """The torch 1.0.1 and 1.4.0 pins run on Python 3.7, which has no importlib.metadata: the versions
     are read from the *.dist-info folder names on sys.path instead (nothing is imported)."""
     for dist in ("torch-1.0.1.dist-info", "numpy-1.16.6.dist-info", "tensorflow-1.13.1.dist-info",
                  "tensorflow_estimator-1.13.0.dist-info"):
         (tmp_path / dist).mkdir()
-    info = environment.describe(_python37(), env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    info = environment.describe(python_or_skip("3.7"), env=dict(os.environ, PYTHONPATH=str(tmp_path)))
     assert info["python"].startswith("3.7.")
     assert (info["torch"], info["numpy"], info["tensorflow"]) == ("1.0.1", "1.16.6", "1.13.1")
 

@@ -14,24 +14,23 @@ import warnings
 from matrix.probes.runner import TORCH_IMPORT, TORCH_IMPORT_WARNINGS, NotRun, load_torch
 
 
-#: What ``import tensorflow`` warned in this process (the first probe to import it fills it): the
-#: library's own import-time warnings (TF 1.13 on Python 3.7: "the imp module is deprecated", the
-#: ``collections`` ABCs), which are not what the probes try and are kept out of their records.
-TF_IMPORT_WARNINGS: list = []
-
-
 def import_tensorflow():
-    """``import tensorflow``, with what the import itself warns set aside in :data:`TF_IMPORT_WARNINGS`
-    (so a probe's ``warns`` is about the code it tries); :class:`NotRun` where it is not installed."""
+    """``import tensorflow``, its own import-time warnings (TF 1.13 on Python 3.7: "the imp module is
+    deprecated", the ``collections`` ABCs) left out of the probe's record, so that a probe's ``warns``
+    is about the code it tries (a cell's trace keeps them, as ``import_warnings``); :class:`NotRun`
+    where it is not installed."""
     if importlib.util.find_spec("tensorflow") is None:
         raise NotRun("tensorflow is not installed in this environment")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         import tensorflow as tf
-    if caught and not TF_IMPORT_WARNINGS:
-        TF_IMPORT_WARNINGS.extend({"category": w.category.__name__, "message": str(w.message)} for w in caught)
     return tf
+
+
+def tf1_api(tf):
+    """The TensorFlow 1 API: ``tf.compat.v1`` (TensorFlow 1.13+ and 2.x), else ``tf`` itself (older 1.x)."""
+    return getattr(getattr(tf, "compat", None), "v1", tf)
 
 
 def tf1_graph():
@@ -108,7 +107,7 @@ def tf1_assign_race():
     """The tutorial's TF1 graph run 10 times as published (the ``assign`` ops fetched with the loss, no
     control dependency) and 10 times with the fix, same seed and data: do the runs agree, and stay finite?"""
     tf = import_tensorflow()
-    v1 = tf.compat.v1 if hasattr(getattr(tf, "compat", None), "v1") else tf  # TF 1.13+ and 2.x; tf itself before
+    v1 = tf1_api(tf)
     runs, steps = 10, 50
     published = _race_summary([_tutorial_graph_losses(tf, v1, False, steps) for _ in range(runs)])
     ordered = _race_summary([_tutorial_graph_losses(tf, v1, True, steps) for _ in range(runs)])
@@ -194,7 +193,7 @@ def tf1_rnn_cell_keras3():
     The question is whether the class is there; its deprecation notice (TensorFlow 2.x before Keras 3)
     is kept in ``value``."""
     tf = import_tensorflow()
-    v1 = getattr(getattr(tf, "compat", None), "v1", tf)
+    v1 = tf1_api(tf)
     context = {"tensorflow": tf.__version__, "TF_USE_LEGACY_KERAS": os.environ.get("TF_USE_LEGACY_KERAS"),
                "tf_keras": importlib.util.find_spec("tf_keras") is not None}
     with warnings.catch_warnings(record=True) as caught:
