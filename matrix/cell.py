@@ -42,13 +42,12 @@ import re
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Tuple
 
 from matrix import FAILING, ROOT
-from matrix import options
+from matrix import launch, options
 from matrix.records import CellRun, Outcome
 
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
@@ -72,26 +71,11 @@ class RawRun(dict):
 def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> RawRun:
     """Run ``cmd`` in its own process group; stamp each stdout line; kill the group at ``timeout``."""
     start = time.monotonic()
+    epoch = time.time()
     proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True)
-    lines: list = []
-    err_chunks: list = []
-
-    def read_stdout() -> None:
-        assert proc.stdout is not None
-        for raw in iter(proc.stdout.readline, b""):
-            lines.append((time.monotonic() - start, raw.decode("utf-8", "replace").rstrip("\r\n")))
-
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for raw in iter(proc.stderr.readline, b""):
-            err_chunks.append(raw.decode("utf-8", "replace"))
-            if len(err_chunks) > 4000:  # keep the head and the tail of a chatty process
-                del err_chunks[200:1200]
-
-    readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
-    for reader in readers:
-        reader.start()
+    assert proc.stdout is not None and proc.stderr is not None
+    lines, err_chunks, readers = launch.collect(proc.stdout, proc.stderr, start)
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -104,7 +88,7 @@ def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, e
     for reader in readers:
         reader.join(timeout=10)
     return RawRun(lines=lines, stderr="".join(err_chunks), returncode=proc.returncode, timed_out=timed_out,
-                  timeout=timeout, wall_seconds=time.monotonic() - start)
+                  timeout=timeout, wall_seconds=time.monotonic() - start, launch="spawn", launched_at=epoch)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -219,7 +203,8 @@ def child_env(base: Mapping[str, str], *paths: str | os.PathLike) -> dict:
 
 def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: int = 0, steps: int | None = None,
              timeout: float = DEFAULT_TIMEOUT, root: str | os.PathLike = ROOT, script: str | os.PathLike | None = None,
-             env: Mapping[str, str] | None = None, mode: str = "variant", repeats: int = DEFAULT_REPEATS) -> CellRun:
+             env: Mapping[str, str] | None = None, mode: str = "variant", repeats: int = DEFAULT_REPEATS,
+             launcher: launch.Launcher | None = None) -> CellRun:
     """Run one example ``repeats`` times, each in its own process with the same seed; returns the
     measured part of a cell record: the first run's, "nondeterministic" if another differs.
 
@@ -229,10 +214,13 @@ def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: 
 
     The runs are compared by :func:`compare_runs`; one that was not run (exit 69) or hit the timeout
     is not run again (another ``timeout`` seconds would say nothing new about the numbers).
+
+    ``launcher``: how each run's process starts (:mod:`matrix.launch`: forked from a warm parent, or
+    spawned); None spawns.
     """
     def once() -> Tuple[CellRun, bool]:
         return run_once(python, era, example, device=device, seed=seed, steps=steps, timeout=timeout, root=root,
-                        script=script, env=env, mode=mode)
+                        script=script, env=env, mode=mode, launcher=launcher)
 
     first, timed_out = once()
     runs = [first]
@@ -243,7 +231,7 @@ def run_cell(python: str, era: str, example: str, *, device: str = "cpu", seed: 
 
 def run_once(python: str, era: str, example: str, *, device: str, seed: int, steps: int | None, timeout: float,
              root: str | os.PathLike, script: str | os.PathLike | None, env: Mapping[str, str] | None,
-             mode: str) -> Tuple[CellRun, bool]:
+             mode: str, launcher: launch.Launcher | None = None) -> Tuple[CellRun, bool]:
     """Run one example once in its own process: (the measured part of a cell record, whether it was
     killed at the timeout). :func:`run_cell`'s arguments."""
     root = Path(root)
@@ -256,8 +244,11 @@ def run_once(python: str, era: str, example: str, *, device: str, seed: int, ste
     run_env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="matrix-cell-") as tmp:
         report_path = os.path.join(tmp, "report.json")
-        raw = run_process([python, "-m", "matrix.trace", report_path, str(script), *args],
-                          timeout=timeout, cwd=root, env=run_env)
+        argv = [report_path, str(script), *args]
+        if launcher is None:
+            raw = run_process([python, "-m", "matrix.trace", *argv], timeout=timeout, cwd=root, env=run_env)
+        else:
+            raw = launcher.run(python, argv, timeout=timeout, cwd=root, env=run_env, script=script)
         report = None
         if os.path.exists(report_path):
             with open(report_path, encoding="utf-8") as handle:
@@ -273,12 +264,19 @@ def run_once(python: str, era: str, example: str, *, device: str, seed: int, ste
         "last_loss": curve[-1][2] if curve else None,
         "seconds_per_step": seconds_per_step(curve),
         "wall_seconds": round(raw["wall_seconds"], 3),
+        "launch": raw.get("launch", "spawn"),
+        "startup_seconds": _rounded(curve[0][0] if curve else None),
+        "training_seconds": _rounded(curve[-1][0] - curve[0][0] if curve else None),
         "import_warnings": list((report or {}).get("import_warnings") or []),
         "stderr_tail": (raw.get("stderr") or "")[-2000:] if cell["status"] in FAILING else None,
     })
     if cell["stderr_tail"] is None:
         del cell["stderr_tail"]
     return cell, bool(raw.get("timed_out"))
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 4)
 
 
 # ------------------------------------------------------------------------------ runs compared
@@ -322,6 +320,8 @@ def compare_runs(runs: Sequence[CellRun]) -> CellRun:
     the first run's, or the reason says where they part."""
     cell = dict(runs[0])
     cell["repeat_wall_seconds"] = [run["wall_seconds"] for run in runs[1:]]
+    cell["repeat_startup_seconds"] = [run.get("startup_seconds") for run in runs[1:]]
+    cell["repeat_training_seconds"] = [run.get("training_seconds") for run in runs[1:]]
     for number, other in enumerate(runs[1:], start=2):
         difference = run_difference(runs[0], other, number)
         if difference:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence
 
 from matrix import ERAS, EXAMPLES
-from matrix import results
+from matrix import launch, results
 
 DEFAULT_TIMEOUT = 600.0
 #: Runs of each cell, same seed, each in its own process: losses that differ make it "nondeterministic".
@@ -77,6 +77,10 @@ def check_environment(env: Optional[Mapping[str, str]] = None) -> None:
     for name in ("MATRIX_STRICT", "MATRIX_USE_INSTALLED", "MATRIX_RECORD", "MATRIX_ASSUME_GPU"):
         if env.get(name, "") not in BOOLEAN:
             raise BadInput(f"{name}={env[name]!r}: use 1 (on) or 0 (off)")
+    if env.get("MATRIX_LAUNCH") and env["MATRIX_LAUNCH"] not in launch.LAUNCHES:
+        raise BadInput(f"MATRIX_LAUNCH={env['MATRIX_LAUNCH']!r}: one of {', '.join(launch.LAUNCHES)}")
+    if env.get("MATRIX_JOBS"):
+        _positive_int("MATRIX_JOBS", env["MATRIX_JOBS"])
     python = env.get("MATRIX_PYTHON")
     if python and not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise BadInput(f"MATRIX_PYTHON={python!r}: no executable file there")
@@ -107,6 +111,13 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help=f"runs of each cell, same seed, each in its own process (default {DEFAULT_REPEATS}): "
                              "losses that differ between them make the cell nondeterministic; 1 runs it once, "
                              "without that check")
+    parser.add_argument("--launch", choices=launch.LAUNCHES, default=env.get("MATRIX_LAUNCH") or launch.default_launch(),
+                        help="how each cell's process starts: forked from a warm parent that imported torch "
+                             "(and TensorFlow) once, or spawned as a fresh interpreter (matrix/launch.py)")
+    parser.add_argument("--jobs", type=_argument(_positive_int, "--jobs"),
+                        default=int(env["MATRIX_JOBS"]) if env.get("MATRIX_JOBS") else 1,
+                        help="cells run at once, each still in its own process with one compute thread "
+                             "(default 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--example", action="append", choices=EXAMPLES, help="run only these (repeatable)")
     parser.add_argument("--strict", action="store_true", default=env.get("MATRIX_STRICT") == "1",

@@ -38,12 +38,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from matrix import EXAMPLES, ROOT
 from matrix import cell as matrix_cell
+from matrix import launch as matrix_launch
 from matrix import environment, expected, options, results, summary
 from matrix.records import CellRecord, Interpreter, ProbeRecord, SessionRecord
 
@@ -76,11 +78,10 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         python = interpreter_of(plan)
         info, tf_reason = ensure_pin(plan, python)
         info = describe_device(plan, python, info)
-        cells = run_cells(plan, python, info, tf_reason)
-        probes, probes_error = run_probes(python, timeout=plan.opts.timeout)
+        cells, (probes, probes_error), timings = run_cells_and_probes(plan, python, info, tf_reason)
         if probes_error:
             session.warn(f"probes: {probes_error}")
-        record = write_record(plan, info, cells, probes, probes_error)
+        record = write_record(plan, info, cells, probes, probes_error, timings)
     except _Stopped as stop:  # a session object whose skip() or error() returned (nox's raise)
         return stop.record
     judge(plan, record["cells"])
@@ -275,21 +276,66 @@ def describe_device(plan: Plan, python: str, info: Interpreter) -> Interpreter:
 
 
 # ----------------------------------------------------------------------------- 5. the cells
-def run_cells(plan: Plan, python: str, info: Interpreter, tf_reason: str | None) -> List[CellRecord]:
-    """Step 5: every cell of the session (:func:`cells_of`) in its own process, one log line each."""
+def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
+                         tf_reason: str | None) -> Tuple[List[CellRecord], Tuple[List[ProbeRecord], Optional[str]],
+                                                         Dict[str, Any]]:
+    """Steps 5 and 6: the cells (:func:`run_cells`) and the probes (:func:`run_probes`); with ``--jobs``
+    above 1 the probes run beside the cells. Returns (cells, (probes, error), timings): how they were
+    launched and how long each part took, for the record (docs/performance.md reads them)."""
+    started = time.monotonic()
+    probes_seconds: List[float] = []
+
+    def probes() -> Tuple[List[ProbeRecord], Optional[str]]:
+        begun = time.monotonic()
+        try:
+            return run_probes(python, timeout=plan.opts.timeout)
+        finally:
+            probes_seconds.append(time.monotonic() - begun)
+
+    with matrix_launch.Launcher(plan.opts.launch) as launcher:
+        if plan.opts.jobs > 1:
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                probing = beside.submit(probes)
+                cells = run_cells(plan, python, info, tf_reason, launcher)
+                cells_seconds = time.monotonic() - started
+                probe_result = probing.result()
+        else:
+            cells = run_cells(plan, python, info, tf_reason, launcher)
+            cells_seconds = time.monotonic() - started
+            probe_result = probes()
+        fallbacks = list(launcher.fallbacks)
+    for fallback in fallbacks:
+        plan.session.warn(f"spawned instead of forked: {fallback}")
+    timings = {"launch": plan.opts.launch, "jobs": plan.opts.jobs, "launch_fallbacks": fallbacks,
+               "cells_seconds": round(cells_seconds, 3), "probes_seconds": round(probes_seconds[0], 3),
+               "seconds": round(time.monotonic() - started, 3)}
+    return cells, probe_result, timings
+
+
+def run_cells(plan: Plan, python: str, info: Interpreter, tf_reason: str | None,
+              launcher: matrix_launch.Launcher | None = None) -> List[CellRecord]:
+    """Step 5: every cell of the session (:func:`cells_of`), each in its own process (``--launch``: forked
+    from a warm parent or spawned), ``--jobs`` at a time, logged as each ends; recorded in plan order."""
     entries = expected.load_expected()
     cell_base = dict(plan.base, torch=info.get("torch"), torch_build=info.get("torch_build"), numpy=info.get("numpy"),
                      tensorflow=info.get("tensorflow"), python=info.get("python"), device_name=info.get("device_name"))
-    cells = []
-    for example, mode in cells_of(plan.era, plan.examples):
-        cell = run_one_cell(plan, python, info, cell_base, entries, example, mode, tf_reason)
-        cells.append(cell)
+    todo = cells_of(plan.era, plan.examples)
+
+    def one(job: Tuple[str, str]) -> CellRecord:
+        example, mode = job
+        cell = run_one_cell(plan, python, info, cell_base, entries, example, mode, tf_reason, launcher)
         _log_cell(plan.session, example, mode, cell)
-    return cells
+        return cell
+
+    if plan.opts.jobs <= 1:
+        return [one(job) for job in todo]
+    with ThreadPoolExecutor(max_workers=plan.opts.jobs) as pool:
+        return list(pool.map(one, todo))
 
 
 def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[str, Any],
-                 entries: Sequence[Mapping[str, Any]], example: str, mode: str, tf_reason: str | None) -> CellRecord:
+                 entries: Sequence[Mapping[str, Any]], example: str, mode: str, tf_reason: str | None,
+                 launcher: matrix_launch.Launcher | None = None) -> CellRecord:
     """One cell's record: run (or, tf_static_graph without TensorFlow, not run) and marked with what
     matrix/expected.toml expects of it (and the catalog entry that explains an expected failure)."""
     facts = dict(cell_base, example=example, mode=mode, numpy=info.get("numpy"))
@@ -305,7 +351,7 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
         cell = dict(cell_base, example=example, date=results.now())
         cell.update(matrix_cell.run_cell(python, plan.era, example, device=plan.device, seed=plan.opts.seed,
                                          steps=plan.opts.steps, timeout=plan.opts.timeout, mode=mode,
-                                         repeats=plan.opts.repeats))
+                                         repeats=plan.opts.repeats, launcher=launcher))
         cell = expected.apply_expectation(cell, want, why, (entry or {}).get("error"), expected.statuses_of(entry))
     if entry and entry.get("change"):
         cell["change"] = entry["change"]  # the catalog entry that explains this expected failure
@@ -374,7 +420,7 @@ def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
 
 # ---------------------------------------------------------------------------- 7. the record
 def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes: List[ProbeRecord],
-                 probes_error: str | None) -> SessionRecord:
+                 probes_error: str | None, timings: Mapping[str, Any] | None = None) -> SessionRecord:
     """Step 7: the session's record, written (atomically) and its table printed. With ``--example`` the
     previous record's other cells are kept (see :func:`merge_with_previous`)."""
     if plan.opts.example:
@@ -382,6 +428,8 @@ def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes:
     record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
                                     status="ran", reason=None, probes=probes, session=plan.name, commit=plan.commit,
                                     probes_error=probes_error, run=RUN_ID)
+    if timings:
+        record["timings"] = dict(timings)  # type: ignore[typeddict-unknown-key]
     _write(plan, record)
     print(summary.table([record]))
     _log(plan.session, f"wrote {plan.out_path}")

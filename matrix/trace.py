@@ -71,7 +71,12 @@ def importing_module(frame) -> tuple[bool, str | None]:  # noqa: ANN001 - a fram
     return importing, module
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, import_warnings: list | None = None) -> int:
+    """Run the script of ``argv`` (REPORT SCRIPT ARGS...) and write its report; returns the exit status.
+
+    ``import_warnings``: those its imports already showed in a warm parent (:mod:`matrix.warm`), which
+    imported the libraries before forking this process; they start the report's ``import_warnings``.
+    """
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
         print(USAGE, file=sys.stderr)
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": args,
         "python": sys.version.split()[0],
         "warnings": [],
-        "import_warnings": [],
+        "import_warnings": [dict(seen) for seen in import_warnings or ()],
         "error": None,
         "exit_code": None,
         "finished": False,
