@@ -57,18 +57,21 @@ def test_pin_pythons_are_noxfiles_pins():
     assert all(f'Pin("{torch}", "{python}"' in text for torch, python in pythons.items())
 
 
-def test_cuda_entries_run_on_the_gpu_label_and_cpu_entries_on_github_hosted_runners(include):
+def test_cuda_entries_run_on_the_gpu_label_and_cpu_entries_on_github_hosted_runners(committed, include):
     hosted = set(workflow.HOSTED_RUNNER_FOR_PYTHON.values()) | {workflow.HOSTED_RUNNER}
     assert {entry["device"] for entry in include} == {"cpu", "cuda"}
     for entry in include:
+        assert len(entry["hosted"]) == 1 and entry["hosted"][0] in hosted, entry
         if entry["device"] == "cuda":
             assert entry["runs-on"] == list(workflow.GPU_RUNNER) and entry["torch-index"] == ""
         else:
-            assert len(entry["runs-on"]) == 1 and entry["runs-on"][0] in hosted, entry
-            assert "self-hosted" not in entry["runs-on"]
+            assert entry["runs-on"] == entry["hosted"], "a CPU session never waits for a self-hosted runner"
             assert entry["torch-index"] == workflow.CPU_TORCH_INDEX
         if entry["python"] == "3.7" and entry["device"] == "cpu":
             assert entry["runs-on"] == ["ubuntu-22.04"], "setup-python has no 3.7 for Ubuntu 24.04"
+    # the GPU runner only where the repository says it has one; else the hosted one (cells not run)
+    assert committed["jobs"]["matrix"]["runs-on"] == (
+        f"${{{{ vars.{workflow.GPU_VARIABLE} == '1' && matrix.runs-on || matrix.hosted }}}}")
     config = yaml.safe_load(workflow.ACTIONLINT_CONFIG.read_text(encoding="utf-8"))
     assert set(config["self-hosted-runner"]["labels"]) == set(workflow.GPU_RUNNER) - {"self-hosted"}
 
