@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from matrix import ROOT, results
+from matrix import ROOT, jsonio, results
 
 WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
 ACTIONLINT_CONFIG = ROOT / ".github" / "actionlint.yaml"
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                        f"a/{rel}", f"b/{rel}"))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            jsonio.write_atomically(path, text)  # the project's one atomic writer: never half a workflow
             print(f"wrote {rel}")
     if stale:
         print(f"python -m matrix.workflow --check: {stale} file(s) not as generated; run python -m matrix.workflow",
