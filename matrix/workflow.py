@@ -53,7 +53,9 @@ GPU_VARIABLE = "MATRIX_GPU_RUNNER"
 HOSTED_RUNNER = "ubuntu-24.04"
 HOSTED_RUNNER_FOR_PYTHON: Dict[str, str] = {"3.7": "ubuntu-22.04"}
 #: CPU sessions install torch's CPU-only wheels (the README's advice without an NVIDIA GPU): PyPI's
-#: CUDA builds take about 3.5 GB of uv's cache per pin, and GitHub keeps 10 GB of caches per repository.
+#: CUDA builds filled uv's cache with 24 GB for the pins (README, cold run), and GitHub keeps 10 GB of
+#: caches per repository by default, evicting the least recently used (GitHub docs, "Usage limits and
+#: eviction policy"). Not measured here: this project's machines cannot reach that index.
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 #: The first majors that run on Node.js 24 (runners switched their default from Node 20 in 2026).
 ACTIONS = {
