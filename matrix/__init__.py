@@ -22,6 +22,8 @@
 - :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
 - :mod:`matrix.snippets`: run the catalog's old and new code and judge it by the entry's kind
   (``python -m matrix.snippets [--python OTHER]``)
+- :mod:`matrix.workflow`: the GitHub Actions workflow, generated from ``nox --list --json``
+  (``python -m matrix.workflow [--check]``)
 
 Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`,
 :mod:`matrix.jsonio`, the describe snippet in :mod:`matrix.environment`) must run on Python 3.7+ with

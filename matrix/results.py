@@ -1,6 +1,7 @@
 """Result records: one JSON file per session, written atomically; where they go; the summary.
 
     python -m matrix.results [FOLDER]     # what needs attention, the counts and the table (default runs/results)
+    python -m matrix.results --fail-on-unexpected [FOLDER]   # the same; exit 1 on an unexpected cell (CI)
 
 Two folders hold records. ``results/`` is the reference: tracked, recorded on purpose by the
 maintainers (``nox ... -- --record``), and what docs/ is generated from. ``runs/results/`` (ignored by
@@ -18,7 +19,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, List, Mapping
+from typing import Iterable, List, Mapping, Sequence
 
 from matrix import ROOT, jsonio
 from matrix.records import CellRecord, SessionRecord
@@ -127,12 +128,38 @@ def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
     return records
 
 
+def unexpected(records: Sequence[SessionRecord]) -> List[str]:
+    """One line per thing that makes a merged run fail: a session recorded as failed, and each cell
+    that did not do what was expected (:func:`matrix.expected.verdict`, the rule a session is judged
+    by: a diverged or nondeterministic cell expected to pass fails too). Cells not run (a CUDA
+    session without a GPU, a missing Python) and XPASSes (reported, not failing without --strict)
+    are not in it."""
+    from matrix import expected
+
+    lines = []
+    for record in records:
+        if record.get("status") == "failed":
+            lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
+        bad, _xpass = expected.verdict(record.get("cells") or [])
+        for cell in bad:
+            lines.append(f"UNEXPECTED {record.get('session')} {cell.get('example')} ({cell.get('mode', 'variant')}): "
+                         f"{cell.get('status')}: {' '.join(str(cell.get('reason')).split())[:300]}")
+    return lines
+
+
+USAGE = "usage: python -m matrix.results [--fail-on-unexpected] [FOLDER]"
+
+
 def main(argv: Iterable[str] | None = None) -> int:
+    """Print the summary of FOLDER. With ``--fail-on-unexpected`` (the GitHub workflow's merge job),
+    exit 1 when :func:`unexpected` finds anything, or when FOLDER holds no record at all."""
     from matrix import summary
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) > 1:
-        print("usage: python -m matrix.results [FOLDER]", file=sys.stderr)
+    fail_on_unexpected = "--fail-on-unexpected" in args
+    args = [a for a in args if a != "--fail-on-unexpected"]
+    if len(args) > 1 or any(a.startswith("-") for a in args):
+        print(USAGE, file=sys.stderr)
         return 2
     results_dir = Path(args[0]) if args else USER_RESULTS_DIR
     if args and not results_dir.is_dir():
@@ -143,8 +170,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     if not records:  # "needs attention: nothing" would read as if something had run and passed
         print("(nothing run yet: `nox -s modern legacy` writes runs/results; the reference is "
               "`python -m matrix.results results`)")
-        return 0
+        return 1 if fail_on_unexpected else 0
     print(summary.report(records))
+    if fail_on_unexpected:
+        bad = unexpected(records)
+        if bad:
+            print(f"\n--fail-on-unexpected: {len(bad)} session(s) or cell(s) did not do what was expected:")
+            print("\n".join(f"  {line}" for line in bad))
+            return 1
     return 0
 
 
