@@ -372,6 +372,7 @@ def draw(record: Dict[str, Any], img: Path) -> Dict[str, Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     data = figure_data(record)
     machine = (record.get("machine") or {}).get("cpu") or "?"
@@ -402,6 +403,13 @@ def draw(record: Dict[str, Any], img: Path) -> Dict[str, Path]:
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=4, label=name)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        scales = sorted({p[0] for points in data["perf-size-sweep.png"]["series"].values() for p in points})
+        if scales:  # the measured scales as plain numbers, not powers of ten
+            ax.set_xticks(scales)
+            ax.set_xticklabels([str(x) for x in scales])
+            ax.xaxis.set_minor_locator(NullLocator())
+        if not any(k.startswith("cuda") for k in data["perf-size-sweep.png"]["series"]):
+            ax.text(0.98, 0.04, "CUDA: not run here", transform=ax.transAxes, ha="right", va="bottom")
         ax.set_xlabel("scale (batch and hidden layer multiplied by it)")
         ax.set_ylabel("seconds per step (median)")
         ax.grid(True, which="major", alpha=0.3)
