@@ -246,7 +246,7 @@ def report(session: nox.Session) -> None:
     out = results.RUNS_DIR / "docs"
     env = {"PYTHONPATH": os.getcwd()}
     session.run("python", "docs/generate.py", "--results", str(mine), "--out", str(out), "--repo-link", "../../",
-                env=env)
+                "--bench", str(results.RUNS_DIR / "bench" / "performance.json"), env=env)
     session.run("python", "-m", "matrix.compare", str(mine), str(results.RESULTS_DIR), "--out",
                 str(out / "differences.md"), *session.posargs, env=env)
 

@@ -1,6 +1,7 @@
-"""Generate docs/compat-matrix.md, docs/migration.md and docs/img/*.png.
+"""Generate docs/compat-matrix.md, docs/migration.md, docs/performance.md and docs/img/*.png.
 
     python docs/generate.py                     # from matrix/catalog.toml, results/*.json, variants/
+                                                # and results/bench/performance.json (nox -s bench)
     python docs/generate.py --results tests/fixtures/results --out /tmp/docs
 
 The command line only: the pages are written by :mod:`matrix.pages` (see its docstring for the inputs
@@ -29,9 +30,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--no-png", action="store_true", help="skip drawing (manifest and markdown only)")
     parser.add_argument("--repo-link", default="../",
                         help="how the pages reach the repository's files from --out (default ../, as from docs/)")
+    parser.add_argument("--bench", type=Path, default=None,
+                        help="the bench record performance.md is rendered from (default RESULTS/bench/performance.json)")
     args = parser.parse_args(argv)
     for path in generate(args.results, args.out, args.variants, draw_png=not args.no_png,
-                         repo_link=args.repo_link).values():
+                         repo_link=args.repo_link, bench=args.bench).values():
         print(path)
     return 0
 

@@ -1,4 +1,4 @@
-"""The generated pages: docs/compat-matrix.md, docs/migration.md and docs/img/*.png.
+"""The generated pages: docs/compat-matrix.md, docs/migration.md, docs/performance.md and docs/img/*.png.
 
 Inputs: the catalog (the cited facts and hypotheses), the recorded matrix results (what happened on
 which torch, on which CPU, when), the variant scripts (the code), and the hand-written fragments in
@@ -21,6 +21,8 @@ test compares the data hashes always and the PNG bytes only under that same matp
 - :mod:`matrix.pages.versions`: a change's version answer: the "pin: outcome" line measured, the cited line
 - :mod:`matrix.pages.provenance`: which runs measured what (torch builds, CPU, dates), said once
 - :mod:`matrix.pages.cells`: one matrix cell as text; :mod:`matrix.pages.figures`: the loss curves
+- :mod:`matrix.pages.performance`: docs/performance.md and img/perf-*.png from the bench record
+  (results/bench/performance.json, written by ``nox -s bench``), its own command line too
 - :mod:`matrix.pages.text`: markdown pieces, the reader's words for recorded reasons, line wrapping
 """
 from matrix.pages.build import generate, relink

@@ -22,9 +22,14 @@ def relink(text: str, repo_link: str = "../") -> str:
 
 def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "variants",
              prose_dir: Path = ROOT / "docs" / "prose", catalog_path: Optional[Path] = None,
-             draw_png: bool = True, repo_link: str = "../") -> Dict[str, Path]:
+             draw_png: bool = True, repo_link: str = "../", bench: Optional[Path] = None) -> Dict[str, Path]:
     """Write the pages and figures into ``out_dir``; with ``draw_png=False`` (no matplotlib needed)
-    the markdown and the manifest's figure data are still written, the PNGs are not touched."""
+    the markdown and the manifest's figure data are still written, the PNGs are not touched.
+
+    performance.md comes from the bench record ``bench`` (default ``results_dir/bench/performance.json``,
+    where ``nox -s bench -- --record`` writes it; a folder apart, since every ``results_dir/*.json`` is
+    read as a session record), with its figures in the same manifest; without that file the page
+    says that no bench is recorded, so that it never outlives the record it was rendered from."""
     catalog = load_catalog(catalog_path)
     unrelated = load_unrelated_warnings(catalog_path)
     unavailable = load_unavailable_releases(catalog_path)
@@ -49,6 +54,18 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
 
             mpl_version = matplotlib.__version__
             written[name] = img / name
+    # imported here: `python -m matrix.pages.performance` would otherwise find itself imported twice
+    from matrix.pages import performance
+
+    bench = Path(bench) if bench is not None else Path(results_dir) / "bench" / "performance.json"
+    record = performance.load(bench) if bench.exists() else None
+    if record is not None:
+        manifest.update(performance.manifest_entries(record))
+        if draw_png:
+            written.update(performance.draw(record, img))
+            import matplotlib
+
+            mpl_version = matplotlib.__version__
     if draw_png:
         for stale in sorted(img.glob("*.png")):
             if stale.name not in manifest:
@@ -62,4 +79,11 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
         path = out_dir / name
         path.write_text(wrap_markdown(relink(text, repo_link)).rstrip() + "\n", encoding="utf-8")
         written[name] = path
+    path = out_dir / "performance.md"
+    if record is not None:
+        written["performance.md"] = performance.render(record, out_dir, draw_png=False, repo_link=repo_link)[
+            "performance.md"]
+    else:
+        path.write_text(wrap_markdown(performance.empty_page()).rstrip() + "\n", encoding="utf-8")
+        written["performance.md"] = path
     return written
