@@ -23,7 +23,8 @@ run, with how to get it. Options (environment variables, checked before anything
     MATRIX_USE_INSTALLED=1    run against the torch already installed in nox's own interpreter
                               (or MATRIX_PYTHON=/path/to/python): sessions become
                               <era>(torch='installed', device=...), with no virtualenv
-    MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_REPEATS, MATRIX_STRICT=1, MATRIX_RECORD=1, MATRIX_RESULTS=DIR
+    MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_REPEATS, MATRIX_LAUNCH, MATRIX_JOBS, MATRIX_STRICT=1, MATRIX_RECORD=1,
+    MATRIX_RESULTS=DIR
                               defaults of the session options after `--` (matrix/options.py)
 """
 from __future__ import annotations

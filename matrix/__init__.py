@@ -6,6 +6,8 @@
   pin, device, cells, probes, record, verdict)
 - :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU
 - :mod:`matrix.cell`: run one example in its own process and classify the outcome
+- :mod:`matrix.launch`, :mod:`matrix.warm`: how that process starts: spawned, or forked from a warm
+  parent that imported torch (and TensorFlow) once per session
 - :mod:`matrix.trace`: the in-process wrapper around a variant (warnings, exception, exit status)
 - :mod:`matrix.expected`: expected failures (matrix/expected.toml) and the verdict on a session's cells
 - :mod:`matrix.probes`: one probe per catalog change, by family, and their runner (``python -m matrix.probes``)
@@ -25,7 +27,7 @@
 - :mod:`matrix.workflow`: the GitHub Actions workflow, generated from ``nox --list --json``
   (``python -m matrix.workflow [--check]``)
 
-Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`,
+Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.warm`, :mod:`matrix.probes`,
 :mod:`matrix.jsonio`, the describe snippet in :mod:`matrix.environment`) must run on Python 3.7+ with
 the standard library only (the probes also import torch, numpy and tensorflow); tests/test_matrix_cell.py
 checks it.

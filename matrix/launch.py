@@ -53,6 +53,20 @@ def default_launch() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
+#: At most this many cells at once by default (each holds its own torch: ~0.5 GB of memory).
+MAX_DEFAULT_JOBS = 8
+
+
+def default_jobs() -> int:
+    """Cells run at once by default: the CPUs this process may use (each cell computes on one thread:
+    see matrix.cell.THREAD_VARIABLES), at most :data:`MAX_DEFAULT_JOBS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_JOBS))
+
+
 def preload_of(script: str | os.PathLike) -> Tuple[str, ...]:
     """The libraries of :data:`PRELOADABLE` that ``script``'s module-level code imports, in the order it
     first imports them (``import torch``, ``from torch import nn``, ``import tensorflow.compat.v1``)."""
@@ -282,6 +296,8 @@ class Launcher:
         self._lock = threading.Lock()
         #: why cells were spawned though ``fork`` was asked (one line per warm parent that failed)
         self.fallbacks: List[str] = []
+        #: each warm parent started: the libraries it imported and the seconds until it was ready
+        self.parents: List[dict] = []
 
     def run(self, python: str, argv: Sequence[str], *, timeout: float, cwd: str | os.PathLike,
             env: Mapping[str, str], script: str | os.PathLike) -> dict:
@@ -305,8 +321,10 @@ class Launcher:
         with self._lock:
             parent = self._parents.get(key, False)
             if parent is False or (parent is not None and not parent.alive()):
+                begun = time.monotonic()
                 try:
                     parent = WarmParent(python, modules, env, cwd)
+                    self.parents.append({"modules": list(modules), "seconds": round(time.monotonic() - begun, 3)})
                 except WarmParentError as exc:
                     self.fallbacks.append(str(exc))
                     parent = None

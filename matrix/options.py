@@ -115,9 +115,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="how each cell's process starts: forked from a warm parent that imported torch "
                              "(and TensorFlow) once, or spawned as a fresh interpreter (matrix/launch.py)")
     parser.add_argument("--jobs", type=_argument(_positive_int, "--jobs"),
-                        default=int(env["MATRIX_JOBS"]) if env.get("MATRIX_JOBS") else 1,
+                        default=int(env["MATRIX_JOBS"]) if env.get("MATRIX_JOBS") else launch.default_jobs(),
                         help="cells run at once, each still in its own process with one compute thread "
-                             "(default 1)")
+                             f"(default: the CPUs this process may use, at most {launch.MAX_DEFAULT_JOBS})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--example", action="append", choices=EXAMPLES, help="run only these (repeatable)")
     parser.add_argument("--strict", action="store_true", default=env.get("MATRIX_STRICT") == "1",

@@ -11,7 +11,7 @@ matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`) names these types under 
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, TypedDict
+from typing import Any, Dict, List, Optional, TypedDict
 
 
 class Problem(TypedDict):
@@ -73,6 +73,18 @@ class _CellRunOptional(TypedDict, total=False):
     #: tensorflow``): kept, but they never make a cell "passed_with_warnings". Absent from records made
     #: before they were told apart (then any such warning is in ``warnings``) and from cells not run
     import_warnings: List[CellImportWarning]
+    #: how the first run's process started (:mod:`matrix.launch`): "fork" (forked from a warm parent
+    #: that had imported the script's libraries) or "spawn" (a fresh interpreter). Absent from records
+    #: made before cells could be forked: they were spawned
+    launch: str
+    #: the first run's seconds from its launch to its first loss line (interpreter start, imports,
+    #: setup, the steps before it); null without a loss line. Absent as ``launch``
+    startup_seconds: Optional[float]
+    #: the first run's seconds from its first to its last loss line (its training steps); null
+    #: without a loss line. Absent as ``launch``
+    training_seconds: Optional[float]
+    repeat_startup_seconds: List[Optional[float]]  #: the same for each later run (``--repeats``)
+    repeat_training_seconds: List[Optional[float]]  #: the same for each later run
 
 
 class CellRun(Outcome, _CellRunOptional):
@@ -163,6 +175,12 @@ class _SessionOptional(TypedDict, total=False):
     #: the nox invocation that wrote it (its start time, as ``date``), so that the records of several
     #: runs in one folder are told apart; null outside nox; absent from records made before runs were named
     run: Optional[str]
+    #: how the session ran its cells and what it cost (absent from records made before): ``launch``
+    #: and ``jobs`` (the options), ``launch_fallbacks`` (why cells were spawned though "fork" was
+    #: asked: a warm parent that could not start), ``warm_parents`` (each one started: the libraries it
+    #: imported and its seconds until ready), ``cells_seconds``, ``probes_seconds`` and ``seconds``
+    #: (the cells and probes together: they overlap with ``jobs`` above 1)
+    timings: Dict[str, Any]
 
 
 class SessionRecord(_SessionOptional):

@@ -17,9 +17,11 @@
 4. :func:`describe_device`: the device the cells run on (the CPU's or the GPU's name), logged.
 5. :func:`run_cells`: each example in its own process (:func:`matrix.cell.run_cell`), ``--repeats``
    times with the same seed (losses that differ: "nondeterministic"), variants then "as published"
-   (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`).
+   (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`). ``--launch``: each
+   process forked from a warm parent that imported the libraries once (:mod:`matrix.launch`, the
+   default on Linux) or spawned; ``--jobs``: how many at once.
 6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
-   that kills its process.
+   that kills its process (beside the cells with ``--jobs`` above 1: :func:`run_cells_and_probes`).
 7. :func:`write_record`: the session's record (merged with the previous one under ``--example``),
    written atomically, its table printed.
 8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not (failed, crashed,
@@ -304,9 +306,11 @@ def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
             cells_seconds = time.monotonic() - started
             probe_result = probes()
         fallbacks = list(launcher.fallbacks)
+        parents = list(launcher.parents)
     for fallback in fallbacks:
         plan.session.warn(f"spawned instead of forked: {fallback}")
     timings = {"launch": plan.opts.launch, "jobs": plan.opts.jobs, "launch_fallbacks": fallbacks,
+               "warm_parents": parents,
                "cells_seconds": round(cells_seconds, 3), "probes_seconds": round(probes_seconds[0], 3),
                "seconds": round(time.monotonic() - started, 3)}
     return cells, probe_result, timings

@@ -186,8 +186,13 @@ def _child(sock: socket.socket, request: dict, fds: list, filters: list, shown: 
     os.environ.update(request["env"])
     # sys.path as the interpreter builds it: [0] (matrix.trace replaces it with the script's folder),
     # then PYTHONPATH, then the rest (the standard library, site-packages) without this process's own PYTHONPATH.
+    # Duplicates dropped as site.removeduppaths drops them (before [0] is added).
     rest = [p for p in base_path[1:] if p not in own_pythonpath]
-    sys.path[:] = base_path[:1] + _absolute(request["env"].get("PYTHONPATH", "")) + rest
+    unique: list = []
+    for entry in _absolute(request["env"].get("PYTHONPATH", "")) + rest:
+        if os.path.normcase(entry) not in {os.path.normcase(u) for u in unique}:
+            unique.append(entry)
+    sys.path[:] = base_path[:1] + unique
     warnings.filters[:] = filters
     warnings._filters_mutated()  # type: ignore[attr-defined]  # the per-module caches go stale
     for module in list(sys.modules.values()):

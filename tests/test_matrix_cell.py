@@ -1,4 +1,7 @@
-"""matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status."""
+"""matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status.
+
+Every test runs twice: with each cell spawned as a fresh interpreter, and forked from a warm parent
+(matrix.launch, matrix.warm): the two launches must record the same thing."""
 from __future__ import annotations
 
 import json
@@ -12,9 +15,23 @@ from pathlib import Path
 import pytest
 
 from conftest import python_or_skip
-from matrix import cell
+from matrix import cell, launch
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The launcher of the test that is running (None: spawned), set by the fixture below.
+LAUNCHER: dict = {"now": None}
+
+
+@pytest.fixture(autouse=True, params=launch.LAUNCHES)
+def launch_way(request):
+    """Each test once per launch way: the fork launcher's warm parents live for that test only."""
+    launcher = launch.Launcher(request.param) if request.param == "fork" else None
+    LAUNCHER["now"] = launcher
+    yield request.param
+    LAUNCHER["now"] = None
+    if launcher is not None:
+        assert launcher.fallbacks == [], "a warm parent failed: cells were spawned instead"
+        launcher.close()
 
 
 def fake(tmp_path: Path, body: str, name: str = "fake.py") -> Path:
@@ -38,7 +55,10 @@ def _alive(pid: int) -> bool:
 
 def run(script: Path, **kwargs) -> dict:
     kwargs.setdefault("timeout", 60)
-    return cell.run_cell(sys.executable, "modern", script.stem, script=script, root=ROOT, **kwargs)
+    out = cell.run_cell(sys.executable, "modern", script.stem, script=script, root=ROOT, launcher=LAUNCHER["now"],
+                        **kwargs)
+    assert out["launch"] == ("fork" if LAUNCHER["now"] else "spawn")
+    return out
 
 
 def test_passing_script_records_the_loss_curve_and_time_per_step(tmp_path):
@@ -232,7 +252,13 @@ def test_import_warnings_are_told_apart_on_the_oldest_pythons_cells_run_in(tmp_p
         warnings.warn("the script's own", UserWarning)
         print(0, 1.0)
     """)
-    out = cell.run_cell(python, "modern", "fake", script=script, root=ROOT, timeout=60, repeats=1)
+    launcher = launch.Launcher("fork") if LAUNCHER["now"] else None  # a warm parent of that Python
+    try:
+        out = cell.run_cell(python, "modern", "fake", script=script, root=ROOT, timeout=60, repeats=1,
+                            launcher=launcher)
+    finally:
+        if launcher:
+            launcher.close()
     assert out["status"] == "passed_with_warnings", out
     assert [w["message"] for w in out["warnings"]] == ["the script's own"]
     assert [(w["message"], w["module"]) for w in out["import_warnings"]] == [("at import", "noisy_lib")]
@@ -351,10 +377,10 @@ def test_cells_get_one_compute_thread_unless_the_caller_sets_it(tmp_path):
 
 #: The code that runs inside a matrix cell's interpreter (Python 3.7+ there: no newer syntax; the standard
 #: library, torch, numpy, tensorflow and this project's in-cell modules only).
-IN_CELL = ["matrix/trace.py", "matrix/jsonio.py", *sorted(p.relative_to(ROOT).as_posix()
+IN_CELL = ["matrix/trace.py", "matrix/warm.py", "matrix/jsonio.py", *sorted(p.relative_to(ROOT).as_posix()
                                                           for p in (ROOT / "matrix" / "probes").glob("*.py"))]
 THIRD_PARTY = {"torch", "numpy", "tensorflow", "functorch"}
-IN_CELL_MODULES = {"matrix", "matrix.jsonio", "matrix.probes", "matrix.probes.runner", "matrix.probes.autograd",
+IN_CELL_MODULES = {"matrix", "matrix.jsonio", "matrix.trace", "matrix.probes", "matrix.probes.runner", "matrix.probes.autograd",
                    "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem"}
 
 

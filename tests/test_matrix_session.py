@@ -291,11 +291,18 @@ def test_run_session_is_its_steps_in_order(tmp_path, monkeypatch):
     monkeypatch.setattr(matrix_session, "run_probes", step("run_probes", ([], None)))
     monkeypatch.setattr(matrix_session, "write_record", step("write_record", written))
     monkeypatch.setattr(matrix_session, "judge", lambda plan, cells: calls.append(("judge", cells)))
+    monkeypatch.setenv("MATRIX_JOBS", "1")
     record = matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
                                         numpy="numpy", tensorflow=None, device="cpu")
     assert record is written
     assert calls == ["reason_not_to_run", "interpreter_of", "ensure_pin", "describe_device", "run_cells",
                      "run_probes", "write_record", ("judge", written["cells"])]
+    # several jobs: the probes run beside the cells, both done before the record is written
+    calls.clear()
+    monkeypatch.setenv("MATRIX_JOBS", "2")
+    matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                               numpy="numpy", tensorflow=None, device="cpu")
+    assert sorted(calls[4:6]) == ["run_cells", "run_probes"] and calls[6:7] == ["write_record"]
 
 
 def test_a_session_whose_skip_returns_gets_the_not_run_record(tmp_path):
