@@ -13,7 +13,7 @@
    tensor_autograd twin, interleaved ABBA, each run a fresh process;
 3. ``pin_cost``: each era x example x pin against the newest pin (the runs of 2 reused, the modern era
    run ``--rounds`` times on the pins that have it);
-4. ``size_sweep``: the newest pin's (or ``--installed``'s) interpreter runs :mod:`matrix.bench.sweep`
+4. ``size_sweep``: the newest runnable pin's (or ``--installed``'s) interpreter runs :mod:`matrix.bench.sweep`
    on cpu and, where torch sees one, cuda;
 5. ``matrix_cost``: only with ``--matrix``, by ``measure_matrix_cost`` (the lead's, in
    matrix/bench/matrix_cost.py); otherwise an empty list and the reason in ``skipped``.
@@ -366,8 +366,9 @@ def bench(opts: argparse.Namespace, pins: Sequence[Any]) -> Dict[str, Any]:
         out["pin_cost"] = pin_cost(targets, opts, runs)
     if "size_sweep" in opts.skip:
         out["skipped"]["size_sweep"] = "--skip size_sweep"
-    elif targets:
-        out["size_sweep"], out["gpu_claim"]["speedups"] = size_sweep(targets[-1], opts)
+    elif targets:  # the newest pin that can run (its rows say why when none can)
+        newest = next((t for t in reversed(targets) if not t.reason), targets[-1])
+        out["size_sweep"], out["gpu_claim"]["speedups"] = size_sweep(newest, opts)
     out["matrix_cost"], why = matrix_cost(opts)
     if why:
         out["skipped"]["matrix_cost"] = why
