@@ -79,26 +79,48 @@ def test_the_sweep_prints_its_json_on_cpu():
     assert all(r["status"] == "measured" and len(r["seconds_per_step"]) == 2 for r in out["rows"])
 
 
-def test_the_sweep_compiles_on_python_37():
+@pytest.mark.parametrize("name", ["sweep.py", "stamp.py"])
+def test_what_runs_in_a_pins_interpreter_compiles_on_python_37(name):
     python = python_or_skip("3.7")
-    done = subprocess.run([python, "-m", "py_compile", str(ROOT / "matrix" / "bench" / "sweep.py")],
+    done = subprocess.run([python, "-m", "py_compile", str(ROOT / "matrix" / "bench" / name)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    py_compile.compile(str(ROOT / "matrix" / "bench" / "sweep.py"), doraise=True)
+    py_compile.compile(str(ROOT / "matrix" / "bench" / name), doraise=True)
 
 
-def test_the_sweep_is_python_37_and_imports_only_the_standard_library_and_torch():
-    """sweep.py runs inside every pin's interpreter, torch 1.0.1's Python 3.7 included, as a file."""
+#: What runs inside a pin's interpreter, and what each may import besides the standard library.
+IN_PIN = {"sweep.py": {"torch"}, "stamp.py": {"matrix", "matrix.jsonio", "matrix.trace"}}
+
+
+@pytest.mark.parametrize("name", sorted(IN_PIN))
+def test_code_run_in_a_pins_interpreter_is_python_37_and_imports_little(name):
+    """sweep.py and stamp.py run inside every pin's interpreter, torch 1.0.1's Python 3.7 included."""
     import ast
 
-    tree = ast.parse((ROOT / "matrix" / "bench" / "sweep.py").read_text(encoding="utf-8"), feature_version=(3, 7))
+    tree = ast.parse((ROOT / "matrix" / "bench" / name).read_text(encoding="utf-8"), feature_version=(3, 7))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
+            names = [node.module or ""] if node.module != "matrix" else [f"matrix.{a.name}" for a in node.names]
         else:
             continue
-        for name in names:
-            top = name.split(".")[0]
-            assert top in sys.stdlib_module_names or top == "torch", f"sweep.py imports {name}"
+        for imported in names:
+            top = imported.split(".")[0]
+            assert top in sys.stdlib_module_names or imported in IN_PIN[name] or top in IN_PIN[name], \
+                f"{name} imports {imported}"
+
+
+def test_stamped_lines_keep_the_text_and_stamp_each_completed_line():
+    import io
+
+    from matrix.bench.stamp import StampedStream
+
+    out = io.StringIO()
+    stream = StampedStream(out, 0.0)
+    print(49, 1.5, file=stream)  # print writes "49", " ", "1.5", "\n": one line, stamped when completed
+    stream.write("99 0.5\nno newline")
+    assert out.getvalue() == "49 1.5\n99 0.5\nno newline"
+    assert [line for _, line in stream.lines] == ["49 1.5", "99 0.5"]
+    assert stream.lines[0][0] <= stream.lines[1][0]
+    stream.flush()  # the real stream's

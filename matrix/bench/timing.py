@@ -1,11 +1,11 @@
 """Timings taken in a pin's interpreter: one variant run once, and the size sweep.
 
-A variant runs as the matrix runs a cell (:mod:`matrix.cell`): ``python -m matrix.trace REPORT
-variants/<era>/<example>.py`` in a fresh process, the project on PYTHONPATH, one compute thread
-(:func:`matrix.cell.child_env`), stdout unbuffered so that each ``step loss`` line is stamped when it
-is printed. Its seconds per step is :func:`matrix.cell.seconds_per_step`: the time between the first
-and the last loss line over the steps between them, so the interpreter's start, the imports and the
-setup are not in it. ``--log-every`` is larger than the matrix's 1 so that printing (and the trace's
+A variant runs as the matrix runs a cell (:mod:`matrix.cell`): under :mod:`matrix.trace`, in a fresh
+process, the project on PYTHONPATH, one compute thread (:func:`matrix.cell.child_env`), classified by
+:func:`matrix.cell.classify`; and under :mod:`matrix.bench.stamp`, which stamps each printed line in
+the child itself. Its seconds per step is :func:`matrix.cell.seconds_per_step` of those stamps: the
+time between the first and the last loss line over the steps between them, so the interpreter's
+start, the imports and the setup are not in it. ``--log-every`` is larger than the matrix's 1 so that printing (and the trace's
 line handling here) does not weigh on the step.
 """
 from __future__ import annotations
@@ -48,20 +48,29 @@ def run_variant(python: str, era: str, example: str, *, steps: int, log_every: i
     env["PYTHONUNBUFFERED"] = "1"
     args = ["--steps", str(steps), "--log-every", str(log_every), "--seed", str(seed), "--device", device]
     with tempfile.TemporaryDirectory(prefix="matrix-bench-") as tmp:
-        report_path = os.path.join(tmp, "report.json")
-        raw = matrix_cell.run_process([python, "-m", "matrix.trace", report_path, str(script), *args],
-                                      timeout=timeout, cwd=ROOT, env=env)
-        report = None
-        if os.path.exists(report_path):
-            with open(report_path, encoding="utf-8") as handle:
-                report = json.load(handle)
+        report_path, stamps_path = os.path.join(tmp, "report.json"), os.path.join(tmp, "stamps.json")
+        raw = matrix_cell.run_process([python, "-m", "matrix.bench.stamp", stamps_path, report_path, str(script),
+                                       *args], timeout=timeout, cwd=ROOT, env=env)
+        report = _load(report_path)
+        stamped = _load(stamps_path)
     outcome = matrix_cell.classify(raw, report)
     if outcome["status"] not in PASSING:
         return Timing(None, outcome["status"], outcome.get("reason"))
-    sps = matrix_cell.seconds_per_step(matrix_cell.parse_losses(raw["lines"]))
+    if stamped is None:
+        return Timing(None, "failed", "the run passed but wrote no stamps (matrix.bench.stamp)")
+    # The child's own stamps (matrix/bench/stamp.py says why the parent's read times won't do).
+    sps = matrix_cell.seconds_per_step(matrix_cell.parse_losses([(t, line) for t, line in stamped]))
     if sps is None:
         return Timing(None, "failed", f"fewer than two loss lines with --steps {steps} --log-every {log_every}")
     return Timing(sps, outcome["status"], None)
+
+
+def _load(path: str) -> Any:
+    """A JSON file the child wrote, or None when it wrote none (killed first)."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def run_sweep(python: str, sizes: Sequence[int], *, steps: int, warmup: int, devices: Sequence[str] = ("cpu", "cuda"),
