@@ -21,8 +21,11 @@
 ``--installed`` benchmarks the torch installed in this interpreter (``MATRIX_PYTHON`` for another)
 instead of building environments: a GPU machine's own build, or the test suite's quick run.
 
-The defaults (4 rounds of 300 steps, every pin and example) are chosen to take about 20 minutes on a
-2-core machine without ``--cold``. Bad input is refused with one line and exit status 2 before
+The defaults (4 rounds of 300 steps, every pin and example: 684 runs, each a fresh process whose
+start and imports cost more than its steps) are chosen to take at most about 20 minutes on a 2-core
+machine without ``--cold``: an estimate from trial runs on 2026-11-29 (1.25 s a run with the machine
+quiet, 1.7 s with it shared; the seven environments built in 60 s from a warm cache), i.e. 15-21
+minutes. An even number of rounds gives each era the first place equally often. Bad input is refused with one line and exit status 2 before
 anything runs or is written.
 """
 from __future__ import annotations
