@@ -7,6 +7,7 @@
     nox -s tests                             # the test suite
     nox -s summary                           # what needs attention, counts and table of your runs
     nox -s report                            # your runs as docs (runs/docs), and where they differ from results/
+    nox -s bench                             # what a step costs: shims, pins, sizes (runs/bench/performance.json)
 
 Each matrix session installs one pin into its own uv virtualenv (reused on the next run when it
 already holds the pin), checks the installed torch against the pin, runs the nine examples of its
@@ -81,6 +82,7 @@ class Pin(NamedTuple):
 PYPROJECT = nox.project.load_toml(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml"))
 DOCS_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "docs")
 TEST_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "test")
+CI_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "ci")
 MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 
 #: The legacy and tensor_autograd eras' own releases (the tutorial of 2017 was run on 0.1-0.3, which no
@@ -250,6 +252,16 @@ def report(session: nox.Session) -> None:
                 "--bench", str(results.RUNS_DIR / "bench" / "performance.json"), env=env)
     session.run("python", "-m", "matrix.compare", str(mine), str(results.RESULTS_DIR), "--out",
                 str(out / "differences.md"), *session.posargs, env=env)
+
+
+@nox.session(python=_python_for(PINS[-1].python), tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """The examples' cost per step: shims, pins, size sweep, environment builds (python -m matrix.bench; ~20 min)."""
+    session.env["UV_COMPILE_BYTECODE"] = "1"
+    # docs: what renders the page; ci: nox (the bench reads PINS from this file) and uv (it builds the pins' envs).
+    session.install(*DOCS_REQUIREMENTS, *CI_REQUIREMENTS)
+    session.run("python", "-m", "matrix.bench", *session.posargs, env={"PYTHONPATH": os.getcwd()})
+    # RENDER: the page (docs/performance.md, docs/img/perf-*.png) is rendered from the results file here.
 
 
 @nox.session(python=_python_for(PINS[-1].python), tags=["tests"])

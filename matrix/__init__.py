@@ -22,6 +22,8 @@
 - :mod:`matrix.divergence`: loss curves that differ between pins (first step, largest difference), the
   catalog change that explains each, and the checks' runs of a script's loop with one cause at a time
 - :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
+- :mod:`matrix.bench`: what a step costs (the shims, each pin, larger sizes, building a pin's environment),
+  measured into one results file (``nox -s bench``, ``python -m matrix.bench``)
 - :mod:`matrix.snippets`: run the catalog's old and new code and judge it by the entry's kind
   (``python -m matrix.snippets [--python OTHER]``)
 - :mod:`matrix.workflow`: the GitHub Actions workflow, generated from ``nox --list --json``
