@@ -256,12 +256,13 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=_python_for(PINS[-1].python), tags=["bench"])
 def bench(session: nox.Session) -> None:
-    """The examples' cost per step: shims, pins, size sweep, environment builds (python -m matrix.bench; ~20 min)."""
+    """What things cost: the shims, each pin, the size sweep, env builds, the matrix itself -> runs/docs/performance.md."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
     # docs: what renders the page; ci: nox (the bench reads PINS from this file) and uv (it builds the pins' envs).
     session.install(*DOCS_REQUIREMENTS, *CI_REQUIREMENTS)
+    # It writes runs/bench/performance.json and renders runs/docs/performance.md from it (with --record:
+    # results/bench/ and docs/, the reference).
     session.run("python", "-m", "matrix.bench", *session.posargs, env={"PYTHONPATH": os.getcwd()})
-    # RENDER: the page (docs/performance.md, docs/img/perf-*.png) is rendered from the results file here.
 
 
 @nox.session(python=_python_for(PINS[-1].python), tags=["tests"])

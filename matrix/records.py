@@ -178,7 +178,8 @@ class _SessionOptional(TypedDict, total=False):
     #: how the session ran its cells and what it cost (absent from records made before): ``launch``
     #: and ``jobs`` (the options), ``launch_fallbacks`` (why cells were spawned though "fork" was
     #: asked: a warm parent that could not start), ``warm_parents`` (each one started: the libraries it
-    #: imported and its seconds until ready), ``cells_seconds``, ``probes_seconds`` and ``seconds``
+    #: imported and its seconds until ready), ``probes_from`` (the session of this nox run whose probes
+    #: these are: same torch build, NumPy, TensorFlow, Python; absent when this one ran them), ``cells_seconds``, ``probes_seconds`` and ``seconds``
     #: (the cells and probes together: they overlap with ``jobs`` above 1)
     timings: Dict[str, Any]
 

@@ -21,7 +21,8 @@
    process forked from a warm parent that imported the libraries once (:mod:`matrix.launch`, the
    default on Linux) or spawned; ``--jobs``: how many at once.
 6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
-   that kills its process (beside the cells with ``--jobs`` above 1: :func:`run_cells_and_probes`).
+   that kills its process (beside the cells with ``--jobs`` above 1: :func:`run_cells_and_probes`);
+   once per torch build, NumPy, TensorFlow and Python in a nox run (the eras of a pin share them).
 7. :func:`write_record`: the session's record (merged with the previous one under ``--example``),
    written atomically, its table printed.
 8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not (failed, crashed,
@@ -286,11 +287,19 @@ def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
     launched and how long each part took, for the record (docs/performance.md reads them)."""
     started = time.monotonic()
     probes_seconds: List[float] = []
+    key = probes_key(info)
+    shared_from = PROBES_RUN[key][2] if key and key in PROBES_RUN else None
 
     def probes() -> Tuple[List[ProbeRecord], Optional[str]]:
+        if shared_from:
+            probes_seconds.append(0.0)
+            return PROBES_RUN[key][0], PROBES_RUN[key][1]
         begun = time.monotonic()
         try:
-            return run_probes(python, timeout=plan.opts.timeout)
+            found = run_probes(python, timeout=plan.opts.timeout)
+            if key:
+                PROBES_RUN[key] = (found[0], found[1], plan.name)
+            return found
         finally:
             probes_seconds.append(time.monotonic() - begun)
 
@@ -313,7 +322,24 @@ def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
                "warm_parents": parents,
                "cells_seconds": round(cells_seconds, 3), "probes_seconds": round(probes_seconds[0], 3),
                "seconds": round(time.monotonic() - started, 3)}
+    if shared_from:
+        timings["probes_from"] = shared_from
+        _log(plan.session, f"probes: those of {shared_from}, run in this nox run on the same torch, NumPy, "
+                           f"TensorFlow and Python")
     return cells, probe_result, timings
+
+
+#: The probes run in this nox run, by :func:`probes_key`: (records, error, the session that ran them).
+PROBES_RUN: Dict[tuple, Tuple[List[ProbeRecord], Optional[str], str]] = {}
+
+
+def probes_key(info: Mapping[str, Any]) -> Optional[tuple]:
+    """What the probes' outcomes depend on: they check the installed libraries, not an era's scripts,
+    so the sessions of one pin (legacy, tensor_autograd, modern) in one nox run share one probes run.
+    None (never shared) when the installed torch build is not known."""
+    if not info.get("torch_build"):
+        return None
+    return tuple(info.get(k) for k in ("python", "torch_build", "numpy", "tensorflow", "platform"))
 
 
 def run_cells(plan: Plan, python: str, info: Interpreter, tf_reason: str | None,

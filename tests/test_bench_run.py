@@ -85,6 +85,8 @@ def test_a_pin_without_its_python_is_not_run_with_the_remedy(monkeypatch, fake_r
     assert fake_runs == []
 
 
-def test_matrix_cost_is_skipped_with_a_reason_unless_asked_for():
-    rows, why = run.matrix_cost(SimpleNamespace(matrix=False))
-    assert rows == [] and "--matrix" in why
+def test_matrix_cost_is_skipped_with_a_reason_when_asked_to_or_installed():
+    rows, why = run.matrix_cost(SimpleNamespace(skip=["matrix_cost"], installed=False))
+    assert rows == [] and why == "--skip matrix_cost"
+    rows, why = run.matrix_cost(SimpleNamespace(skip=[], installed=True))
+    assert rows == [] and "--installed" in why

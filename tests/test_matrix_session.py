@@ -314,3 +314,24 @@ def test_a_session_whose_skip_returns_gets_the_not_run_record(tmp_path):
     assert record == load(tmp_path, "modern-torch2.4.1-cpu")
     assert record["status"] == "not_run" and record["reason"] == "no Python 3.11"
     assert matrix_session.WRITTEN[-1] == tmp_path / "modern-torch2.4.1-cpu.json"
+
+
+def test_the_sessions_of_one_pin_share_one_probes_run(tmp_path, monkeypatch):
+    """The probes check the installed libraries, not an era's scripts: in one nox run, a second session
+    on the same torch build, NumPy, TensorFlow and Python records the first one's probes, and says so."""
+    ran = []
+    monkeypatch.setattr(matrix_session, "PROBES_RUN", {})
+    monkeypatch.setattr(matrix_session, "run_cells", lambda *a, **k: [])
+    monkeypatch.setattr(matrix_session, "run_probes",
+                        lambda python, timeout: ran.append(python) or ([{"id": "p", "outcome": "works"}], None))
+    info = {"python": "3.11.7", "torch_build": "2.15.0+cu130", "numpy": "2.3.5", "tensorflow": "2.21.0",
+            "platform": "Linux"}
+    plans = [matrix_session.make_plan(FakeSession(tmp_path), era=era, torch_pin="2.15.0", python_version="3.11",
+                                      numpy="numpy", tensorflow=None, device="cpu") for era in ("legacy", "modern")]
+    first = matrix_session.run_cells_and_probes(plans[0], "python-a", info, None)
+    second = matrix_session.run_cells_and_probes(plans[1], "python-b", info, None)
+    other = matrix_session.run_cells_and_probes(plans[1], "python-c", dict(info, torch_build="2.4.1+cu121"), None)
+    assert ran == ["python-a", "python-c"]
+    assert first[1] == second[1] == ([{"id": "p", "outcome": "works"}], None)
+    assert "probes_from" not in first[2] and second[2]["probes_from"] == plans[0].name
+    assert second[2]["probes_seconds"] == 0.0 and "probes_from" not in other[2]

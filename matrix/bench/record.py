@@ -53,11 +53,17 @@ CUDA row was measured).
      "cold_download_bytes": that cache's size afterwards, null if not run,
      "status": "measured"}        # or "not_run" + "reason"
 
-``matrix_cost``: ``nox -s modern legacy``'s CPU half, spawn vs fork (the lead's
-``measure_matrix_cost``): ``[]`` with ``skipped["matrix_cost"]`` unless ``--matrix``. Its rows:
-``{"launch", "jobs", "sessions", "wall_seconds", "training_seconds", "startup_seconds",
-"probes_seconds", "cells": [...], "losses_identical_to", "losses_identical", "losses_differ"}``
-(/tmp/shared-notes/bench-schema.md, the shared contract, has each key's meaning).
+``matrix_cost``: ``nox -s modern legacy``'s CPU half once per launch way (:mod:`matrix.bench.matrix_cost`):
+``[]`` with ``skipped["matrix_cost"]`` under ``--skip matrix_cost`` or ``--installed``. One row per way:
+``{"launch": "spawn" | "fork", "jobs", "sessions": [nox session names], "exit_status": nox's,
+"wall_seconds": the nox command start to exit, "training_seconds": every cell run's first to last
+loss line, summed, "startup_seconds": every cell run's launch to first loss line (its whole run when
+it printed none), summed, "cells_wall_seconds": every cell run's wall, summed, "probes_seconds" and
+"warm_parent_seconds": the sessions', summed, "cell_runs", "cells": [{"session", "example", "mode",
+"launch", "runs", "wall_seconds": [...], "startup_seconds": [...], "training_seconds": [...]}],
+"goal": 1.5, "wall_over_baseline_training": wall over the first way's training_seconds}``; every way
+but the first also has ``"losses_identical_to"`` (the first way's name), ``"losses_identical"`` and
+``"losses_differ": [{"session", "example", "mode"}]``; a way whose nox exited non-zero has ``"log_tail"``.
 
 A section that was not run has rows with ``"status": "not_run"`` and a reason, or is an empty list
 with the reason in ``skipped``; the page says "not run here" for those and shows no number.

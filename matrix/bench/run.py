@@ -2,7 +2,7 @@
 
     python -m matrix.bench [--record] [--rounds N] [--steps N] [--log-every N] [--pins 1.0.1 2.15.0 ...]
                            [--examples nn tensors ...] [--sizes 1 2 4 8 16] [--sweep-steps N] [--cold]
-                           [--skip shim_cost pin_cost size_sweep environment_build] [--matrix]
+                           [--skip shim_cost pin_cost size_sweep environment_build matrix_cost]
                            [--installed] [--timeout S] [--out FILE]
 
 1. per pin (noxfile.py's PINS, in that order): its Python (:func:`matrix.interpreters.find_python`;
@@ -15,8 +15,10 @@
    run ``--rounds`` times on the pins that have it);
 4. ``size_sweep``: the newest runnable pin's (or ``--installed``'s) interpreter runs :mod:`matrix.bench.sweep`
    on cpu and, where torch sees one, cuda;
-5. ``matrix_cost``: only with ``--matrix``, by ``measure_matrix_cost`` (the lead's, in
-   matrix/bench/matrix_cost.py); otherwise an empty list and the reason in ``skipped``.
+5. ``matrix_cost``: ``nox -s modern legacy``'s CPU half for the pins, run once per launch way (every
+   cell spawned one at a time, as before the warm parents; forked one at a time; forked ``--jobs`` at
+   a time), timed, its losses compared bit for bit (:mod:`matrix.bench.matrix_cost`); about 12
+   minutes more on 2 cores (``--skip matrix_cost``; not with ``--installed``).
 
 ``--installed`` benchmarks the torch installed in this interpreter (``MATRIX_PYTHON`` for another)
 instead of building environments: a GPU machine's own build, or the test suite's quick run.
@@ -35,6 +37,7 @@ import importlib.util
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -43,7 +46,7 @@ from matrix import ERAS, EXAMPLES, ROOT, environment, interpreters, results
 from matrix import cell as matrix_cell
 from matrix.bench import envbuild, record, stats, timing
 
-SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build")
+SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build", "matrix_cost")
 DEFAULT_ROUNDS = 4
 DEFAULT_STEPS = 300
 DEFAULT_SIZES = (1, 2, 4, 8, 16)
@@ -66,7 +69,9 @@ def load_pins() -> tuple:
     try:
         spec = importlib.util.spec_from_file_location("noxfile_for_bench", ROOT / "noxfile.py")
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        with warnings.catch_warnings():  # its sessions register again in this process's nox: nox warns
+            warnings.simplefilter("ignore", FutureWarning)
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
     finally:
         sys.path.remove(str(ROOT))
     return module.PINS
@@ -96,7 +101,6 @@ def parse(argv: Sequence[str], known_pins: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--sweep-steps", type=_positive, default=DEFAULT_SWEEP_STEPS, help="timed steps per size")
     p.add_argument("--cold", action="store_true", help="also build each environment with an empty uv cache (downloads GBs)")
     p.add_argument("--skip", nargs="+", default=[], metavar="SECTION", help=f"sections not to run: {' '.join(SKIPPABLE)}")
-    p.add_argument("--matrix", action="store_true", help="measure the matrix's own cost (nox -s modern legacy, spawn and fork)")
     p.add_argument("--installed", action="store_true", help="benchmark this interpreter's torch (MATRIX_PYTHON for another)")
     p.add_argument("--timeout", type=_positive, default=600, help="seconds per run before it is killed (default 600)")
     opts = p.parse_args(list(argv))
@@ -315,14 +319,13 @@ def size_sweep(target: Target, opts: argparse.Namespace) -> Tuple[List[Dict[str,
 
 
 def matrix_cost(opts: argparse.Namespace) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-    """The matrix's own cost (the lead's ``measure_matrix_cost(opts) -> rows``, in
-    matrix/bench/matrix_cost.py), only with ``--matrix``; (rows, why it was skipped or None)."""
-    if not opts.matrix:
-        return [], "not asked for: --matrix runs `nox -s modern legacy`'s CPU half twice (spawn, fork)"
-    try:
-        from matrix.bench.matrix_cost import measure_matrix_cost  # type: ignore[import-not-found]
-    except ImportError:
-        return [], "--matrix was given, but measure_matrix_cost (matrix/bench/matrix_cost.py) is not in this checkout"
+    """The matrix's own cost (:func:`matrix.bench.matrix_cost.measure_matrix_cost`); (rows, why it was
+    skipped or None)."""
+    if "matrix_cost" in opts.skip:
+        return [], "--skip matrix_cost"
+    if opts.installed:
+        return [], "--installed: the matrix's cost is measured on the pins' own environments"
+    from matrix.bench.matrix_cost import measure_matrix_cost
     return measure_matrix_cost(opts), None
 
 
@@ -391,4 +394,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: warning: the record breaks its schema: {'; '.join(broken)}", file=sys.stderr)
     record.write(Path(path), out)
     _say(f"wrote {path} ({time.monotonic() - start:.0f} s)")
-    return 0
+    return render(Path(path), opts.record)
+
+
+def render(path: Path, recorded: bool) -> int:
+    """docs/performance.md and its figures from the record just written: into docs/ for the reference
+    (``--record``), else runs/docs/ (a user's run never changes a tracked file). Needs matplotlib (the
+    docs group, which ``nox -s bench`` installs); without it, says how to render later."""
+    out, link = (ROOT / "docs", "../") if recorded else (results.RUNS_DIR / "docs", "../../")
+    if importlib.util.find_spec("matplotlib") is None:
+        _say(f"not rendered (no matplotlib here): python -m matrix.pages.performance {path} --out {out}")
+        return 0
+    from matrix.pages import performance
+    return performance.main([str(path), "--out", str(out), "--repo-link", link])

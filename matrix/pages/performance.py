@@ -3,8 +3,8 @@
     python -m matrix.pages.performance results/bench/performance.json --out docs
     python -m matrix.pages.performance tests/fixtures/bench/performance.json --out /tmp/perf --no-png
 
-The record is written by ``nox -s bench`` (its keys: /tmp/shared-notes/bench-schema.md, the contract
-with the harness). The page only ever prints what the record holds, formatted to a fixed number of
+The record is written by ``nox -s bench`` (its keys: the docstring of :mod:`matrix.bench.record`, the
+contract with the harness). The page only ever prints what the record holds, formatted to a fixed number of
 significant digits (:func:`sig`), and a few quotients of recorded numbers it names as such (a wall
 time over a training time, bytes as GB, the median of a recorded list). A row the harness did not
 run says "not run: <reason>" and shows no number; a section it skipped says so.
@@ -129,7 +129,7 @@ def render_page(record: Dict[str, Any], repo_link: str = "../") -> str:
     out += shim_section(record)
     out += pins_section(record)
     out += sweep_section(record)
-    out += matrix_section(record)
+    out += matrix_section(record, repo_link)
     out += environment_section(record)
     return "\n".join(out).rstrip() + "\n"
 
@@ -220,36 +220,44 @@ def sweep_section(record: Dict[str, Any]) -> List[str]:
     return out + ["![seconds per step against the scale](img/perf-size-sweep.png)", ""]
 
 
-def matrix_section(record: Dict[str, Any]) -> List[str]:
+def matrix_section(record: Dict[str, Any], repo_link: str = "../") -> List[str]:
     out = ["## The matrix's own cost", "",
-           "`nox -s modern legacy`, CPU half, once per way of launching the cells, in one bench run: "
-           "spawn (a fresh interpreter per cell) and fork (a warm parent that has imported torch forks "
-           "a child per cell). Training: the sum over every cell run of its seconds per step times its "
-           "steps; startup: the sum of launch to first loss line (interpreter start and imports); "
-           "probes: the catalog's checks. The goal is a wall time at most "
-           f"{MATRIX_GOAL} times the training time.", ""]
+           "`nox -s modern legacy`, CPU half, run once per way of launching the cells, one after the other in "
+           "one bench run, the pins' environments already built: *spawn, jobs 1* is the matrix as it was (a "
+           "fresh interpreter per cell run, one at a time); *fork* asks a warm parent that imported torch, "
+           "NumPy and TensorFlow once per session to fork a child per cell run "
+           f"([matrix/launch.py]({repo_link}matrix/launch.py)), one at a time (jobs 1) or several at once "
+           "(each cell still in its own process with one compute thread; the probes beside them). Wall: the "
+           "nox command from start to exit. Training: the sum over every cell run of its first to last loss "
+           "line; startup: the sum of each run's launch to its first loss line (interpreter start, imports, "
+           "setup); probes: the catalog's checks, per session; warm parents: their start and imports. The goal "
+           f"is a wall time at most {MATRIX_GOAL} times the training time of the cells run one at a time "
+           "(the first row's: with several cells at once, each one's own clock measures a shared machine).", ""]
     rows_in, reason = section(record, "matrix_cost")
     if reason:
         return out + [f"Not run here: {reason}.", ""]
     rows, details = [], []
     for r in rows_in:
         if r.get("status", "measured") != "measured":
-            rows.append([str(r.get("launch")), not_run(r)] + [""] * 7)
+            rows.append([str(r.get("launch")), not_run(r)] + [""] * 9)
             continue
-        over = r["wall_seconds"] / r["training_seconds"] if r.get("training_seconds") else float("inf")
+        over = r.get("wall_over_baseline_training")
+        if over is None:
+            over = r["wall_seconds"] / r["training_seconds"] if r.get("training_seconds") else float("inf")
         rows.append([str(r.get("launch")), str(r.get("jobs", "")), sig(r["wall_seconds"]), sig(r["training_seconds"]),
-                     sig(r["startup_seconds"]), sig(r["probes_seconds"]), ratio(over), verdict(over, MATRIX_GOAL),
-                     losses_text(r)])
+                     sig(r["startup_seconds"]), sig(r["probes_seconds"]), sig(r["warm_parent_seconds"]) if r.get("warm_parent_seconds") is not None else "-",
+                     ratio(over), verdict(over, MATRIX_GOAL), losses_text(r)])
         cells = [[cell_text(c.get("session")), f"`{c.get('example')}`", str(c.get("mode")), str(c.get("runs")),
                   ", ".join(sig(v) for v in c.get("startup_seconds") or []),
                   ", ".join(sig(v) for v in c.get("training_seconds") or []),
                   ", ".join(sig(v) for v in c.get("wall_seconds") or [])] for c in r.get("cells") or []]
         if cells:
-            details += [f"<details><summary>{r.get('launch')}: each cell (seconds per run)</summary>", ""]
+            details += [f"<details><summary>{r.get('launch')}, jobs {r.get('jobs')}: each cell (seconds per run)"
+                        "</summary>", ""]
             details += table(["session", "example", "mode", "runs", "startup", "training", "wall"], cells)
             details += ["</details>", ""]
-    out += table(["launch", "jobs", "wall s", "training s", "startup s", "probes s", "wall / training",
-                  f"goal {MATRIX_GOAL}", "losses"], rows)
+    out += table(["launch", "jobs", "wall s", "training s", "startup s", "probes s", "warm parents s",
+                  "wall / training (jobs 1)", f"goal {MATRIX_GOAL}", "losses"], rows)
     return out + ["![where the matrix's time goes](img/perf-matrix-cost.png)", ""] + details
 
 
