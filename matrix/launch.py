@@ -225,19 +225,23 @@ class WarmParent:
         lines, err_chunks, readers = collect(stdout, stderr, start)
         started.wait(READY_TIMEOUT)
         pid = self._pids.get(request_id)
+        if pid is None:  # the parent went away before forking: nothing ran; the launcher spawns instead
+            for reader in readers:
+                reader.join(timeout=10)
+            stdout.close()
+            stderr.close()
+            raise WarmParentError(self._dead or "the warm parent forked no child")
         timed_out = False
         returncode: Optional[int] = None
         try:
-            if pid is not None:
-                ended = self._event(("pid", pid))
-                if not ended.wait(max(0.0, timeout - (time.monotonic() - start))):
-                    timed_out = True
-                    _kill_group(pid)
-                    ended.wait(60)
-                returncode = self._ended.get(pid)
-        except BaseException:  # Ctrl-C: the child is in its own session; take it down with us
-            if pid is not None:
+            ended = self._event(("pid", pid))
+            if not ended.wait(max(0.0, timeout - (time.monotonic() - start))):
+                timed_out = True
                 _kill_group(pid)
+                ended.wait(60)
+            returncode = self._ended.get(pid)
+        except BaseException:  # Ctrl-C: the child is in its own session; take it down with us
+            _kill_group(pid)
             raise
         for reader in readers:
             reader.join(timeout=10)
@@ -245,9 +249,8 @@ class WarmParent:
         stderr.close()
         with self._lock:
             self._events.pop(("id", request_id), None)
-            if pid is not None:
-                self._events.pop(("pid", pid), None)
-                self._ended.pop(pid, None)
+            self._events.pop(("pid", pid), None)
+            self._ended.pop(pid, None)
         stderr_text = "".join(err_chunks)
         if returncode is None and not timed_out:
             stderr_text += f"\n{self._dead or 'the warm parent did not report how the child ended'}\n"

@@ -149,3 +149,19 @@ def test_launch_options_and_their_defaults():
     assert options.parse([], {}).jobs == launch.default_jobs() >= 1
     assert options.parse([], {"MATRIX_LAUNCH": "spawn", "MATRIX_JOBS": "3"}).jobs == 3
     assert options.parse(["--launch", "spawn"], {}).launch == "spawn"
+
+
+def test_a_warm_parent_that_died_is_replaced_and_no_cell_is_lost(tmp_path):
+    """Killed between two cells (the kernel's OOM killer, a user): the next cell gets a new warm parent,
+    or is spawned; it runs either way."""
+    import signal
+
+    tiny = script(tmp_path, "print(0, 3.0)\n")
+    with launch.Launcher("fork") as launcher:
+        first = cell.run_cell(sys.executable, "modern", "s", script=tiny, launcher=launcher, repeats=1, timeout=60)
+        (parent,) = [p for p in launcher._parents.values() if p is not None]
+        os.kill(parent._proc.pid, signal.SIGKILL)
+        parent._proc.wait()
+        second = cell.run_cell(sys.executable, "modern", "s", script=tiny, launcher=launcher, repeats=1, timeout=60)
+    assert first["losses"] == second["losses"] == [[0, 3.0]]
+    assert second["status"] == "passed" and second["launch"] in launch.LAUNCHES
