@@ -92,10 +92,7 @@ def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, e
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    launch.kill_group(proc.pid)
     proc.wait()
 
 

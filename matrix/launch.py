@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from matrix import ROOT
+from matrix import warm
 
 LAUNCHES = ("fork", "spawn")
 #: The libraries a warm parent imports ahead, when the script itself imports them (in its order).
@@ -71,7 +72,8 @@ def preload_of(script: str | os.PathLike) -> Tuple[str, ...]:
     """The libraries of :data:`PRELOADABLE` that ``script``'s module-level code imports, in the order it
     first imports them (``import torch``, ``from torch import nn``, ``import tensorflow.compat.v1``)."""
     try:
-        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+        text = Path(script).read_text(encoding="utf-8")
+        tree = ast.parse(text)
     except (OSError, SyntaxError, ValueError):
         return ()
     found: List[str] = []
@@ -94,7 +96,6 @@ def preload_of(script: str | os.PathLike) -> Tuple[str, ...]:
                     visit(inner)
 
     visit(tree.body)
-    text = Path(script).read_text(encoding="utf-8")
     for pattern, library, module in LAZY_IMPORTS:
         if library in found and pattern.search(text):
             found.append(module)
@@ -150,7 +151,6 @@ class WarmParent:
         self.import_warnings: list = []
         self._sock.settimeout(READY_TIMEOUT)
         try:
-            from matrix import warm
             ready, _ = warm.receive(self._sock)
         except OSError as exc:
             self.close()
@@ -175,7 +175,6 @@ class WarmParent:
             return "(stderr unreadable)"
 
     def _read(self) -> None:
-        from matrix import warm
         while True:
             try:
                 message, _ = warm.receive(self._sock)
@@ -203,7 +202,6 @@ class WarmParent:
     def run(self, argv: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> dict:
         """Fork a child that runs ``python -m matrix.trace *argv``; the same dict as
         :func:`matrix.cell.run_process` (``lines``, ``stderr``, ``returncode``, ``timed_out``, ...)."""
-        from matrix import warm
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         start = time.monotonic()
@@ -237,11 +235,11 @@ class WarmParent:
             ended = self._event(("pid", pid))
             if not ended.wait(max(0.0, timeout - (time.monotonic() - start))):
                 timed_out = True
-                _kill_group(pid)
+                kill_group(pid)
                 ended.wait(60)
             returncode = self._ended.get(pid)
         except BaseException:  # Ctrl-C: the child is in its own session; take it down with us
-            _kill_group(pid)
+            kill_group(pid)
             raise
         for reader in readers:
             reader.join(timeout=10)
@@ -270,13 +268,13 @@ class WarmParent:
         try:
             self._proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            _kill_group(self._proc.pid)
+            kill_group(self._proc.pid)
             self._proc.wait()
         self._log.close()
 
 
-def _kill_group(pid: int) -> None:
-    import signal
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group ``pid`` leads (the cell and whatever it started)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -51,6 +51,16 @@ def _exit_code(code: object) -> int:
     return 1
 
 
+def warning_record(message, category, filename, lineno) -> dict:  # noqa: ANN001 - showwarning's arguments
+    """A shown warning as the report keeps it (``matrix.records.CellWarning``)."""
+    return {
+        "category": getattr(category, "__name__", str(category)),
+        "message": str(message),
+        "filename": str(filename),
+        "lineno": lineno,
+    }
+
+
 def importing_module(frame) -> tuple[bool, str | None]:  # noqa: ANN001 - a frame object
     """(whether a module import is in progress at ``frame``, the outermost module being imported).
 
@@ -97,12 +107,7 @@ def main(argv: list[str] | None = None, import_warnings: list | None = None) -> 
     shown = warnings.showwarning
 
     def showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
-        seen = {
-            "category": getattr(category, "__name__", str(category)),
-            "message": str(message),
-            "filename": str(filename),
-            "lineno": lineno,
-        }
+        seen = warning_record(message, category, filename, lineno)
         importing, module = importing_module(sys._getframe(1))
         if importing:
             seen["module"] = module

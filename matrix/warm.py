@@ -43,7 +43,6 @@ import select
 import signal
 import socket
 import sys
-import time
 import warnings
 
 from matrix import trace
@@ -81,8 +80,7 @@ def preload(modules: list) -> tuple:
     original = warnings.showwarning
 
     def showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
-        shown.append({"category": getattr(category, "__name__", str(category)), "message": str(message),
-                      "filename": str(filename), "lineno": lineno})
+        shown.append(trace.warning_record(message, category, filename, lineno))
         original(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
@@ -189,8 +187,10 @@ def _child(sock: socket.socket, request: dict, fds: list, filters: list, shown: 
     # Duplicates dropped as site.removeduppaths drops them (before [0] is added).
     rest = [p for p in base_path[1:] if p not in own_pythonpath]
     unique: list = []
+    seen: set = set()
     for entry in _absolute(request["env"].get("PYTHONPATH", "")) + rest:
-        if os.path.normcase(entry) not in {os.path.normcase(u) for u in unique}:
+        if os.path.normcase(entry) not in seen:
+            seen.add(os.path.normcase(entry))
             unique.append(entry)
     sys.path[:] = base_path[:1] + unique
     warnings.filters[:] = filters

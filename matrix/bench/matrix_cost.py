@@ -19,7 +19,6 @@ machine: with several cells at once, each cell's own stamps measure a shared mac
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -44,7 +43,7 @@ def run_way(sessions: Sequence[str], out: Path, launch: str, jobs: int) -> Tuple
     for old in results.record_paths(out):
         old.unlink()
     env = {k: v for k, v in os.environ.items() if k not in ("MATRIX_RECORD", "MATRIX_RESULTS", "MATRIX_LAUNCH",
-                                                            "MATRIX_JOBS", "MATRIX_STEPS", "MATRIX_EXAMPLE")}
+                                                            "MATRIX_JOBS", "MATRIX_STEPS")}
     started = time.monotonic()
     done = subprocess.run(nox_command(sessions, out, launch, jobs), cwd=ROOT, env=env, capture_output=True, text=True)
     return time.monotonic() - started, done.returncode, (done.stdout + done.stderr)[-3000:]
@@ -146,7 +145,3 @@ def measure(sessions: Sequence[str], ways: Sequence[Tuple[str, int]], folder: Pa
         row["goal"] = GOAL
         row["wall_over_baseline_training"] = round(row["wall_seconds"] / goal_basis, 4) if goal_basis else None
     return rows
-
-
-def ratio(row: Dict[str, Any]) -> float | None:
-    return row["wall_seconds"] / row["training_seconds"] if row.get("training_seconds") else None
