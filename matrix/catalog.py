@@ -29,7 +29,7 @@ BREAKDOWNS = ("functions",)
 NEEDS = ("cuda",)
 #: the fields an entry may have besides REQUIRED (described at the top of catalog.toml)
 OPTIONAL = ("compare", "may_change", "hypothesis", "context", "depends_on", "breakdown", "setup", "illustration",
-            "needs", "also_seen", "rewrite")
+            "needs", "also_seen", "rewrite", "restore", "restore_impossible", "touches")
 NO_SOURCE = "no upstream note found"
 #: "Category: message": how a symptom or an also_seen text names what users see
 MESSAGE = re.compile(r"^(?:_pickle\.)?[A-Z][A-Za-z0-9_]*(?:Error|Warning|Exception): \S")
@@ -71,6 +71,15 @@ def problems(changes: List[Dict[str, Any]]) -> List[str]:
         if not isinstance(needs, dict) or set(needs) - set(NEEDS) or not all(
                 isinstance(v, str) and v.strip() for v in needs.values()):
             out.append(f"{name}: needs must be a table of {NEEDS} -> why")
+        if change.get("kind") == "silent" and ("restore" in change) == ("restore_impossible" in change):
+            out.append(f"{name}: a silent entry needs restore or restore_impossible (one of them)")
+        if "restore" in change and not change.get("touches"):
+            out.append(f"{name}: restore needs touches (when verify tries it)")
+        for pattern in change.get("touches", []):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                out.append(f"{name}: touches {pattern!r} is not a regular expression: {exc}")
         seen = change.get("also_seen", [])
         if not isinstance(seen, list) or not all(isinstance(t, str) and t.strip() for t in seen):
             out.append(f"{name}: also_seen must be a list of texts")

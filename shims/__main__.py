@@ -10,8 +10,11 @@ from typing import List, Optional
 
 USAGE = """usage: python -m shims upgrade [--write | --check] PATH...   rewrite 2017-2018 torch/TF1 idioms (a diff by default)
        python -m shims run SCRIPT [ARGS...]                   run an old script unmodified on today's torch and TensorFlow
+       python -m shims verify [OPTIONS] SCRIPT [ARGS...]      run it as written on an old torch and upgraded on a new one;
+                                                              compare the numbers, explain each difference
 
-exit status: 0 ok; 1 under --check when something would change (run: the script failed);
+exit status: 0 ok; 1 under --check when something would change (run: the script failed;
+             verify: a side failed, or a difference is unexplained or not proven);
              2 bad input (a syntax error, a path that is not there, LibCST missing)"""
 
 
@@ -21,7 +24,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command not in ("upgrade", "run"):
+    if command not in ("upgrade", "run", "verify"):
         print(f"python -m shims: unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2
     try:
@@ -33,6 +36,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from shims.upgrade.cli import main as upgrade_main
 
         return upgrade_main(rest)
+    if command == "verify":
+        from shims.verify.cli import main as verify_main
+
+        return verify_main(rest)
     from shims.upgrade.run import main as run_main
 
     return run_main(rest)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Collection, List, Optional
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -62,8 +62,9 @@ def _line_map(old: str, new: str) -> List[int]:
     return out
 
 
-def upgrade_source(source: str, filename: str = "<string>") -> Upgraded:
-    """Apply every rule to ``source``; raises :class:`BadSource` on a syntax error."""
+def upgrade_source(source: str, filename: str = "<string>", *, only: Optional[Collection[str]] = None) -> Upgraded:
+    """Apply every rule to ``source`` (with ``only``: the rules of those catalog ids); raises
+    :class:`BadSource` on a syntax error."""
     check_syntax(source, filename)
     try:
         module = cst.parse_module(source)
@@ -75,6 +76,8 @@ def upgrade_source(source: str, filename: str = "<string>") -> Upgraded:
     to_original = list(range(1, len(source.splitlines()) + 1))
     text = source
     for rule_cls in ORDER:
+        if only is not None and rule_cls.change_id not in only:
+            continue
         rule = rule_cls(module)
         new_module = MetadataWrapper(module).visit(rule)
         for f in rule.findings:

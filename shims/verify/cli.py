@@ -1,0 +1,274 @@
+"""``python -m shims verify [OPTIONS] SCRIPT [ARGS...]``: does the upgraded script still compute
+what the original computed?
+
+1. The *old side*: the script as written, on the oldest pin that runs here (``--old``). Where that
+   release fails on an idiom the catalog knows (``loss.data[0]`` fails from 1.0.0 on), only that
+   idiom is adapted, in memory, and the report says which.
+2. The *new side*: the upgraded text (what ``upgrade --write`` would write; nothing is written) on
+   the newest pin (``--new``).
+3. Each side runs twice: a side whose two runs differ is not reproducible as written (``--seed N``
+   seeds random, NumPy and torch before the script starts).
+4. What each printed is compared number by number (:mod:`shims.verify.compare`), and with
+   ``--files GLOB`` what each wrote.
+5. A difference is explained by intervention (:mod:`shims.verify.explain`).
+
+Exit status: 0 the same, or every difference explained by a restored old behaviour; 1 a side failed,
+a difference is unexplained or only consistent with an entry (not proven); 2 bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from matrix import jsonio
+from matrix.pins import PINS, Pin, pin_of
+from shims.upgrade import EXIT_BAD_INPUT
+from shims.upgrade.catalog import match_message
+from shims.upgrade.engine import BadSource, upgrade_source
+from shims.verify import envs
+from shims.verify.compare import ATOL, RTOL, agrees, compare, texts_differ
+from shims.verify.explain import explain
+from shims.verify.runner import Run, run_text
+
+EXIT_SAME, EXIT_NOT_PROVEN = 0, 1
+#: how many idioms the old side may adapt, one after another, before it is said to fail
+MAX_ADAPTATIONS = 8
+GPU_WORDS = ("CUDA", "NVIDIA", "cuda", "GPU")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m shims verify",
+        description="Run the script as written on an old torch and upgraded on a new one; compare the numbers "
+                    "and explain every difference by the catalog's silent changes.")
+    torches = ", ".join(pin.torch for pin in PINS)
+    p.add_argument("--old", metavar="TORCH", help=f"the old side's torch (a pin: {torches}; default: the oldest "
+                                                  "whose Python is found here)")
+    p.add_argument("--new", metavar="TORCH", help=f"the new side's torch (default {PINS[-1].torch})")
+    p.add_argument("--seed", type=int, help="seed random, NumPy and torch with N before the script starts")
+    p.add_argument("--files", action="append", default=[], metavar="GLOB",
+                   help="also compare the files the script writes that match GLOB (repeatable)")
+    p.add_argument("--rtol", type=float, default=RTOL, help=f"relative tolerance (default {RTOL:g})")
+    p.add_argument("--atol", type=float, default=ATOL, help=f"absolute tolerance (default {ATOL:g})")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
+    p.add_argument("--json", metavar="FILE", help="write the whole record to FILE")
+    p.add_argument("script", help="the script (a .py file)")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    return p
+
+
+class Verify:
+    """One verification: the options, what each step found, and the record."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.script = Path(args.script)
+        self.record: Dict[str, object] = {"script": str(self.script), "args": args.args, "seed": args.seed,
+                                          "rtol": args.rtol, "atol": args.atol, "files": args.files}
+        self.started = time.monotonic()
+
+    def say(self, message: str) -> None:
+        print(f"verify: {message}", file=sys.stderr, flush=True)
+
+    def run(self, env: envs.Env, text: str, restore: List[str] = ()) -> Run:
+        return run_text(env.python, self.script, text, self.args.args, seed=self.args.seed, restore=restore,
+                        old_torch=self.record.get("old_torch"), timeout=self.args.timeout, files=self.args.files)
+
+
+def _choose_old(wanted: Optional[str]) -> Pin:
+    if wanted:
+        return pin_of(wanted)
+    from matrix.interpreters import find_python
+
+    for pin in PINS:
+        if find_python(pin.python).found:
+            return pin
+    return PINS[0]
+
+
+def _gpu_needed(run: Run) -> bool:
+    text = (run.error or {}).get("message", "") + run.stderr[-2000:]
+    return any(word in text for word in GPU_WORDS) and ("available" in text or "driver" in text or
+                                                        "compiled with CUDA" in text)
+
+
+def _reads_stdin(run: Run) -> bool:
+    return (run.error or {}).get("type") == "EOFError"
+
+
+def _failure_line(side: str, torch: str, run: Run) -> str:
+    if _gpu_needed(run):
+        return (f"the {side} side needs a GPU: there is none here (torch {torch}: {run.failure()}); run verify on a "
+                "machine with an NVIDIA GPU, or make the script fall back to the CPU")
+    if _reads_stdin(run):
+        return (f"the {side} side reads standard input, which verify leaves empty (torch {torch}: {run.failure()}); "
+                "pass the input as an argument or a file")
+    if run.timed_out:
+        return (f"the {side} side was still running after {run.seconds:.0f} s (torch {torch}); killed. Give it a "
+                "shorter run through its own arguments, or --timeout")
+    known = match_message(*(run.error["type"], run.error["message"])) if run.error else []
+    hint = f" [{known[0].id}: {known[0].fix}]" if known else ""
+    return f"the {side} side failed on torch {torch}: {run.failure()}{hint}"
+
+
+def old_side(v: Verify, env: envs.Env, source: str) -> tuple:
+    """Run the script as written; adapt only the idioms the old torch fails on. Returns
+    (runs, text run, adapted ids)."""
+    text, adapted = source, []
+    first = v.run(env, text)
+    while not first.ok and first.error and len(adapted) < MAX_ADAPTATIONS:
+        known = [e for e in match_message(first.error["type"], first.error["message"]) if e.rewrite]
+        if not known or known[0].id in adapted:
+            break
+        upgraded = upgrade_source(text, str(v.script), only={known[0].id})
+        if upgraded.new == text:
+            break
+        v.say(f"torch {env.pin.torch} fails on {known[0].id} as written; adapting only that idiom, in memory")
+        text, adapted = upgraded.new, adapted + [known[0].id]
+        first = v.run(env, text)
+    runs = [first]
+    if first.ok:
+        runs.append(v.run(env, text))
+    return runs, text, adapted
+
+
+def _file_lines(run: Run) -> Dict[str, str]:
+    return {name: item.get("text", f"sha256 {item['sha256']}") for name, item in run.files.items()}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_BAD_INPUT if exc.code else 0
+    v = Verify(args)
+    say = v.say
+    if not v.script.is_file():
+        print(f"python -m shims verify: {args.script}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        source = v.script.read_bytes().decode("utf-8")
+        upgraded = upgrade_source(source, str(v.script))
+        old_pin, new_pin = _choose_old(args.old), pin_of(args.new) if args.new else PINS[-1]
+    except UnicodeDecodeError:
+        print(f"python -m shims verify: {args.script}: not UTF-8 text", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadSource as exc:
+        print(f"python -m shims verify: {args.script}:{exc.line}: syntax error: {exc.message}; not run",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        print(f"python -m shims verify: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.rtol < 0 or args.atol < 0 or args.timeout <= 0:
+        print("python -m shims verify: --rtol and --atol must be >= 0, --timeout > 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    needs_tf = "tensorflow" in source
+    v.record.update(old_torch=old_pin.torch, new_torch=new_pin.torch)
+    say(f"old side: as written on torch {old_pin.torch} (Python {old_pin.python}); new side: upgraded on torch "
+        f"{new_pin.torch} (Python {new_pin.python}); each run twice")
+    try:
+        old_env = envs.ensure(old_pin, needs_tf, say)
+        new_env = envs.ensure(new_pin, needs_tf, say)
+    except envs.NoEnvironment as exc:
+        return finish(v, f"not verified: {exc}", 1)
+    v.record["environments"] = {"old": old_env.info, "new": new_env.info}
+    left = [f for f in upgraded.findings if f.action != "changed"]
+    v.record["upgrade"] = {"changed": sorted({f.change_id for f in upgraded.findings if f.action == "changed"}),
+                           "left_for_you": [{"line": f.line, "id": f.change_id, "what": f.what} for f in left]}
+
+    old_runs, old_text, adapted = old_side(v, old_env, source)
+    v.record["old"] = {"adapted": adapted, "runs": [r.as_dict() for r in old_runs]}
+    new_runs = [v.run(new_env, upgraded.new)]
+    if new_runs[0].ok:
+        new_runs.append(v.run(new_env, upgraded.new))
+    v.record["new"] = {"runs": [r.as_dict() for r in new_runs]}
+    lines = [f"script: {v.script} {' '.join(args.args)}".rstrip(),
+             f"old side: torch {old_env.info.get('torch')} on Python {old_env.info.get('python')}, "
+             + (f"adapted in memory: {', '.join(adapted)}" if adapted else "as written"),
+             f"new side: torch {new_env.info.get('torch')} on Python {new_env.info.get('python')}, upgraded: "
+             + (", ".join(v.record["upgrade"]["changed"]) or "nothing to change")]
+    for f in left:
+        lines.append(f"  left for you by the upgrade: line {f.line} [{f.change_id}] {f.what}")
+    failed = [(side, pin.torch, runs[0]) for side, pin, runs in
+              (("old", old_pin, old_runs), ("new", new_pin, new_runs)) if not runs[0].ok]
+    if failed:
+        lines += [_failure_line(side, torch, run) for side, torch, run in failed]
+        return finish(v, "\n".join(lines) + "\nverdict: not verified: " + ("both sides failed" if len(failed) == 2
+                      else f"the {failed[0][0]} side failed"), 1)
+    unstable = [side for side, runs in (("old", old_runs), ("new", new_runs))
+                if texts_differ([r.stdout for r in runs]) or _file_lines(runs[0]) != _file_lines(runs[1])]
+    if unstable:
+        lines.append(f"not reproducible as written: the {' and '.join(unstable)} side's two runs printed other "
+                     f"numbers; seed it: python -m shims verify --seed 0 {args.script} ...")
+        return finish(v, "\n".join(lines) + "\nverdict: not verified: the runs are not reproducible", 1)
+    result = compare(old_runs[0].stdout, new_runs[0].stdout, args.rtol, args.atol)
+    v.record["comparison"] = result.as_dict()
+    lines.append(f"printed: {result.describe(args.rtol, args.atol)}")
+    file_diffs = []
+    old_files, new_files = _file_lines(old_runs[0]), _file_lines(new_runs[0])
+    for name in sorted(set(old_files) | set(new_files)):
+        if name not in old_files or name not in new_files:
+            file_diffs.append(name)
+            lines.append(f"file {name}: written by the {'old' if name in old_files else 'new'} side only")
+            continue
+        c = compare(old_files[name], new_files[name], args.rtol, args.atol)
+        lines.append(f"file {name}: {c.describe(args.rtol, args.atol)}")
+        if not agrees(c):
+            file_diffs.append(name)
+    if args.files and not old_files and not new_files:
+        lines.append(f"files: neither side wrote a file matching {', '.join(args.files)}")
+    if result.status == "nothing" and not old_files and not new_files:
+        return finish(v, "\n".join(lines) + "\nverdict: not verified: the script prints no numbers (compare what it "
+                      "writes with --files GLOB)", 1)
+    printed_same = result.status == "nothing" or agrees(result)
+    if printed_same and not file_diffs:
+        word = ("the same numbers, bit for bit" if result.status in ("identical", "nothing") else
+                f"the same numbers within rtol={args.rtol:g}")
+        return finish(v, "\n".join(lines) + f"\nverdict: same: {word}", EXIT_SAME)
+    if printed_same:
+        return finish(v, "\n".join(lines) + "\nverdict: not verified: the files differ (no file is explained by "
+                      "intervention yet)", 1)
+    why = explain(old_runs[0].stdout, lambda ids: v.run(new_env, upgraded.new, ids), upgraded.new,
+                  old_python=old_env.python, new_python=new_env.python, old_torch=old_pin.torch,
+                  new_torch=new_pin.torch, rtol=args.rtol, atol=args.atol, say=say)
+    v.record["explanation"] = why.as_dict()
+    for trial in why.trials:
+        what = trial.failure or trial.comparison.describe(args.rtol, args.atol)
+        effect = ""
+        if trial.comparison and trial.comparison.status == "different":
+            same_as_before = (trial.comparison.first_line == result.first_line
+                              and trial.comparison.max_relative == result.max_relative)
+            effect = " (no effect)" if same_as_before else ""
+        lines.append(f"  with {' + '.join(trial.restored)} restored: {what}{effect}")
+    for cid, evidence in why.ruled_out.items():
+        lines.append(f"  not {cid}: {evidence}")
+    for cid, evidence in why.consistent_with.items():
+        lines.append(f"  consistent with {cid}: {evidence}; its old behaviour cannot be restored, so not proven")
+    head = f"differs from line {result.first_line}"
+    if why.status == "explained":
+        ids = " and ".join(why.explained_by)
+        verdict = (f"explained: {head}; explained by {ids}: with the torch {old_pin.torch} behaviour restored the "
+                   f"numbers {'equal' if why.residual.status == 'identical' else 'are within the tolerance of'} "
+                   "the old side's")
+        return finish(v, "\n".join(lines) + f"\nverdict: {verdict}", EXIT_SAME)
+    if why.status == "consistent":
+        return finish(v, "\n".join(lines) + f"\nverdict: not proven: {head}; consistent with "
+                      f"{', '.join(why.consistent_with)}, not proven", EXIT_NOT_PROVEN)
+    return finish(v, "\n".join(lines) + f"\nverdict: unexplained: {head}; no catalog entry explains it", 1)
+
+
+def finish(v: Verify, text: str, status: int) -> int:
+    """Print the report (the verdict last), write ``--json``, return the exit status."""
+    seconds = time.monotonic() - v.started
+    print(text)
+    v.record.update(verdict=text.splitlines()[-1], exit_status=status, seconds=round(seconds, 1), report=text)
+    if v.args.json:
+        jsonio.write_atomically(v.args.json, json.dumps(v.record, indent=1, sort_keys=True, default=str) + "\n")
+    v.say(f"done in {seconds:.0f} s")
+    return status
