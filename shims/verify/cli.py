@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from matrix import jsonio
+from matrix import environment, jsonio
 from matrix.pins import PINS, Pin, pin_of
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import match_message
@@ -80,21 +80,31 @@ class Verify:
                         old_torch=self.record.get("old_torch"), timeout=self.args.timeout, files=self.args.files)
 
 
-def _choose_old(wanted: Optional[str]) -> Pin:
+def _old_candidates(wanted: Optional[str], new_pin: Pin) -> List[Pin]:
+    """The old side's pins to try, in order: ``--old`` alone, else each pin older than the new side's
+    whose Python is found here, oldest first."""
     if wanted:
-        return pin_of(wanted)
+        return [pin_of(wanted)]
     from matrix.interpreters import find_python
 
-    for pin in PINS:
-        if find_python(pin.python).found:
-            return pin
-    return PINS[0]
+    older = [pin for pin in PINS if pin.torch != new_pin.torch and
+             environment.public_version(pin.torch) < environment.public_version(new_pin.torch)]
+    found = [pin for pin in older if find_python(pin.python).found]
+    return found or older[:1] or [new_pin]
 
 
 def _gpu_needed(run: Run) -> bool:
     text = (run.error or {}).get("message", "") + run.stderr[-2000:]
     return any(word in text for word in GPU_WORDS) and ("available" in text or "driver" in text or
                                                         "compiled with CUDA" in text)
+
+
+#: failures that say a release lacks what the script uses (an API added later), so a newer pin may run it
+TOO_OLD = ("AttributeError", "ImportError", "ModuleNotFoundError", "TypeError", "NameError")
+
+
+def _too_old(run: Run) -> bool:
+    return bool(run.error) and run.error["type"] in TOO_OLD and not _gpu_needed(run)
 
 
 def _reads_stdin(run: Run) -> bool:
@@ -154,7 +164,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         source = v.script.read_bytes().decode("utf-8")
         upgraded = upgrade_source(source, str(v.script))
-        old_pin, new_pin = _choose_old(args.old), pin_of(args.new) if args.new else PINS[-1]
+        new_pin = pin_of(args.new) if args.new else PINS[-1]
+        old_pins = _old_candidates(args.old, new_pin)
     except UnicodeDecodeError:
         print(f"python -m shims verify: {args.script}: not UTF-8 text", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -169,20 +180,37 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("python -m shims verify: --rtol and --atol must be >= 0, --timeout > 0", file=sys.stderr)
         return EXIT_BAD_INPUT
     needs_tf = "tensorflow" in source
+    old_pin = old_pins[0]
     v.record.update(old_torch=old_pin.torch, new_torch=new_pin.torch)
     say(f"old side: as written on torch {old_pin.torch} (Python {old_pin.python}); new side: upgraded on torch "
-        f"{new_pin.torch} (Python {new_pin.python}); each run twice")
+        f"{new_pin.torch} (Python {new_pin.python}); each run twice. An environment not built yet costs "
+        f"{envs.FIRST_COST}")
     try:
-        old_env = envs.ensure(old_pin, needs_tf, say)
         new_env = envs.ensure(new_pin, needs_tf, say)
+        old_env = envs.ensure(old_pin, needs_tf, say)
     except envs.NoEnvironment as exc:
-        return finish(v, f"not verified: {exc}", 1)
+        return finish(v, f"verdict: not verified: {exc}", 1)
     v.record["environments"] = {"old": old_env.info, "new": new_env.info}
     left = [f for f in upgraded.findings if f.action != "changed"]
     v.record["upgrade"] = {"changed": sorted({f.change_id for f in upgraded.findings if f.action == "changed"}),
                            "left_for_you": [{"line": f.line, "id": f.change_id, "what": f.what} for f in left]}
 
     old_runs, old_text, adapted = old_side(v, old_env, source)
+    tried = []
+    for later in old_pins[1:]:  # the oldest pin that runs it: a release too old for the script is skipped
+        if old_runs[0].ok or not _too_old(old_runs[0]):
+            break
+        tried.append(f"torch {old_pin.torch}: {old_runs[0].failure()}")
+        say(f"the script fails on torch {old_pin.torch} ({old_runs[0].failure()}); trying torch {later.torch}")
+        try:
+            old_env = envs.ensure(later, needs_tf, say)
+        except envs.NoEnvironment as exc:
+            tried.append(f"torch {later.torch}: {exc}")
+            continue
+        old_pin = later
+        v.record["old_torch"] = old_pin.torch
+        old_runs, old_text, adapted = old_side(v, old_env, source)
+    v.record["old_tried"] = tried
     v.record["old"] = {"adapted": adapted, "runs": [r.as_dict() for r in old_runs]}
     new_runs = [v.run(new_env, upgraded.new)]
     if new_runs[0].ok:
@@ -190,7 +218,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     v.record["new"] = {"runs": [r.as_dict() for r in new_runs]}
     lines = [f"script: {v.script} {' '.join(args.args)}".rstrip(),
              f"old side: torch {old_env.info.get('torch')} on Python {old_env.info.get('python')}, "
-             + (f"adapted in memory: {', '.join(adapted)}" if adapted else "as written"),
+             + (f"adapted in memory: {', '.join(adapted)}" if adapted else "as written")
+             + (f" (older releases fail: {'; '.join(tried)})" if tried else ""),
              f"new side: torch {new_env.info.get('torch')} on Python {new_env.info.get('python')}, upgraded: "
              + (", ".join(v.record["upgrade"]["changed"]) or "nothing to change")]
     for f in left:

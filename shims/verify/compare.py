@@ -73,9 +73,10 @@ class Comparison:
         if self.status == "identical":
             return f"identical: {self.lines} line(s), {self.numbers} number(s), the same bits as printed"
         if self.status == "close":
-            return (f"equal within rtol={rtol:g}, atol={atol:g}: {self.lines} line(s); bit for bit up to line "
-                    f"{(self.first_inexact or 1) - 1}, largest relative difference {self.max_relative:.3g} "
-                    f"(line {self.max_line})")
+            exact = (f"bit for bit up to line {self.first_inexact - 1}" if (self.first_inexact or 1) > 1 else
+                     "not bit for bit from line 1")
+            return (f"equal within rtol={rtol:g}, atol={atol:g}: {self.lines} line(s); {exact}, largest relative "
+                    f"difference {self.max_relative:.3g} (line {self.max_line})")
         text = (f"differs from line {self.first_line} ({self.first_old!r} vs {self.first_new!r}); "
                 f"largest relative difference {self.max_relative:.3g} (line {self.max_line})")
         return text + "".join(f"; {n}" for n in self.notes)
