@@ -184,11 +184,11 @@ class Notebook:
                 seen.append(current)
                 continue
             if current is None:
-                raise NotebookError(f"{self.path}: code outside any cell after the rewrite")
+                raise NotebookError("the rewrite put code outside any cell")
             chunks[current].append(line)
         if seen != cells[1:]:
-            raise NotebookError(f"{self.path}: the rewrite moved a cell boundary (cells {seen} instead of "
-                                f"{cells[1:]}); nothing was changed")
+            raise NotebookError(f"the rewrite moved a cell boundary (cells {seen} instead of {cells[1:]}): "
+                                "please report it")
         return {c: "".join(lines) for c, lines in chunks.items()}
 
     def _restore(self, chunk: str, old: str) -> str:
