@@ -54,9 +54,6 @@ class NotebookError(ValueError):
     or (from :meth:`Notebook.with_script`) a rewritten script whose cell separators were disturbed."""
 
 
-Source = Union[str, List[str]]
-
-
 class Notebook:
     """One parsed notebook; build it with :func:`read_notebook` or :func:`parse_notebook`."""
 
@@ -145,7 +142,7 @@ class Notebook:
         return [self._magics[k] for k in sorted(self._magics)]
 
     def place(self, script_line: int) -> str:
-        """``cell 3:line 2`` for a line of :meth:`script` (``line N`` of the script if out of range)."""
+        """``cell 3:line 2`` for a line of :meth:`script` (``script line N`` if out of range)."""
         where = self.script()[1].get(script_line)
         if where is None:
             return f"script line {script_line}"
@@ -159,19 +156,17 @@ class Notebook:
         script, _ = self.script()
         if new_text == script:
             return self.text
-        chunks = self._split(new_text)
-        changed = False
-        for cell, chunk in chunks.items():
+        cells = list(self.cells)  # self.data stays as read: with_script may be called again
+        for cell, chunk in self._split(new_text).items():
             old = self.cell_text(cell)
             new = self._restore(chunk, old)
-            if new == old:
-                continue
-            changed = True
-            source = self.cells[cell - 1].get("source", "")
-            self.cells[cell - 1]["source"] = new if isinstance(source, str) else re.findall(r"[^\n]*\n|[^\n]+$", new)
-        if not changed:
+            if new != old:
+                source = cells[cell - 1].get("source", "")
+                cells[cell - 1] = dict(cells[cell - 1], source=new if isinstance(source, str)
+                                       else re.findall(r"[^\n]*\n|[^\n]+$", new))
+        if cells == self.cells:
             return self.text
-        return dump_like(self.data, self.text)
+        return dump_like(dict(self.data, cells=cells), self.text)
 
     def _split(self, new_text: str) -> Dict[int, str]:
         cells = self.code_cells()
