@@ -128,6 +128,7 @@ def test_a_cell_that_only_imported_variable_is_emptied_and_the_next_cell_keeps_i
     (json.dumps({"cells": [], "nbformat": 3}), "nbformat 3, not 4"),
     (json.dumps([1, 2]), "not a Jupyter notebook"),
     (json.dumps({"cells": [{"cell_type": "code", "source": 3}], "nbformat": 4}), "cell 1 is malformed"),
+    (json.dumps({"cells": [{"source": "x = 1"}], "nbformat": 4}), "cell 1 is malformed"),
 ])
 def test_parse_notebook_says_what_is_wrong(text, message):
     with pytest.raises(NotebookError, match=message):

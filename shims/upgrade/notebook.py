@@ -272,7 +272,7 @@ def parse_notebook(text: str, path: str = "<notebook>") -> Notebook:
         raise NotebookError(f"nbformat {data.get('nbformat')!r}, not 4: open and save it in Jupyter first")
     for i, cell in enumerate(data["cells"], start=1):
         source = cell.get("source", "") if isinstance(cell, dict) else None
-        if not isinstance(cell, dict) or not (isinstance(source, str) or (
+        if not isinstance(cell, dict) or "cell_type" not in cell or not (isinstance(source, str) or (
                 isinstance(source, list) and all(isinstance(s, str) for s in source))):
             raise NotebookError(f"cell {i} is malformed (no cell_type, or a source that is not text)")
     return Notebook(text, data, path)
