@@ -217,6 +217,12 @@ def test_a_syntax_error_names_the_cell_and_its_line(tmp_path):
     proc = shims("upgrade", "bad.ipynb", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
     assert "bad.ipynb:cell 2:line 2: syntax error: expected ':'" in proc.stderr
+    # a cell left open fails after its end; Python's "line N" is named by cell too
+    (tmp_path / "open.ipynb").write_text(notebook("import torch\nfor t in range(3):\n", "print(1)\n"))
+    proc = shims("upgrade", "open.ipynb", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert ("open.ipynb:cell 1:line 3: syntax error: expected an indented block after 'for' statement on "
+            "cell 1:line 2") in proc.stderr, proc.stderr
 
 
 def test_format_json(tmp_path):

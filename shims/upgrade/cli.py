@@ -120,11 +120,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             if named:
                 status = EXIT_BAD_INPUT
             continue
-        notebook, place = None, str  # place: a line of what the rules read, as the report names it
+        notebook, place, relabel = None, str, str  # a line of what the rules read (and a message) as reported
         try:
             if path.suffix == ".ipynb":
                 notebook = parse_notebook(text, shown)
-                place = notebook.place
+                place, relabel = notebook.place, notebook.relabel
             source = notebook.script()[0] if notebook is not None else text
             if notebook is not None and notebook.language.lower() != "python":
                 result = Upgraded(text, text, skipped=f"a {notebook.language} notebook, not Python")
@@ -137,9 +137,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             status = EXIT_BAD_INPUT
             continue
         except BadSource as exc:
-            print(f"{shown}:{place(exc.line)}: syntax error: {exc.message} (is it Python 2? fix or convert it first); "
-                  "nothing was changed", file=err)
-            files.append(json_file(shown, error=f"{place(exc.line)}: syntax error: {exc.message}"))
+            print(f"{shown}:{place(exc.line)}: syntax error: {relabel(exc.message)} (is it Python 2? fix or convert it "
+                  "first); nothing was changed", file=err)
+            files.append(json_file(shown, error=f"{place(exc.line)}: syntax error: {relabel(exc.message)}"))
             status = EXIT_BAD_INPUT
             continue
         if result.skipped:

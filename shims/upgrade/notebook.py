@@ -142,11 +142,21 @@ class Notebook:
         return [self._magics[k] for k in sorted(self._magics)]
 
     def place(self, script_line: int) -> str:
-        """``cell 3:line 2`` for a line of :meth:`script` (``script line N`` if out of range)."""
-        where = self.script()[1].get(script_line)
+        """``cell 3:line 2`` for a line of :meth:`script` (``script line N`` if out of range). A separator
+        is named as the line after the end of the cell above it (where a cell left open fails)."""
+        line_map = self.script()[1]
+        where = line_map.get(script_line)
         if where is None:
             return f"script line {script_line}"
+        if where[1] == 0 and script_line - 1 in line_map:
+            before = line_map[script_line - 1]
+            return f"cell {before[0]}:line {before[1] + 1}"
         return f"cell {where[0]}:line {where[1]}"
+
+    def relabel(self, message: str) -> str:
+        """``message`` (Python's, about :meth:`script`) with each ``line N`` written as :meth:`place`
+        writes it: ``expected an indented block after 'for' statement on cell 2:line 3``."""
+        return re.sub(r"\bline (\d+)", lambda m: self.place(int(m.group(1))), message)
 
     # -------------------------------------------------------------- back to JSON
     def with_script(self, new_text: str) -> str:

@@ -120,16 +120,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_BAD_INPUT
     notebook: Optional[Notebook] = None
     place: Callable[[int], str] = str
+    relabel: Callable[[str], str] = str
     try:
         if path.suffix == ".ipynb":
             notebook = parse_notebook(source, script)
-            source, place = notebook.script()[0], notebook.place
+            source, place, relabel = notebook.script()[0], notebook.place, notebook.relabel
         result = upgrade_source(source, script)
     except NotebookError as exc:
         print(f"python -m shims run: {script}: {exc}; not run", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BadSource as exc:
-        print(f"python -m shims run: {script}:{place(exc.line)}: syntax error: {exc.message}; not run",
+        print(f"python -m shims run: {script}:{place(exc.line)}: syntax error: {relabel(exc.message)}; not run",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if notebook is not None and notebook.magics():
