@@ -273,3 +273,20 @@ def test_run_names_the_cell_of_a_failure(tmp_path):
     assert "ValueError: boom" in proc.stderr
     assert "cell 2 %%bash (the whole cell)" in proc.stderr
     assert "is cell 3:line 2" in proc.stderr
+
+
+def test_a_rule_never_reaches_across_cells():
+    """tf1-assign-race wraps consecutive assigns in one `with`: assigns in two cells get one each, and the
+    import rewritten in cell 1 (after a magic) serves every cell."""
+    tutorial = ROOT / "tests" / "fixtures" / "upgrade" / "tf1-assign-race" / "tutorial.in.py"
+    lines = tutorial.read_text().splitlines(keepends=True)
+    first = next(i for i, s in enumerate(lines) if ".assign(" in s)
+    nb = parse_notebook(notebook("%matplotlib inline\n" + "".join(lines[:first + 1]), lines[first + 1],
+                                 "".join(lines[first + 2:])))
+    cells = [c["source"] for c in json.loads(nb.with_script(upgrade_source(nb.script()[0]).new))["cells"]]
+    assert cells[0][:3] == ["%matplotlib inline\n", "import numpy as np\n", "import tensorflow.compat.v1 as tf\n"]
+    assert cells[0][-2:] == ["with tf.control_dependencies([loss, grad_w1]):\n",
+                             "    new_w1 = w1.assign(w1 - learning_rate * grad_w1)\n"]
+    assert cells[1] == ["with tf.control_dependencies([loss, grad_w2]):\n",
+                        "    new_w2 = w2.assign(w2 - learning_rate * grad_w2)\n"]
+    assert cells[2][0] == "with tf.Session() as sess:\n"
