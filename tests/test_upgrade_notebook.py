@@ -82,6 +82,12 @@ def test_with_script_puts_magics_back_and_refuses_a_moved_cell_boundary():
     assert out["cells"][2]["source"][-1] == "loss_fn = nn.MSELoss(reduction='sum')"
     with pytest.raises(NotebookError, match="cell boundary"):
         nb.with_script(text.replace("pass  # %% [shims cell 4]\n", ""))
+    with pytest.raises(NotebookError, match="cell boundary"):
+        nb.with_script(text.replace("pass  # %% [shims cell 4]\n", "with x:\n    pass  # %% [shims cell 4]\n"))
+    with pytest.raises(NotebookError, match="outside any cell"):
+        nb.with_script(text.replace("[shims cell 4]", "[shims cell 5]"))
+    with pytest.raises(NotebookError, match="lost or repeated an IPython line"):
+        nb.with_script(text.replace("pass  # [shims magic 2] !pip install torch==0.3.1\n", ""))
 
 
 def test_lines_inside_strings_or_brackets_are_not_magics():

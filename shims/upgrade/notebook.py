@@ -14,10 +14,10 @@ earlier cells (``x = Variable(...)`` in cell 5 after ``from torch.autograd impor
   ``?x``, a ``%%time`` cell's first line, every line of a ``%%bash``/``%%writefile``/... cell) and a
   ``from __future__`` import below other code become ``pass  # [shims magic K] <the line>`` with the
   line's indentation: the script parses, runs them as nothing, and the rules leave them alone. Lines
-  inside a multi-line string are never taken for magics.
+  inside a multi-line string or inside brackets (``% n)`` continuing a format) are never magics.
 - ``line_map[script_line] == (cell, line)``: the cell's number (1-based, as above) and the line in
   that cell (1-based); a separator maps to ``(cell, 0)``. :meth:`Notebook.place` writes it
-  ``cell 3:line 2``.
+  ``cell 3:line 2``, and :meth:`Notebook.relabel` rewrites ``line N`` in Python's messages likewise.
 
 :meth:`Notebook.with_script` splits a rewritten script back on the separators, puts every magic line
 back verbatim, and returns the notebook's JSON with only the code cells' ``source`` changed: outputs,
@@ -162,18 +162,22 @@ class Notebook:
     def with_script(self, new_text: str) -> str:
         """The notebook's JSON with the code cells taken from ``new_text`` (a rewrite of
         :meth:`script`'s text); magic lines restored verbatim; the original text where nothing changed.
-        :class:`NotebookError` if the separators are not all there, once each, in order, at column 0."""
+        :class:`NotebookError` if the separators are not all there, once each, in order, at column 0, or
+        a magic's placeholder is not there once."""
         script, _ = self.script()
         if new_text == script:
             return self.text
         cells = list(self.cells)  # self.data stays as read: with_script may be called again
+        restored: List[int] = []
         for cell, chunk in self._split(new_text).items():
             old = self.cell_text(cell)
-            new = self._restore(chunk, old)
+            new = self._restore(chunk, old, restored)
             if new != old:
                 source = cells[cell - 1].get("source", "")
                 cells[cell - 1] = dict(cells[cell - 1], source=new if isinstance(source, str)
                                        else re.findall(r"[^\n]*\n|[^\n]+$", new))
+        if sorted(restored) != sorted(self._magics):
+            raise NotebookError("the rewrite lost or repeated an IPython line: please report it")
         if cells == self.cells:
             return self.text
         return dump_like(dict(self.data, cells=cells), self.text)
@@ -187,21 +191,23 @@ class Notebook:
             if m:
                 current = int(m.group(1))
                 seen.append(current)
+            if current not in chunks:
+                raise NotebookError("the rewrite put code outside any cell: please report it")
+            if m:
                 continue
-            if current is None:
-                raise NotebookError("the rewrite put code outside any cell")
             chunks[current].append(line)
         if seen != cells[1:]:
             raise NotebookError(f"the rewrite moved a cell boundary (cells {seen} instead of {cells[1:]}): "
                                 "please report it")
         return {c: "".join(lines) for c, lines in chunks.items()}
 
-    def _restore(self, chunk: str, old: str) -> str:
+    def _restore(self, chunk: str, old: str, restored: List[int]) -> str:
         lines = _lines(chunk)
         for i, line in enumerate(lines):
             m = _PLACEHOLDER.match(line)
             if m and int(m.group(1)) in self._magics:
                 lines[i] = self._magics[int(m.group(1))][2]
+                restored.append(int(m.group(1)))
         new = "".join(s + "\n" for s in lines)
         if not old.endswith("\n") and new.endswith("\n"):  # script() ended the cell's last line
             new = new[:-1]
