@@ -1,5 +1,8 @@
 """``python -m shims upgrade PATH...`` and ``python -m shims run SCRIPT [ARGS...]``.
 
+Also the console script ``shims`` (pyproject.toml's ``[project.scripts]``), which calls
+``sys.exit(main())``: :func:`main` returns the exit status.
+
 The subcommands live in :mod:`shims.upgrade`; they need LibCST, which the rest of ``shims`` (the
 adapters the legacy variants import) does not, so it is imported only here, when asked for.
 """
@@ -8,14 +11,21 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-USAGE = """usage: python -m shims upgrade [--write | --check] PATH...   rewrite 2017-2018 torch/TF1 idioms (a diff by default)
-       python -m shims run SCRIPT [ARGS...]                   run an old script unmodified on today's torch and TensorFlow
-       python -m shims verify [OPTIONS] SCRIPT [ARGS...]      run it as written on an old torch and upgraded on a new one;
-                                                              compare the numbers, explain each difference
+USAGE = """usage: python -m shims upgrade [--write | --check] [--format json] PATH...
+           rewrite 2017-2018 torch/TF1 idioms (a diff by default)
+       python -m shims run SCRIPT [ARGS...]
+           run an old script unmodified on today's torch and TensorFlow
+       python -m shims verify [OPTIONS] SCRIPT [ARGS...]
+           run it as written on an old torch and upgraded on a new one; compare the numbers,
+           explain each difference (python -m shims verify --help)
+
+PATH and SCRIPT may be Jupyter notebooks (.ipynb); a folder gives its *.py and *.ipynb.
+--format json: the report as JSON on stdout (per file: path, changed, findings), no diff.
+Installed (pip install .), the same commands are `shims upgrade ...`, `shims run ...`, `shims verify ...`.
 
 exit status: 0 ok; 1 under --check when something would change (run: the script failed;
              verify: a side failed, or a difference is unexplained or not proven);
-             2 bad input (a syntax error, a path that is not there, LibCST missing)"""
+             2 bad input (a syntax error, a path that is not there, bad notebook JSON, LibCST missing)"""
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -8,8 +8,10 @@
 - :mod:`shims.upgrade.report`: the findings as a report (what changed, what to fix by hand and the
   docs section to read), in the manner of ``tf_upgrade_v2``'s, never "0 issues" on code that still
   breaks.
-- :mod:`shims.upgrade.cli`: ``python -m shims upgrade`` (diff, ``--write``, ``--check``).
+- :mod:`shims.upgrade.cli`: ``python -m shims upgrade`` (diff, ``--write``, ``--check``, ``--format json``).
 - :mod:`shims.upgrade.run`: ``python -m shims run`` (the same rewrite in memory, then the script).
+- :mod:`shims.upgrade.notebook`: Jupyter notebooks for both: the code cells as one script with a map
+  back to cells and lines, and the JSON written back with the rewritten cells, magics and outputs kept.
 
 Nothing here is imported by ``shims.torch_legacy`` or ``shims.tf1``: LibCST is needed only by these
 commands (``pip install libcst``, the ``upgrade`` dependency group).

@@ -1,23 +1,35 @@
-"""``python -m shims upgrade [--write | --check] PATH...``
+"""``python -m shims upgrade [--write | --check] [--format json] PATH...``
 
-Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: every ``*.py`` under it)
-with the rules of :mod:`shims.upgrade.rules`:
+Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: every ``*.py`` and
+``*.ipynb`` under it, ``.ipynb_checkpoints`` folders skipped) with the rules of :mod:`shims.upgrade.rules`:
 
 - default: prints a unified diff on stdout (apply it with ``patch -p0``), changes no file;
 - ``--write``: replaces each changed file atomically (a temporary file next to it, then
   ``os.replace``: never a half-written file);
 - ``--check``: prints nothing on stdout and exits 1 when any file would change.
+- ``--format json``: no diff; stdout holds one JSON object instead, ``{"files": [...], "not_checked":
+  [change ids]}``, each file ``{"path", "changed", "skipped", "error", "findings"}`` and each finding
+  ``{"line", "change_id", "action" ("changed" or "found": fix by hand), "what", "fix", "docs"}``
+  (a notebook's also ``"cell"``, ``"line"`` being the line in that cell). Works with ``--write`` and
+  ``--check``; the report below is then not printed, bad input still goes to stderr.
+
+A notebook (``.ipynb``, nbformat 4) is upgraded as one script of its code cells
+(:mod:`shims.upgrade.notebook`): IPython's lines (``%matplotlib inline``, ``!pip ...``, ``%%time``)
+and the outputs are left as they are, and the JSON keeps its layout. Its diff is the diff of the
+JSON file (``patch -p0`` applies it); its report names ``train.ipynb:cell 3:line 2`` (cells counted
+from 1, markdown ones included).
 
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
-not UTF-8 text. Files without a torch or tensorflow import are left alone; binary or non-UTF-8
-files met while walking a folder are skipped with a note.
+not UTF-8 text, a notebook that is not JSON of nbformat 4. Files without a torch or tensorflow
+import are left alone; binary or non-UTF-8 files met while walking a folder are skipped with a note.
 """
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import sys
 import tempfile
@@ -25,8 +37,9 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
-from shims.upgrade.engine import BadSource, upgrade_source
-from shims.upgrade.report import finding_lines, not_checked_note, summary_line
+from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
+from shims.upgrade.notebook import NotebookError, parse_notebook
+from shims.upgrade.report import finding_lines, json_file, not_checked_ids, not_checked_note, summary_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,17 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="replace the files (atomically) instead of printing a diff")
     mode.add_argument("--check", action="store_true", help="exit 1 if any file would change; print no diff")
-    p.add_argument("paths", nargs="+", help="files, or folders (every *.py under them)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: a machine-readable report on stdout instead of the diff")
+    p.add_argument("paths", nargs="+", help="files, or folders (every *.py and *.ipynb under them)")
     return p
 
 
 def iter_files(paths: List[str]) -> Iterator[Tuple[Path, bool]]:
-    """(file, named) for each path: a file as given, a folder's ``*.py`` sorted (``named`` False)."""
+    """(file, named) for each path: a file as given, a folder's ``*.py`` and ``*.ipynb`` sorted
+    (``named`` False; Jupyter's ``.ipynb_checkpoints`` copies left out)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for f in sorted(path.rglob("*.py")):
-                if f.is_file():
+            for f in sorted([*path.rglob("*.py"), *path.rglob("*.ipynb")]):
+                if f.is_file() and ".ipynb_checkpoints" not in f.relative_to(path).parts:
                     yield f, False
         else:
             yield path, True
@@ -88,41 +104,67 @@ def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     err = sys.stderr
+    as_json, files = args.format == "json", []
     status, would_change, looked_at_torch = EXIT_OK, False, False
     for path, named in iter_files(args.paths):
         shown = str(path)
         if not path.exists():
             print(f"{shown}: no such file or folder", file=err)
+            files.append(json_file(shown, error="no such file or folder"))
             status = EXIT_BAD_INPUT
             continue
         text, why = read_text(path)
         if text is None:
             print(f"{shown}: skipped: {why}", file=err)
+            files.append(json_file(shown, skipped=why))
             if named:
                 status = EXIT_BAD_INPUT
             continue
+        notebook, place, relabel = None, str, str  # a line of what the rules read (and a message) as reported
         try:
-            result = upgrade_source(text, shown)
+            if path.suffix == ".ipynb":
+                notebook = parse_notebook(text, shown)
+                place, relabel = notebook.place, notebook.relabel
+            source = notebook.script()[0] if notebook is not None else text
+            if notebook is not None and notebook.language.lower() != "python":
+                result = Upgraded(text, text, skipped=f"a {notebook.language} notebook, not Python")
+            else:
+                result = upgrade_source(source, shown)
+            new = notebook.with_script(result.new) if notebook is not None else result.new
+        except NotebookError as exc:
+            print(f"{shown}: {exc}; nothing was changed", file=err)
+            files.append(json_file(shown, error=str(exc)))
+            status = EXIT_BAD_INPUT
+            continue
         except BadSource as exc:
-            print(f"{shown}:{exc.line}: syntax error: {exc.message} (is it Python 2? fix or convert it first); "
-                  "nothing was changed", file=err)
+            print(f"{shown}:{place(exc.line)}: syntax error: {relabel(exc.message)} (is it Python 2? fix or convert it "
+                  "first); nothing was changed", file=err)
+            files.append(json_file(shown, error=f"{place(exc.line)}: syntax error: {relabel(exc.message)}"))
             status = EXIT_BAD_INPUT
             continue
         if result.skipped:
-            print(f"{shown}: left alone: {result.skipped}", file=err)
+            if not as_json:
+                print(f"{shown}: left alone: {result.skipped}", file=err)
+            files.append(json_file(shown, skipped=result.skipped))
             continue
         looked_at_torch = True
-        for line in finding_lines(shown, result.findings):
-            print(line, file=err)
-        print(summary_line(shown, result.findings, result.changed), file=err)
-        if not result.changed:
+        changed = new != text
+        files.append(json_file(shown, changed, result.findings, notebook.script()[1] if notebook else None))
+        if not as_json:
+            for line in finding_lines(shown, result.findings, place):
+                print(line, file=err)
+            print(summary_line(shown, result.findings, changed), file=err)
+        if not changed:
             continue
         would_change = True
         if args.write:
-            write_atomically(path, result.new)
-        elif not args.check:
-            sys.stdout.writelines(unified_diff(result.source, result.new, shown))
-    if looked_at_torch:
+            write_atomically(path, new)
+        elif not args.check and not as_json:
+            sys.stdout.writelines(unified_diff(text, new, shown))
+    if as_json:
+        json.dump({"files": files, "not_checked": not_checked_ids()}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif looked_at_torch:
         print(not_checked_note(), file=err)
     if status == EXIT_OK and args.check and would_change:
         return EXIT_WOULD_CHANGE

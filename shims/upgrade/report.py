@@ -10,22 +10,23 @@ summarised as clean; what the rules cannot see in the text (a loss's shapes) is 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, List, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from shims.upgrade.catalog import entries
 from shims.upgrade.rules import RUNTIME_ONLY, Finding
 
 
-def finding_lines(path: str, findings: Sequence[Finding]) -> List[str]:
-    """One line per finding; a finding left to the user also gets the entry's fix and docs section."""
+def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int], str] = str) -> List[str]:
+    """One line per finding; a finding left to the user also gets the entry's fix and docs section.
+    ``place`` writes a line (a notebook's: ``cell 3:line 2``)."""
     known = entries()
     out = []
     for f in findings:
         if f.action == "changed":
-            out.append(f"{path}:{f.line}: changed [{f.change_id}] {f.what}")
+            out.append(f"{path}:{place(f.line)}: changed [{f.change_id}] {f.what}")
         else:
             entry = known.get(f.change_id)
-            out.append(f"{path}:{f.line}: FIX BY HAND [{f.change_id}] {f.what}")
+            out.append(f"{path}:{place(f.line)}: FIX BY HAND [{f.change_id}] {f.what}")
             if entry is not None:
                 out.append(f"    fix: {entry.fix}")
                 out.append(f"    read: {entry.docs}")
@@ -48,6 +49,31 @@ def not_checked_note() -> str:
     ids = ", ".join(cls.change_id for cls in RUNTIME_ONLY)
     return (f"not checked in the text (known only when the script runs): {ids}; "
             "python -m shims run SCRIPT reports it with the line")
+
+
+def not_checked_ids() -> List[str]:
+    """The change ids of :func:`not_checked_note`."""
+    return [cls.change_id for cls in RUNTIME_ONLY]
+
+
+def json_file(path: str, changed: bool = False, findings: Sequence[Finding] = (),
+              line_map: Optional[Dict[int, Tuple[int, int]]] = None, skipped: Optional[str] = None,
+              error: Optional[str] = None) -> dict:
+    """One file of ``--format json``: path, changed, skipped (why, or None), error (bad input, or None),
+    and the findings with the entry's fix and docs section; with a notebook's ``line_map``
+    (:meth:`shims.upgrade.notebook.Notebook.script`) each finding names its cell and the line in it."""
+    known = entries()
+    out = []
+    for f in findings:
+        entry = known.get(f.change_id)
+        item = {"line": f.line}
+        if line_map is not None:
+            cell, line = line_map.get(f.line, (None, f.line))
+            item = {"cell": cell, "line": line}
+        item.update(change_id=f.change_id, action=f.action, what=f.what,
+                    fix=entry.fix if entry else None, docs=entry.docs if entry else None)
+        out.append(item)
+    return {"path": path, "changed": changed, "skipped": skipped, "error": error, "findings": out}
 
 
 def counts(findings: Iterable[Finding]) -> Counter:

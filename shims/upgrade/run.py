@@ -10,23 +10,29 @@ TensorFlow issued that the catalog knows, each with how often and where) and the
 each. A failure whose message the catalog knows stops with one paragraph that names the idiom, the
 line, the fix and the docs section, instead of a traceback; any other failure shows its traceback.
 Exit status: the script's own (``sys.exit``), 0 when it ends, 1 when it fails, 2 for bad input.
+
+A notebook (``.ipynb``) runs as one script of its code cells in order (:mod:`shims.upgrade.notebook`):
+IPython's lines (``%matplotlib inline``, ``!pip ...``, a ``%%time`` line, a ``%%bash`` cell) are not
+run, and a note on stderr lists them first; lines are named ``train.ipynb:cell 3:line 2``.
 """
 from __future__ import annotations
 
 import builtins
 import linecache
 import os
+import re
 import sys
 import traceback
 import types
 import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import Entry, entries, match_message
 from shims.upgrade.engine import BadSource, upgrade_source
+from shims.upgrade.notebook import PYTHON_BODY, Notebook, NotebookError, parse_notebook
 
 USAGE = "usage: python -m shims run SCRIPT [ARGS...]"
 
@@ -34,20 +40,21 @@ USAGE = "usage: python -m shims run SCRIPT [ARGS...]"
 class Observed:
     """What the running script met: catalog warnings by (entry, file, line)."""
 
-    def __init__(self, script: str, result) -> None:
+    def __init__(self, script: str, result, place: Callable[[int], str] = str) -> None:
         self.script = os.path.abspath(script)
         self.result = result
+        self.place = place  # a line of the script as the report names it (a notebook's: cell 3:line 2)
         self.warnings: Dict[str, Counter] = defaultdict(Counter)
 
-    def where(self, filename: str, lineno: int) -> Tuple[str, int]:
+    def where(self, filename: str, lineno: int) -> Tuple[str, object]:
         """The line of the script (as the user wrote it) behind a warning, also one issued inside torch
         (the innermost frame of the script)."""
         if os.path.abspath(filename) == self.script:
-            return filename, self.result.original_line(lineno)
+            return filename, self.place(self.result.original_line(lineno))
         frame = sys._getframe(1)
         while frame is not None:
             if os.path.abspath(frame.f_code.co_filename) == self.script:
-                return frame.f_code.co_filename, self.result.original_line(frame.f_lineno)
+                return frame.f_code.co_filename, self.place(self.result.original_line(frame.f_lineno))
             frame = frame.f_back
         return filename, lineno
 
@@ -59,11 +66,12 @@ class Observed:
         return showwarning
 
 
-def _stop_message(entry: Entry, exc: BaseException, tb, script: str, result) -> str:
+def _stop_message(entry: Entry, exc: BaseException, tb, script: str, result,
+                  place: Callable[[int], str] = str) -> str:
     where = "?"
     for frame, lineno in traceback.walk_tb(tb):
         if os.path.abspath(frame.f_code.co_filename) == os.path.abspath(script):
-            where = f"{script}:{result.original_line(lineno)}"  # the line as the user wrote it
+            where = f"{script}:{place(result.original_line(lineno))}"  # the line as the user wrote it
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return (f"python -m shims run: stopped at {where}: {entry.title} [{entry.id}]\n"
             f"    {type(exc).__name__}: {first}\n"
@@ -72,6 +80,7 @@ def _stop_message(entry: Entry, exc: BaseException, tb, script: str, result) -> 
 
 
 def _summary(script: str, findings, observed: Observed) -> List[str]:
+    place = observed.place
     lines = []
     changed = [f for f in findings if f.action == "changed"]
     left = [f for f in findings if f.action != "changed"]
@@ -81,10 +90,10 @@ def _summary(script: str, findings, observed: Observed) -> List[str]:
         for f in changed:
             by_id[f.change_id].append(f.line)
         for cid, where in by_id.items():
-            lines.append(f"  rewritten [{cid}] x{len(where)} at line(s) {', '.join(map(str, sorted(set(where))))}: "
+            lines.append(f"  rewritten [{cid}] x{len(where)} at line(s) {', '.join(map(place, sorted(set(where))))}: "
                          f"{known[cid].docs if cid in known else ''}")
     for f in left:
-        lines.append(f"  left as written [{f.change_id}] {script}:{f.line}: {f.what} "
+        lines.append(f"  left as written [{f.change_id}] {script}:{place(f.line)}: {f.what} "
                      f"({known[f.change_id].docs if f.change_id in known else ''})")
     for cid, places in observed.warnings.items():
         spots = ", ".join(f"{Path(fn).name}:{ln} x{n}" for (fn, ln), n in places.items())
@@ -109,21 +118,48 @@ def main(argv: Optional[List[str]] = None) -> int:
     except UnicodeDecodeError:
         print(f"python -m shims run: {script}: not UTF-8 text", file=sys.stderr)
         return EXIT_BAD_INPUT
+    notebook: Optional[Notebook] = None
+    place: Callable[[int], str] = str
+    relabel: Callable[[str], str] = str
     try:
+        if path.suffix == ".ipynb":
+            notebook = parse_notebook(source, script)
+            source, place, relabel = notebook.script()[0], notebook.place, notebook.relabel
         result = upgrade_source(source, script)
-    except BadSource as exc:
-        print(f"python -m shims run: {script}:{exc.line}: syntax error: {exc.message}; not run", file=sys.stderr)
+    except NotebookError as exc:
+        print(f"python -m shims run: {script}: {exc}; not run", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BadSource as exc:
+        print(f"python -m shims run: {script}:{place(exc.line)}: syntax error: {relabel(exc.message)}; not run",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if notebook is not None and notebook.magics():
+        print(f"python -m shims run: {script}: not run (IPython only): {_magics_note(notebook)}", file=sys.stderr)
     if any(f.change_id == "tf1-rnn-keras3" for f in result.findings) and "TF_USE_LEGACY_KERAS" not in os.environ:
         import importlib.util
 
         if importlib.util.find_spec("tf_keras") is not None:  # catalog: tf1-rnn-keras3 (before TensorFlow loads)
             os.environ["TF_USE_LEGACY_KERAS"] = "1"
     entries()  # read the catalog now: the script's folder replaces sys.path[0] while it runs
-    return _execute(script, script_args, result)
+    return _execute(script, script_args, result, place)
 
 
-def _execute(script: str, script_args: List[str], result) -> int:
+def _magics_note(notebook: Notebook) -> str:
+    """``cell 2:line 1 %matplotlib inline; cell 5 %%bash (the whole cell)``: the lines not run."""
+    out, whole = [], set()
+    for cell, line, text in notebook.magics():
+        if cell in whole or not text.strip():
+            continue
+        cell_magic = re.match(r"%%(\w*)", text)
+        if cell_magic and cell_magic.group(1) not in PYTHON_BODY:
+            whole.add(cell)
+            out.append(f"cell {cell} {text.strip()} (the whole cell)")
+        else:
+            out.append(f"cell {cell}:line {line} {text.strip()}")
+    return "; ".join(out)
+
+
+def _execute(script: str, script_args: List[str], result, place: Callable[[int], str] = str) -> int:
     filename = os.path.abspath(script)
     code = compile(result.new, filename, "exec", dont_inherit=True)
     # tracebacks show the lines that ran (the rewritten text), not the file's
@@ -131,7 +167,7 @@ def _execute(script: str, script_args: List[str], result) -> int:
     main_module = types.ModuleType("__main__")
     main_module.__dict__.update(__file__=script, __builtins__=builtins, __loader__=None, __package__=None,
                                 __spec__=None, __cached__=None)
-    observed = Observed(script, result)
+    observed = Observed(script, result, place)
     saved = (sys.argv, sys.path[0], sys.modules.get("__main__"), warnings.showwarning)
     sys.argv, sys.path[0] = [script, *script_args], os.path.dirname(filename)
     sys.modules["__main__"] = main_module
@@ -148,9 +184,13 @@ def _execute(script: str, script_args: List[str], result) -> int:
         known = match_message(type(exc).__name__, str(exc))
         sys.stdout.flush()
         if known:
-            print(_stop_message(known[0], exc, exc.__traceback__, script, result), file=sys.stderr)
+            print(_stop_message(known[0], exc, exc.__traceback__, script, result, place), file=sys.stderr)
         else:
             traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+            lines = [n for f, n in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename == filename]
+            if lines and place is not str:  # the traceback numbers the lines of the cells joined
+                print(f"python -m shims run: line {lines[-1]} of {script} above is "
+                      f"{place(result.original_line(lines[-1]))}", file=sys.stderr)
     finally:
         sys.argv, sys.path[0], main, warnings.showwarning = saved
         if main is not None:
