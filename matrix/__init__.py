@@ -2,6 +2,7 @@
 
 ``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work:
 
+- :mod:`matrix.pins`: the torch pins (each release, its Python, NumPy and TensorFlow, and why), data only
 - :mod:`matrix.session`: the body of a nox matrix session, as a chain of small steps (plan, not run?,
   pin, device, cells, probes, record, verdict)
 - :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU

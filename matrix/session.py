@@ -375,7 +375,7 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
         reason = tf_reason or (
             f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
             f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
-            f"(see PINS in noxfile.py)")
+            f"(see PINS in matrix/pins.py)")
         cell = results.not_run_cell(cell_base, example, reason, want, mode=mode)
     else:
         cell = dict(cell_base, example=example, date=results.now())

@@ -15,13 +15,11 @@ renders runs/docs (``nox -s report``), prints the summary and fails when a cell 
 expected (``python -m matrix.results --fail-on-unexpected``).
 
 No machine path goes into the file: nox's ``python`` field is this machine's interpreter (or False
-where it has none), so each pin's Python version is read from noxfile.py's ``PINS`` instead, by
-parsing the file (importing it would probe every interpreter and register its sessions a second time).
+where it has none), so each pin's Python version is read from ``PINS`` (:mod:`matrix.pins`) instead.
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import difflib
 import json
 import os
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from matrix import ROOT, jsonio, results
+from matrix.pins import PINS
 
 WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
 ACTIONLINT_CONFIG = ROOT / ".github" / "actionlint.yaml"
@@ -75,7 +74,7 @@ class Job:
     era: str
     torch: str
     device: str
-    python: str  # the pin's Python version (noxfile.py PINS), not a path
+    python: str  # the pin's Python version (matrix.pins.PINS), not a path
 
     @property
     def slug(self) -> str:
@@ -93,22 +92,9 @@ class Job:
         return GPU_RUNNER if self.device == "cuda" else self.hosted
 
 
-def pin_pythons(noxfile: Path = ROOT / "noxfile.py") -> Dict[str, str]:
-    """torch pin -> Python version, from the ``PINS = (Pin(torch, python, ...), ...)`` of noxfile.py."""
-    tree = ast.parse(noxfile.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PINS" for t in node.targets):
-            pins: Dict[str, str] = {}
-            for call in getattr(node.value, "elts", []):
-                if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Pin"):
-                    continue
-                values = {k.arg: k.value for k in call.keywords}
-                values.update(zip(("torch", "python"), call.args))
-                torch, python = (ast.literal_eval(values[k]) for k in ("torch", "python"))
-                pins[torch] = python
-            if pins:
-                return pins
-    raise ValueError(f"{noxfile}: no PINS = (Pin(torch, python, ...), ...) to read")
+def pin_pythons() -> Dict[str, str]:
+    """torch pin -> Python version, in PINS order (:mod:`matrix.pins`)."""
+    return {pin.torch: pin.python for pin in PINS}
 
 
 def nox_sessions(root: Path = ROOT) -> List[dict]:
@@ -302,7 +288,7 @@ def render_actionlint_config() -> str:
 
 def generate(root: Path = ROOT) -> Dict[Path, str]:
     """Each generated file -> its text."""
-    pythons = pin_pythons(root / "noxfile.py")
+    pythons = pin_pythons()
     job_list = jobs(nox_sessions(root), pythons)
     ordered = sorted(set(pythons.values()), key=lambda v: tuple(int(x) for x in v.split(".")))
     tools_python = list(pythons.values())[-1]
