@@ -422,7 +422,7 @@ def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
             if os.path.exists(out):
                 os.unlink(out)
             cmd = [python, "-m", module, "--out", out] + [f"--only={pid}" for pid in pending]
-            raw = matrix_cell.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
+            raw = matrix_launch.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
             done = []
             if os.path.exists(out):
                 with open(out, encoding="utf-8") as handle:
