@@ -30,18 +30,16 @@ run, with how to get it. Options (environment variables, checked before anything
 """
 from __future__ import annotations
 
-import atexit
 import os
 import sys
-from pathlib import Path
 
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matrix import ERAS, environment, interpreters, options, results  # noqa: E402
 from matrix.pins import DEVICES, PINS, newest, pin_of  # noqa: E402  (the pins and why each: matrix/pins.py)
+from matrix.run import Run  # noqa: E402
 from matrix import session as matrix_session  # noqa: E402  (the sessions below take the name `session`)
-from matrix import summary as run_summary  # noqa: E402  (the session `summary` below takes the name)
 
 
 def _refuse(message: str) -> None:
@@ -79,25 +77,9 @@ MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
 #: Each Python the pins need, found only if it runs (a pyenv shim that exits 127 is no interpreter).
 _PYTHONS = {version: interpreters.find_python(version) for version in sorted({pin.python for pin in PINS})}
-matrix_session.RUN_ID = results.now()  # names this nox invocation in every record it writes
-
-_REGISTERED: list = []
-#: (session, why) for each matrix session that failed in this run, recorded or not.
-FAILED_SESSIONS: list = []
-
-
-def _summary_of_this_run() -> None:
-    """After the last session: what needs attention first, the counts, then the table, across every
-    matrix session this nox run recorded (each session prints its own table too).
-
-    Registered with atexit by the first matrix session that runs: nox has no hook after its last session.
-    """
-    written = matrix_session.WRITTEN
-    if not written and not FAILED_SESSIONS:
-        return
-    folders = sorted({str(Path(p).parent) for p in written})
-    print(f"\nnox: this run ({matrix_session.RUN_ID}) recorded {len(written)} matrix session(s) in {', '.join(folders) or '-'}")
-    print(run_summary.report(results.load_files(written), FAILED_SESSIONS))
+#: This nox invocation: its id (its start time) goes into every record it writes; the records written,
+#: the sessions that failed and the probes run are kept on it, and it prints the summary when nox exits.
+RUN = Run(results.now())
 
 
 def _python_or_false(version: str):
@@ -136,25 +118,23 @@ def _params(era: str) -> list:
 
 
 def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
-    if _summary_of_this_run not in _REGISTERED:
-        _REGISTERED.append(_summary_of_this_run)
-        atexit.register(_summary_of_this_run)
+    RUN.summarize_at_exit()  # nox has no hook after its last session
     try:
         if torch == "installed":
             matrix_session.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy",
-                                       tensorflow=None, device=device, installed=True)
+                                       tensorflow=None, device=device, installed=True, run=RUN)
             return
         pin = pin_of(torch)
         search = _PYTHONS[pin.python]
         missing = None if search.found else search.remedy(f"torch {pin.torch} is run on Python {pin.python} here")
         matrix_session.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python,
-                                   numpy=pin.numpy, tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+                                   numpy=pin.numpy, tensorflow=pin.tensorflow, device=device, skip_reason=missing,
+                                   run=RUN)
     except SystemExit:  # bad options: refused before anything was recorded; no summary to print
-        atexit.unregister(_summary_of_this_run)
+        RUN.forget_summary()
         raise
     except BaseException as exc:
-        if type(exc).__name__ != "_SessionSkip":  # a skip is a not-run record, not a failure
-            FAILED_SESSIONS.append((session.name, str(exc) or type(exc).__name__))
+        RUN.failed(session.name, exc)  # unless it skipped: a skip is a not-run record, not a failure
         raise
 
 

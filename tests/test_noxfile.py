@@ -74,12 +74,11 @@ def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monk
 
 
 def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatch):
+    from matrix import run as matrix_run
     from matrix.interpreters import Search, Tried
 
-    class _SessionSkip(Exception):  # the name of nox's own skip exception
+    class Skipped(Exception):  # nox's skip exception, or any other: the run knows the session skipped
         pass
-
-    Skipped = _SessionSkip
 
     class Session:
         name, posargs, bin = "legacy(torch='1.8.1', device='cpu')", ["--results", str(tmp_path)], "/nonexistent"
@@ -92,8 +91,9 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
 
     missing = Search("3.9", tried=[Tried("/root/.pyenv/shims/python3.9", "PATH", False, "exit 127: pyenv: ...")])
     monkeypatch.setitem(noxfile._PYTHONS, "3.9", missing)
-    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [])
-    monkeypatch.setattr(noxfile, "_REGISTERED", [noxfile._summary_of_this_run])  # no summary at pytest's exit
+    run, at_exit = matrix_run.Run("R"), []
+    monkeypatch.setattr(noxfile, "RUN", run)
+    monkeypatch.setattr(matrix_run.atexit, "register", at_exit.append)  # no summary at pytest's exit
     with pytest.raises(Skipped) as skipped:
         noxfile._run(Session(), "legacy", "1.8.1", "cpu")
     assert str(skipped.value).startswith("Python 3.9 not found (torch 1.8.1 is run on Python 3.9 here). Tried: "
@@ -101,28 +101,17 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
     assert "`pyenv install 3.9`" in str(skipped.value) or "`uv python install 3.9`" in str(skipped.value)
     record = json.loads((tmp_path / "legacy-torch1.8.1-cpu.json").read_text())
     assert record["status"] == "not_run" and {c["status"] for c in record["cells"]} == {"not_run"}
-    assert noxfile.FAILED_SESSIONS == []  # a skip is not a failure
+    assert record["run"] == "R" and run.written == [tmp_path / "legacy-torch1.8.1-cpu.json"]
+    assert run.failed_sessions == []  # a skip is not a failure
+    assert at_exit == [run.print_summary]  # the summary of the whole run, when nox exits
 
 
-def test_the_end_of_a_run_says_what_needs_attention_first(noxfile, tmp_path, monkeypatch, capsys):
-    from matrix import results
-    from matrix import session as matrix_session
+def test_the_noxfile_makes_one_run(noxfile):
+    """One Run per nox invocation, named by its start time, passed to every matrix session."""
+    from matrix.run import Run
 
-    paths = []
-    for era in ("legacy", "modern"):
-        cells = [results.not_run_cell({"era": era, "device": "cuda"}, "nn", "no GPU (test)")]
-        record = results.session_record(era=era, torch_pin="2.4.1", device="cuda", info={}, cells=cells,
-                                        status="not_run", reason="no GPU (test)", probes=[], run="R")
-        paths.append(tmp_path / f"{era}.json")
-        results.write_json_atomically(paths[-1], record)
-    monkeypatch.setattr(matrix_session, "WRITTEN", paths)
-    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [("modern(torch='1.8.1', device='cpu')", "boom")])
-    noxfile._summary_of_this_run()
-    out = capsys.readouterr().out
-    assert "recorded 2 matrix session(s)" in out
-    assert out.rstrip().endswith("needs attention:\n  FAILED session modern(torch='1.8.1', device='cpu'): boom\n"
-                                 "2 session(s); cells: 2 not run")
-    assert "legacy" in out and "modern" in out
+    assert isinstance(noxfile.RUN, Run) and noxfile.RUN.id
+    assert not hasattr(noxfile, "FAILED_SESSIONS") and not hasattr(noxfile, "_REGISTERED")
 
 
 def test_plain_nox_runs_the_matrix(noxfile):
