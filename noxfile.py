@@ -30,18 +30,16 @@ run, with how to get it. Options (environment variables, checked before anything
 """
 from __future__ import annotations
 
-import atexit
 import os
 import sys
-from pathlib import Path
-from typing import NamedTuple, Optional
 
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matrix import ERAS, environment, interpreters, options, results  # noqa: E402
+from matrix.pins import DEVICES, PINS, newest, pin_of  # noqa: E402  (the pins and why each: matrix/pins.py)
+from matrix.run import Run  # noqa: E402
 from matrix import session as matrix_session  # noqa: E402  (the sessions below take the name `session`)
-from matrix import summary as run_summary  # noqa: E402  (the session `summary` below takes the name)
 
 
 def _refuse(message: str) -> None:
@@ -67,15 +65,6 @@ nox.options.error_on_missing_interpreters = True
 nox.options.sessions = list(ERAS)
 
 
-class Pin(NamedTuple):
-    torch: str  # exact release; the installed one must match (local suffixes like +cu121 aside)
-    python: str  # the one Python it is run on here (others are not generated)
-    numpy: str  # requirement: "numpy<2" where torch was built against NumPy 1 (torch < 2.3)
-    tensorflow: Optional[str]  # TensorFlow release for tf_static_graph (CPU build: matrix/environment.py; None: not run)
-    why: str
-    eras: tuple = ERAS  # the eras whose sessions this pin gets
-
-
 # What the docs, report and tests sessions install besides torch: pyproject.toml's dependency groups
 # (the one list of them; the docs group pins the matplotlib that draws docs/img, whose PNG bytes the
 # tests compare only under that version).
@@ -85,64 +74,12 @@ TEST_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "test")
 CI_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "ci")
 MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 
-#: The legacy and tensor_autograd eras' own releases (the tutorial of 2017 was run on 0.1-0.3, which no
-#: registry offers: PyPI's oldest torch is 1.0.0). The modern tutorial (1.7+) is not run on them.
-OLD_ERAS = ("legacy", "tensor_autograd")
-
-PINS = (
-    Pin("1.0.1", "3.7", "numpy<1.17", "1.13.1",
-        "oldest torch on PyPI (1.0.0's wheels are the same code; 1.0.1 is its bug-fix release), Python 3.7 "
-        "(1.0-1.4 have no wheels for 3.8+). The 2017 code as published on its last lenient release: the "
-        "non-static autograd Function still runs silently, `loss.data[0]` already fails. TensorFlow 1.13.1: "
-        "the oldest TF 1 with Python 3.7 wheels; numpy<1.17, the NumPy of its time (on 1.17 `import "
-        "tensorflow` raises a FutureWarning per quantized dtype: 'Passing (type, 1) or '1type' as a synonym "
-        "of type is deprecated'), protobuf<3.20 (matrix/environment.py)",
-        OLD_ERAS),
-    Pin("1.4.0", "3.7", "numpy<1.19", "1.15.5",
-        "the last release before the non-static autograd Function was removed (1.5): it warns; the "
-        "0.4-1.x idioms of the tensor_autograd tutorial on a release of their own time. TensorFlow "
-        "1.15.5: the last TF 1 (numpy<1.19, protobuf<3.20)",
-        OLD_ERAS),
-    Pin("1.8.1", "3.9", "numpy<2", "2.12.*",
-        "oldest pin: 1.7.1-1.12.1 have wheels for Python <= 3.9/3.10 only, so it runs on 3.9; old "
-        "enough that 0.x idioms (Variable, volatile, size_average) still only warn, new enough for the "
-        "modern tutorial (1.7+). TF 2.12: the oldest tensorflow-cpu the matrix pairs (2.8-2.11 also "
-        "resolve on 3.9)"),
-    Pin("1.13.1", "3.11", "numpy<2", "2.12.*",
-        "last 1.x and the first with Python 3.11 wheels; the 1.x behaviour the transitional tutorial "
-        "copies were written against"),
-    Pin("2.0.1", "3.11", "numpy<2", "2.15.*",
-        "2.0: optimizer.zero_grad() defaults to set_to_none=True, torch.compile appears; "
-        "TF 2.15: the last TensorFlow whose tf.keras is Keras 2 (2.16 switched to Keras 3)"),
-    Pin("2.4.1", "3.11", "numpy", "2.18.*",
-        "mid 2.x on NumPy 2 (torch supports NumPy 2 from 2.3; TF from 2.18); torch.load warns "
-        "(FutureWarning) that weights_only will default to True"),
-    Pin("2.15.0", "3.11", "numpy", "2.21.*",
-        "newest release: weights_only=True default (2.6+), current deprecations and removals"),
-)
-DEVICES = ("cpu", "cuda")
 INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
 #: Each Python the pins need, found only if it runs (a pyenv shim that exits 127 is no interpreter).
 _PYTHONS = {version: interpreters.find_python(version) for version in sorted({pin.python for pin in PINS})}
-matrix_session.RUN_ID = results.now()  # names this nox invocation in every record it writes
-
-_REGISTERED: list = []
-#: (session, why) for each matrix session that failed in this run, recorded or not.
-FAILED_SESSIONS: list = []
-
-
-def _summary_of_this_run() -> None:
-    """After the last session: what needs attention first, the counts, then the table, across every
-    matrix session this nox run recorded (each session prints its own table too).
-
-    Registered with atexit by the first matrix session that runs: nox has no hook after its last session.
-    """
-    written = matrix_session.WRITTEN
-    if not written and not FAILED_SESSIONS:
-        return
-    folders = sorted({str(Path(p).parent) for p in written})
-    print(f"\nnox: this run ({matrix_session.RUN_ID}) recorded {len(written)} matrix session(s) in {', '.join(folders) or '-'}")
-    print(run_summary.report(results.load_files(written), FAILED_SESSIONS))
+#: This nox invocation: its id (its start time) goes into every record it writes; the records written,
+#: the sessions that failed and the probes run are kept on it, and it prints the summary when nox exits.
+RUN = Run(results.now())
 
 
 def _python_or_false(version: str):
@@ -181,25 +118,23 @@ def _params(era: str) -> list:
 
 
 def _run(session: nox.Session, era: str, torch: str, device: str) -> None:
-    if _summary_of_this_run not in _REGISTERED:
-        _REGISTERED.append(_summary_of_this_run)
-        atexit.register(_summary_of_this_run)
+    RUN.summarize_at_exit()  # nox has no hook after its last session
     try:
         if torch == "installed":
             matrix_session.run_session(session, era=era, torch_pin=torch, python_version=None, numpy="numpy",
-                                       tensorflow=None, device=device, installed=True)
+                                       tensorflow=None, device=device, installed=True, run=RUN)
             return
-        pin = next(p for p in PINS if p.torch == torch)
+        pin = pin_of(torch)
         search = _PYTHONS[pin.python]
         missing = None if search.found else search.remedy(f"torch {pin.torch} is run on Python {pin.python} here")
         matrix_session.run_session(session, era=era, torch_pin=pin.torch, python_version=pin.python,
-                                   numpy=pin.numpy, tensorflow=pin.tensorflow, device=device, skip_reason=missing)
+                                   numpy=pin.numpy, tensorflow=pin.tensorflow, device=device, skip_reason=missing,
+                                   run=RUN)
     except SystemExit:  # bad options: refused before anything was recorded; no summary to print
-        atexit.unregister(_summary_of_this_run)
+        RUN.forget_summary()
         raise
     except BaseException as exc:
-        if type(exc).__name__ != "_SessionSkip":  # a skip is a not-run record, not a failure
-            FAILED_SESSIONS.append((session.name, str(exc) or type(exc).__name__))
+        RUN.failed(session.name, exc)  # unless it skipped: a skip is a not-run record, not a failure
         raise
 
 
@@ -230,7 +165,7 @@ def summary(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "matrix.results", *session.posargs, external=True)
 
 
-@nox.session(python=_python_for(PINS[-1].python), tags=["report"])
+@nox.session(python=_python_for(newest().python), tags=["report"])
 def docs(session: nox.Session) -> None:
     """Regenerate the reference docs/ from results/ and the catalog (python docs/generate.py; maintainers)."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
@@ -238,7 +173,7 @@ def docs(session: nox.Session) -> None:
     session.run("python", "docs/generate.py", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 
-@nox.session(python=_python_for(PINS[-1].python), tags=["report"])
+@nox.session(python=_python_for(newest().python), tags=["report"])
 def report(session: nox.Session) -> None:
     """Your runs as docs: runs/results -> runs/docs, with runs/docs/differences.md against the reference."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
@@ -254,26 +189,25 @@ def report(session: nox.Session) -> None:
                 str(out / "differences.md"), *session.posargs, env=env)
 
 
-@nox.session(python=_python_for(PINS[-1].python), tags=["bench"])
+@nox.session(python=_python_for(newest().python), tags=["bench"])
 def bench(session: nox.Session) -> None:
     """What things cost: the shims, each pin, the size sweep, env builds, the matrix itself -> runs/docs/performance.md."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
-    # docs: what renders the page; ci: nox (the bench reads PINS from this file) and uv (it builds the pins' envs).
+    # docs: what renders the page; ci: nox (the matrix_cost section runs it) and uv (it builds the pins' envs).
     session.install(*DOCS_REQUIREMENTS, *CI_REQUIREMENTS)
     # It writes runs/bench/performance.json and renders runs/docs/performance.md from it (with --record:
     # results/bench/ and docs/, the reference).
     session.run("python", "-m", "matrix.bench", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 
-@nox.session(python=_python_for(PINS[-1].python), tags=["tests"])
+@nox.session(python=_python_for(newest().python), tags=["tests"])
 def tests(session: nox.Session) -> None:
     """The test suite (pytest) with the newest pinned torch, tensorflow-cpu and numpy, and pyproject.toml's test group."""
-    newest = PINS[-1]
+    pin = newest()
     # Compiled bytecode: otherwise each of the ~100 script runs recompiles torch's sources (minutes).
     session.env["UV_COMPILE_BYTECODE"] = "1"
-    session.install(*environment.index_args(), "-e", ".", *environment.requirements(newest.torch, newest.numpy,
-                                                                                       newest.tensorflow),
-                    *TEST_REQUIREMENTS)
+    session.install(*environment.index_args(), "-e", ".",
+                    *environment.requirements(pin.torch, pin.numpy, pin.tensorflow), *TEST_REQUIREMENTS)
     session.run("pytest", *session.posargs, env={"PYTHONPATH": os.getcwd()})
 
 

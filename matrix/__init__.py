@@ -2,8 +2,11 @@
 
 ``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work:
 
+- :mod:`matrix.pins`: the torch pins (each release, its Python, NumPy and TensorFlow, and why), data only
 - :mod:`matrix.session`: the body of a nox matrix session, as a chain of small steps (plan, not run?,
   pin, device, cells, probes, record, verdict)
+- :mod:`matrix.run`: one nox run (its id, the records written, the sessions that failed, the probes
+  shared by a pin's sessions) and the summary printed when nox exits
 - :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU
 - :mod:`matrix.cell`: run one example in its own process and classify the outcome
 - :mod:`matrix.launch`, :mod:`matrix.warm`: how that process starts: spawned, or forked from a warm

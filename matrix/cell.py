@@ -40,14 +40,13 @@ import math
 import os
 import re
 import signal
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Tuple
 
 from matrix import FAILING, ROOT
 from matrix import launch, options
+from matrix.launch import RawRun, run_process  # noqa: F401  (spawning a process is launch's; named here too)
 from matrix.records import CellRun, Outcome
 
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
@@ -61,39 +60,6 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 DEFAULT_TIMEOUT = options.DEFAULT_TIMEOUT
 DEFAULT_REPEATS = options.DEFAULT_REPEATS
 AS_PUBLISHED = ROOT / "matrix" / "as_published"
-
-
-# --------------------------------------------------------------------------------------- one process
-class RawRun(dict):
-    """What one process did: lines with arrival times, stderr, exit, the trace report, wall time."""
-
-
-def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> RawRun:
-    """Run ``cmd`` in its own process group; stamp each stdout line; kill the group at ``timeout``."""
-    start = time.monotonic()
-    epoch = time.time()
-    proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    assert proc.stdout is not None and proc.stderr is not None
-    lines, err_chunks, readers = launch.collect(proc.stdout, proc.stderr, start)
-    timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-    except BaseException:  # Ctrl-C in nox: the child is in its own session, so SIGINT never reached it
-        _kill_group(proc)
-        raise
-    for reader in readers:
-        reader.join(timeout=10)
-    return RawRun(lines=lines, stderr="".join(err_chunks), returncode=proc.returncode, timed_out=timed_out,
-                  timeout=timeout, wall_seconds=time.monotonic() - start, launch="spawn", launched_at=epoch)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    launch.kill_group(proc.pid)
-    proc.wait()
 
 
 def parse_losses(lines: Sequence[tuple]) -> list:

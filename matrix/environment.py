@@ -109,6 +109,15 @@ def public_version(text: str | None) -> Version | None:
         return None
 
 
+def version_key(text: str | None) -> tuple:
+    """Sort key for versions like '1.13.1', '2.4.1+cu121': packaging's order of the public version (the
+    local suffix ignored; 2.5.0rc1 before 2.5.0). Anything that is not a version (None, '?',
+    'installed') sorts after every version; a caller with words around a version ('TensorFlow 2.0.0')
+    passes the version alone."""
+    version = public_version(str(text)) if text else None
+    return (0, version) if version is not None else (1,)
+
+
 def version_matches_pin(installed: str | None, pin: str) -> bool:
     """Whether an installed release is the pinned one, local build suffixes (+cu121, +cpu) aside."""
     have = public_version(installed)

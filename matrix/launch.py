@@ -12,7 +12,8 @@ with its group at the timeout, its exit status or signal reported. What a cell r
 either way (the losses bit for bit: tests/test_matrix_launch.py; the reference:
 tests/test_reference_bits.py); what changes is the time before the first step. ``fork`` is the
 default on Linux; elsewhere, or where a warm parent can't start or import a library, cells are
-spawned (the record's ``launch`` says which).
+spawned (the record's ``launch`` says which). :func:`run_process` is the spawn path, also for the
+probes and the bench's runs: any command in its own process group, its stdout lines stamped.
 """
 from __future__ import annotations
 
@@ -201,7 +202,7 @@ class WarmParent:
 
     def run(self, argv: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> dict:
         """Fork a child that runs ``python -m matrix.trace *argv``; the same dict as
-        :func:`matrix.cell.run_process` (``lines``, ``stderr``, ``returncode``, ``timed_out``, ...)."""
+        :func:`run_process` (``lines``, ``stderr``, ``returncode``, ``timed_out``, ...)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         start = time.monotonic()
@@ -284,6 +285,39 @@ def kill_group(pid: int) -> None:
             pass
 
 
+# ------------------------------------------------------------------------------ a spawned process
+class RawRun(dict):
+    """What one process did: lines with arrival times, stderr, exit, the trace report, wall time."""
+
+
+def run_process(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> RawRun:
+    """Run ``cmd`` in its own process group; stamp each stdout line; kill the group at ``timeout``."""
+    start = time.monotonic()
+    epoch = time.time()
+    proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    lines, err_chunks, readers = collect(proc.stdout, proc.stderr, start)
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_and_wait(proc)
+    except BaseException:  # Ctrl-C in nox: the child is in its own session, so SIGINT never reached it
+        _kill_and_wait(proc)
+        raise
+    for reader in readers:
+        reader.join(timeout=10)
+    return RawRun(lines=lines, stderr="".join(err_chunks), returncode=proc.returncode, timed_out=timed_out,
+                  timeout=timeout, wall_seconds=time.monotonic() - start, launch="spawn", launched_at=epoch)
+
+
+def _kill_and_wait(proc: subprocess.Popen) -> None:
+    kill_group(proc.pid)
+    proc.wait()
+
+
 # ------------------------------------------------------------------------------ the launcher
 class Launcher:
     """Starts a session's cell processes one way (:data:`LAUNCHES`), keeping a warm parent per
@@ -309,7 +343,6 @@ class Launcher:
                 return parent.run(argv, timeout=timeout, cwd=cwd, env=env)
             except WarmParentError as exc:
                 self.fallbacks.append(str(exc))
-        from matrix.cell import run_process
         raw = run_process([python, "-m", "matrix.trace", *argv], timeout=timeout, cwd=cwd, env=env)
         raw["launch"] = "spawn"
         return raw
@@ -345,4 +378,5 @@ class Launcher:
         self.close()
 
 
-__all__ = ["LAUNCHES", "Launcher", "WarmParent", "WarmParentError", "collect", "default_launch", "preload_of"]
+__all__ = ["LAUNCHES", "Launcher", "RawRun", "WarmParent", "WarmParentError", "collect", "default_launch", "kill_group",
+           "preload_of", "run_process"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
-from matrix.environment import public_version
+from matrix.environment import version_key  # (the pages and the analysis sort pins by it, from here)
 from matrix.results import record_paths
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -32,15 +32,6 @@ LIBRARY_NAMES = {"tensorflow": "TensorFlow", "numpy": "NumPy"}
 
 
 # ----------------------------------------------------------------------------------- helpers
-
-
-def version_key(text: Optional[str]) -> Tuple:
-    """Sort key for versions like '1.13.1', '2.4.1+cu121': packaging's order of the public version (the
-    local suffix ignored; 2.5.0rc1 before 2.5.0). Anything that is not a version (None, '?',
-    'installed') sorts after every version; a caller with words around a version ('TensorFlow 2.0.0')
-    passes the version alone."""
-    version = public_version(str(text)) if text else None
-    return (0, version) if version is not None else (1,)
 
 
 # The text pieces below are here, not in matrix.pages.text, because the divergence verdicts quote

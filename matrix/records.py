@@ -125,7 +125,7 @@ class CellRecord(CellRun, _CellOptional):
 
     era: str  #: "legacy", "tensor_autograd" or "modern" (``matrix.ERAS``): the folder of variants/
     example: str  #: the script's name in variants/<era>/ (``matrix.EXAMPLES``)
-    torch_pin: str  #: the release pinned in noxfile.py ("2.4.1"), or "installed" (MATRIX_USE_INSTALLED)
+    torch_pin: str  #: the release pinned in matrix/pins.py ("2.4.1"), or "installed" (MATRIX_USE_INSTALLED)
     #: the installed torch's version (the distribution's: no build suffix); null if none was found
     torch: Optional[str]
     tensorflow: Optional[str]  #: the installed TensorFlow's version, or null (none installed)

@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Mapping, Sequence
 
-from matrix import ROOT, jsonio
+from matrix import ROOT, jsonio, summary
+from matrix.expected import verdict
 from matrix.records import CellRecord, SessionRecord
 
 SCHEMA = 1
@@ -134,13 +135,11 @@ def unexpected(records: Sequence[SessionRecord]) -> List[str]:
     by: a diverged or nondeterministic cell expected to pass fails too). Cells not run (a CUDA
     session without a GPU, a missing Python) and XPASSes (reported, not failing without --strict)
     are not in it."""
-    from matrix import expected
-
     lines = []
     for record in records:
         if record.get("status") == "failed":
             lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
-        bad, _xpass = expected.verdict(record.get("cells") or [])
+        bad, _xpass = verdict(record.get("cells") or [])
         for cell in bad:
             lines.append(f"UNEXPECTED {record.get('session')} {cell.get('example')} ({cell.get('mode', 'variant')}): "
                          f"{cell.get('status')}: {' '.join(str(cell.get('reason')).split())[:300]}")
@@ -153,8 +152,6 @@ USAGE = "usage: python -m matrix.results [--fail-on-unexpected] [FOLDER]"
 def main(argv: Iterable[str] | None = None) -> int:
     """Print the summary of FOLDER. With ``--fail-on-unexpected`` (the GitHub workflow's merge job),
     exit 1 when :func:`unexpected` finds anything, or when FOLDER holds no record at all."""
-    from matrix import summary
-
     args = list(sys.argv[1:] if argv is None else argv)
     fail_on_unexpected = "--fail-on-unexpected" in args
     args = [a for a in args if a != "--fail-on-unexpected"]

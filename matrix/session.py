@@ -2,7 +2,7 @@
 
     from matrix import session as matrix_session
     matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
-                               numpy="numpy", tensorflow="2.18.*", device="cpu")      # noxfile.py
+                               numpy="numpy", tensorflow="2.18.*", device="cpu", run=run)  # noxfile.py
 
 :func:`run_session` calls these steps in order; each is a function below.
 
@@ -29,7 +29,9 @@
    diverged or nondeterministic; not run aside) fails the session.
 
 ``session`` is the nox session (``log``, ``warn``, ``skip``, ``error``, ``bin``, ``posargs``,
-``name``, ``run_install``); ``skip`` and ``error`` raise under nox.
+``name``, ``run_install``); ``skip`` and ``error`` raise under nox. ``run`` (:class:`matrix.run.Run`)
+is the nox run the session belongs to: its id goes into the record, the record's path into its list,
+its probes are shared with the sessions of the same pin.
 """
 from __future__ import annotations
 
@@ -51,29 +53,26 @@ from matrix import cell as matrix_cell
 from matrix import launch as matrix_launch
 from matrix import environment, expected, options, results, summary
 from matrix.records import CellRecord, Interpreter, ProbeRecord, SessionRecord
+from matrix.run import Run
 
 #: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
 #: published" (the legacy scripts but the NumPy one; the tensor_autograd and modern scripts import none).
 ADAPTING_SHIMS = re.compile(r"^from shims\.(?:torch_legacy|tf1) import ", re.M)
-#: The results files this process wrote, in order (noxfile.py prints their table when nox exits).
-WRITTEN: list = []
-#: The name of this nox invocation (its start time), written into every record it makes (noxfile.py
-#: sets it once); records without one are told apart by date and machine.
-RUN_ID: Optional[str] = None
 
 
 def run_session(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
                 tensorflow: str | None, device: str, installed: bool = False,
-                skip_reason: str | None = None) -> SessionRecord:
+                skip_reason: str | None = None, run: Run | None = None) -> SessionRecord:
     """The body of every era session: check/install the pin, run the cells and the probes, write and
-    print the record, then fail the session if a cell expected to pass did not.
+    print the record, then fail the session if a cell expected to pass did not. ``run``: the nox run
+    it belongs to (None: a run of its own, without an id).
 
     Records "not run" and skips where the cells can't run here (``skip_reason``: no interpreter for
     the pin); records "failed" and errors where the pin could not be installed or is not what is
     installed. Bad options: one line, exit status 2, nothing written. Returns the record written.
     """
     plan = make_plan(session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
-                     tensorflow=tensorflow, device=device, installed=installed)
+                     tensorflow=tensorflow, device=device, installed=installed, run=run)
     try:
         reason = reason_not_to_run(plan, skip_reason)
         if reason:
@@ -110,10 +109,11 @@ class Plan:
     commit: Optional[str]  #: the project's git commit
     examples: List[str]  #: the examples to run (``--example``, else all nine)
     base: Dict[str, Any]  #: the facts every cell record starts from (a CellRecord's first keys)
+    run: Run  #: the nox run this session belongs to
 
 
 def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
-              tensorflow: str | None, device: str, installed: bool = False) -> Plan:
+              tensorflow: str | None, device: str, installed: bool = False, run: Run | None = None) -> Plan:
     """Step 1: parse the options after ``--`` (bad ones: one line on stderr, exit status 2, nothing
     written) and fix what every record of this session shares."""
     try:
@@ -129,7 +129,7 @@ def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | N
                 tensorflow=tensorflow, device=device, installed=installed, opts=opts,
                 out_path=Path(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
                 name=getattr(session, "name", None) or results.session_name(era, torch_pin, device),
-                commit=commit, examples=opts.example or list(EXAMPLES), base=base)
+                commit=commit, examples=opts.example or list(EXAMPLES), base=base, run=run or Run())
 
 
 def cells_of(era: str, examples: Sequence[str]) -> List[Tuple[str, str]]:
@@ -174,7 +174,7 @@ def record_unrun(plan: Plan, status: str, reason: str, why: str, info: Mapping[s
              for example, mode in cells_of(plan.era, plan.examples)]
     record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
                                     status=status, reason=reason, probes=[], session=plan.name, commit=plan.commit,
-                                    run=RUN_ID)
+                                    run=plan.run.id)
     _write(plan, record)
     return record
 
@@ -185,6 +185,7 @@ def not_run(plan: Plan, reason: str, info: Mapping[str, Any] | None = None) -> N
     record = record_unrun(plan, "not_run", reason, reason, info)
     _log(plan.session, f"not run: {reason}\nwrote {plan.out_path}")
     print(summary.table([record]))
+    plan.run.skipping(plan.name)
     plan.session.skip(reason)
     raise _Stopped(record)
 
@@ -288,17 +289,18 @@ def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
     started = time.monotonic()
     probes_seconds: List[float] = []
     key = probes_key(info)
-    shared_from = PROBES_RUN[key][2] if key and key in PROBES_RUN else None
+    shared = plan.run.probes
+    shared_from = shared[key][2] if key and key in shared else None
 
     def probes() -> Tuple[List[ProbeRecord], Optional[str]]:
         if shared_from:
             probes_seconds.append(0.0)
-            return PROBES_RUN[key][0], PROBES_RUN[key][1]
+            return shared[key][0], shared[key][1]
         begun = time.monotonic()
         try:
             found = run_probes(python, timeout=plan.opts.timeout)
             if key:
-                PROBES_RUN[key] = (found[0], found[1], plan.name)
+                shared[key] = (found[0], found[1], plan.name)
             return found
         finally:
             probes_seconds.append(time.monotonic() - begun)
@@ -327,10 +329,6 @@ def run_cells_and_probes(plan: Plan, python: str, info: Interpreter,
         _log(plan.session, f"probes: those of {shared_from}, run in this nox run on the same torch, NumPy, "
                            f"TensorFlow and Python")
     return cells, probe_result, timings
-
-
-#: The probes run in this nox run, by :func:`probes_key`: (records, error, the session that ran them).
-PROBES_RUN: Dict[tuple, Tuple[List[ProbeRecord], Optional[str], str]] = {}
 
 
 def probes_key(info: Mapping[str, Any]) -> Optional[tuple]:
@@ -375,7 +373,7 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
         reason = tf_reason or (
             f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
             f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
-            f"(see PINS in noxfile.py)")
+            f"(see PINS in matrix/pins.py)")
         cell = results.not_run_cell(cell_base, example, reason, want, mode=mode)
     else:
         cell = dict(cell_base, example=example, date=results.now())
@@ -422,7 +420,7 @@ def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
             if os.path.exists(out):
                 os.unlink(out)
             cmd = [python, "-m", module, "--out", out] + [f"--only={pid}" for pid in pending]
-            raw = matrix_cell.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
+            raw = matrix_launch.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
             done = []
             if os.path.exists(out):
                 with open(out, encoding="utf-8") as handle:
@@ -457,7 +455,7 @@ def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes:
         cells = merge_with_previous(plan.out_path, cells, info, plan.commit)
     record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
                                     status="ran", reason=None, probes=probes, session=plan.name, commit=plan.commit,
-                                    probes_error=probes_error, run=RUN_ID)
+                                    probes_error=probes_error, run=plan.run.id)
     if timings:
         record["timings"] = dict(timings)  # type: ignore[typeddict-unknown-key]
     _write(plan, record)
@@ -490,7 +488,7 @@ def merge_with_previous(path: Path, cells: List[CellRecord], info: Mapping[str, 
 
 def _write(plan: Plan, record: SessionRecord) -> None:
     results.write_json_atomically(plan.out_path, record)
-    WRITTEN.append(plan.out_path)
+    plan.run.wrote(plan.out_path)
 
 
 # ----------------------------------------------------------------------------- 8. the verdict

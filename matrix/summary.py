@@ -14,7 +14,7 @@ import math
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, NOT_PASSING, PASSING
-from matrix.observations import version_key
+from matrix.environment import version_key
 
 #: The outcomes of a cell, in the order the counts are printed.
 OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "diverged",

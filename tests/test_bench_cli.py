@@ -59,9 +59,13 @@ def test_the_command_refuses_before_writing(tmp_path):
     assert not out.exists()
 
 
-def test_the_pins_are_noxfiles():
-    """The bench reads noxfile.py's PINS (the one list of them) and measures every pin by default."""
-    pins = run.load_pins()
+def test_the_pins_are_the_matrix_pins():
+    """The bench reads matrix.pins.PINS (the one list of them) and measures every pin by default."""
+    from matrix.bench import matrix_cost
+    from matrix.pins import PINS
+
+    pins = run.PINS
+    assert pins is PINS and matrix_cost.PINS is PINS
     assert pins and all(p.torch and p.python and p.eras for p in pins)
     assert run.parse([], [p.torch for p in pins]).pins == [p.torch for p in pins]
 

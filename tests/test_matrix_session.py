@@ -9,6 +9,7 @@ import pytest
 
 from matrix import EXAMPLES, ROOT, cell, environment, expected
 from matrix import session as matrix_session
+from matrix.run import Run
 
 
 class Skip(Exception):
@@ -309,25 +310,27 @@ def test_a_session_whose_skip_returns_gets_the_not_run_record(tmp_path):
     """nox's skip() and error() raise; another caller's may return: run_session then returns the record."""
     session = FakeSession(tmp_path)
     session.skip = lambda reason: None
+    run = Run("R")
     record = matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
-                                        numpy="numpy", tensorflow=None, device="cpu", skip_reason="no Python 3.11")
+                                        numpy="numpy", tensorflow=None, device="cpu", skip_reason="no Python 3.11",
+                                        run=run)
     assert record == load(tmp_path, "modern-torch2.4.1-cpu")
-    assert record["status"] == "not_run" and record["reason"] == "no Python 3.11"
-    assert matrix_session.WRITTEN[-1] == tmp_path / "modern-torch2.4.1-cpu.json"
+    assert record["status"] == "not_run" and record["reason"] == "no Python 3.11" and record["run"] == "R"
+    assert run.written == [tmp_path / "modern-torch2.4.1-cpu.json"] and run.skipped == {"fake"}
 
 
 def test_the_sessions_of_one_pin_share_one_probes_run(tmp_path, monkeypatch):
     """The probes check the installed libraries, not an era's scripts: in one nox run, a second session
     on the same torch build, NumPy, TensorFlow and Python records the first one's probes, and says so."""
-    ran = []
-    monkeypatch.setattr(matrix_session, "PROBES_RUN", {})
+    ran, run = [], Run("R")
     monkeypatch.setattr(matrix_session, "run_cells", lambda *a, **k: [])
     monkeypatch.setattr(matrix_session, "run_probes",
                         lambda python, timeout: ran.append(python) or ([{"id": "p", "outcome": "works"}], None))
     info = {"python": "3.11.7", "torch_build": "2.15.0+cu130", "numpy": "2.3.5", "tensorflow": "2.21.0",
             "platform": "Linux"}
     plans = [matrix_session.make_plan(FakeSession(tmp_path), era=era, torch_pin="2.15.0", python_version="3.11",
-                                      numpy="numpy", tensorflow=None, device="cpu") for era in ("legacy", "modern")]
+                                      numpy="numpy", tensorflow=None, device="cpu", run=run)
+             for era in ("legacy", "modern")]
     first = matrix_session.run_cells_and_probes(plans[0], "python-a", info, None)
     second = matrix_session.run_cells_and_probes(plans[1], "python-b", info, None)
     other = matrix_session.run_cells_and_probes(plans[1], "python-c", dict(info, torch_build="2.4.1+cu121"), None)
@@ -335,3 +338,10 @@ def test_the_sessions_of_one_pin_share_one_probes_run(tmp_path, monkeypatch):
     assert first[1] == second[1] == ([{"id": "p", "outcome": "works"}], None)
     assert "probes_from" not in first[2] and second[2]["probes_from"] == plans[0].name
     assert second[2]["probes_seconds"] == 0.0 and "probes_from" not in other[2]
+    # another nox run (another Run) runs its own
+    elsewhere = matrix_session.make_plan(FakeSession(tmp_path), era="modern", torch_pin="2.15.0",
+                                         python_version="3.11", numpy="numpy", tensorflow=None, device="cpu",
+                                         run=Run("S"))
+    assert "probes_from" not in matrix_session.run_cells_and_probes(elsewhere, "python-d", info, None)[2]
+    keys = {matrix_session.probes_key(i) for i in (info, dict(info, torch_build="2.4.1+cu121"))}
+    assert ran[-1] == "python-d" and set(run.probes) == keys

@@ -45,8 +45,18 @@ def noxfile():
 
 
 @pytest.fixture(scope="module")
-def pins(noxfile) -> tuple:
-    return noxfile.PINS
+def pins() -> tuple:
+    from matrix.pins import PINS
+
+    return PINS
+
+
+def test_the_noxfile_declares_the_sessions_from_matrix_pins(noxfile, pins):
+    """The pins are data (matrix/pins.py); the noxfile imports them and defines none of its own."""
+    from matrix import pins as pins_module
+
+    assert noxfile.PINS is pins and noxfile.DEVICES is pins_module.DEVICES
+    assert not hasattr(noxfile, "Pin") and not hasattr(noxfile, "OLD_ERAS")
 
 
 def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monkeypatch):
@@ -64,12 +74,11 @@ def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monk
 
 
 def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatch):
+    from matrix import run as matrix_run
     from matrix.interpreters import Search, Tried
 
-    class _SessionSkip(Exception):  # the name of nox's own skip exception
+    class Skipped(Exception):  # nox's skip exception, or any other: the run knows the session skipped
         pass
-
-    Skipped = _SessionSkip
 
     class Session:
         name, posargs, bin = "legacy(torch='1.8.1', device='cpu')", ["--results", str(tmp_path)], "/nonexistent"
@@ -82,8 +91,9 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
 
     missing = Search("3.9", tried=[Tried("/root/.pyenv/shims/python3.9", "PATH", False, "exit 127: pyenv: ...")])
     monkeypatch.setitem(noxfile._PYTHONS, "3.9", missing)
-    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [])
-    monkeypatch.setattr(noxfile, "_REGISTERED", [noxfile._summary_of_this_run])  # no summary at pytest's exit
+    run, at_exit = matrix_run.Run("R"), []
+    monkeypatch.setattr(noxfile, "RUN", run)
+    monkeypatch.setattr(matrix_run.atexit, "register", at_exit.append)  # no summary at pytest's exit
     with pytest.raises(Skipped) as skipped:
         noxfile._run(Session(), "legacy", "1.8.1", "cpu")
     assert str(skipped.value).startswith("Python 3.9 not found (torch 1.8.1 is run on Python 3.9 here). Tried: "
@@ -91,28 +101,17 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
     assert "`pyenv install 3.9`" in str(skipped.value) or "`uv python install 3.9`" in str(skipped.value)
     record = json.loads((tmp_path / "legacy-torch1.8.1-cpu.json").read_text())
     assert record["status"] == "not_run" and {c["status"] for c in record["cells"]} == {"not_run"}
-    assert noxfile.FAILED_SESSIONS == []  # a skip is not a failure
+    assert record["run"] == "R" and run.written == [tmp_path / "legacy-torch1.8.1-cpu.json"]
+    assert run.failed_sessions == []  # a skip is not a failure
+    assert at_exit == [run.print_summary]  # the summary of the whole run, when nox exits
 
 
-def test_the_end_of_a_run_says_what_needs_attention_first(noxfile, tmp_path, monkeypatch, capsys):
-    from matrix import results
-    from matrix import session as matrix_session
+def test_the_noxfile_makes_one_run(noxfile):
+    """One Run per nox invocation, named by its start time, passed to every matrix session."""
+    from matrix.run import Run
 
-    paths = []
-    for era in ("legacy", "modern"):
-        cells = [results.not_run_cell({"era": era, "device": "cuda"}, "nn", "no GPU (test)")]
-        record = results.session_record(era=era, torch_pin="2.4.1", device="cuda", info={}, cells=cells,
-                                        status="not_run", reason="no GPU (test)", probes=[], run="R")
-        paths.append(tmp_path / f"{era}.json")
-        results.write_json_atomically(paths[-1], record)
-    monkeypatch.setattr(matrix_session, "WRITTEN", paths)
-    monkeypatch.setattr(noxfile, "FAILED_SESSIONS", [("modern(torch='1.8.1', device='cpu')", "boom")])
-    noxfile._summary_of_this_run()
-    out = capsys.readouterr().out
-    assert "recorded 2 matrix session(s)" in out
-    assert out.rstrip().endswith("needs attention:\n  FAILED session modern(torch='1.8.1', device='cpu'): boom\n"
-                                 "2 session(s); cells: 2 not run")
-    assert "legacy" in out and "modern" in out
+    assert isinstance(noxfile.RUN, Run) and noxfile.RUN.id
+    assert not hasattr(noxfile, "FAILED_SESSIONS") and not hasattr(noxfile, "_REGISTERED")
 
 
 def test_plain_nox_runs_the_matrix(noxfile):
@@ -138,23 +137,6 @@ def test_docstrings_are_shown_by_nox_list():
     assert "* modern(torch='2.4.1', device='cpu')" in text
     assert "-> The current tutorial" in text and "-> The 2017 tutorial" in text and "-> The 2019 tutorial" in text
     assert "* tests" in text and "* docs" in text and "* summary" in text
-
-
-def test_pins_span_old_to_new_and_each_says_why(pins):
-    from packaging.version import Version
-
-    versions = [Version(p.torch) for p in pins]
-    assert versions == sorted(versions) and str(versions[0]) == "1.0.1" and len(pins) >= 4
-    assert {"1.4.0", "1.8.1", "1.13.1", "2.0.1"} <= {p.torch for p in pins}
-    for pin in pins:
-        assert len(pin.why) > 30
-        if Version(pin.torch) < Version("2.3"):  # built against NumPy 1
-            assert pin.numpy.startswith("numpy<") and Version(pin.numpy[len("numpy<"):]) <= Version("2"), pin
-    assert len({p.tensorflow for p in pins if p.tensorflow}) >= 2
-    # the legacy era's own releases, with TensorFlow 1 (protobuf<3.20 comes with it: matrix/environment.py)
-    tf1 = [p for p in pins if p.tensorflow and p.tensorflow.startswith("1.")]
-    assert {p.torch for p in tf1} == {"1.0.1", "1.4.0"} and all(p.python == "3.7" for p in tf1)
-    assert all("modern" not in p.eras and "legacy" in p.eras for p in tf1)
 
 
 def test_a_pin_outside_an_era_is_refused_by_name(noxfile):

@@ -9,6 +9,7 @@ import pytest
 from matrix import ROOT, cell, expected, records, results
 from matrix import session as matrix_session
 from matrix.probes import runner
+from matrix.run import Run
 
 RECORDED = results.record_paths(results.RESULTS_DIR)
 
@@ -96,7 +97,6 @@ def test_the_records_this_code_writes_have_only_named_keys(tmp_path, monkeypatch
 
     crashed = {"id": "p", "outcome": "crashed", "detail": "the probe process died: x", "warnings": [],
                "error": {"type": "crash", "message": "x"}, "value": None}
-    monkeypatch.setattr(matrix_session, "RUN_ID", "R")  # noxfile.py sets it when imported (test_noxfile)
     monkeypatch.setattr(matrix_session, "interpreter_of", lambda plan: "python")
     info = {"python": "3.11.7", "torch": "2.4.1"}
     monkeypatch.setattr(matrix_session, "ensure_pin", lambda plan, python: (info, None))
@@ -106,7 +106,8 @@ def test_the_records_this_code_writes_have_only_named_keys(tmp_path, monkeypatch
     monkeypatch.setattr(expected, "load_expected", lambda: [{"example": "nn", "error": "IndexError", "change": "c",
                                                              "reason": "known"}])
     ran = matrix_session.run_session(Session(), era="modern", torch_pin="installed", python_version=None,
-                                     numpy="numpy", tensorflow=None, device="cpu", installed=True)
+                                     numpy="numpy", tensorflow=None, device="cpu", installed=True,
+                                     run=Run("R"))  # noxfile.py makes one per nox run
     assert [c.get("unexpected_error") for c in ran["cells"]] == ["IndexError", None]
     assert ran["cells"][0]["change"] == "c" and ran["run"] == "R"
     check_session(ran, "ran")

@@ -49,12 +49,13 @@ def test_each_entry_has_its_pins_python_and_record_name(include):
     assert len({entry["slug"] for entry in include}) == len(include), "artifact names must be unique"
 
 
-def test_pin_pythons_are_noxfiles_pins():
-    """The parsed PINS are the ones noxfile.py defines (its own test imports it; here the text is read)."""
+def test_pin_pythons_are_the_pins():
+    """Each pin's Python, in PINS order (matrix/pins.py: the one list of them, which noxfile.py imports)."""
+    from matrix.pins import PINS
+
     pythons = workflow.pin_pythons()
     assert pythons["1.0.1"] == "3.7" and pythons["1.8.1"] == "3.9" and pythons["2.15.0"] == "3.11"
-    text = (ROOT / "noxfile.py").read_text(encoding="utf-8")
-    assert all(f'Pin("{torch}", "{python}"' in text for torch, python in pythons.items())
+    assert list(pythons.items()) == [(pin.torch, pin.python) for pin in PINS]
 
 
 def test_cuda_entries_run_on_the_gpu_label_and_cpu_entries_on_github_hosted_runners(committed, include):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from matrix import ROOT, UNTRUSTED, launch, results
+from matrix.pins import PINS
 
 #: The issue's goal for the fastest way: the whole nox command within this many times its cells'
 #: training time.
@@ -102,8 +103,7 @@ def ways_of(jobs: int) -> List[Tuple[str, int]]:
 def measure_matrix_cost(opts: Any) -> List[Dict[str, Any]]:
     """The bench's section: :func:`measure` of :func:`sessions_of` the bench's pins, :func:`ways_of`
     the default jobs, into runs/bench/matrix/."""
-    from matrix.bench.run import load_pins
-    return measure(sessions_of(load_pins(), opts.pins), ways_of(launch.default_jobs()),
+    return measure(sessions_of(PINS, opts.pins), ways_of(launch.default_jobs()),
                    results.RUNS_DIR / "bench" / "matrix")
 
 

@@ -5,7 +5,7 @@
                            [--skip shim_cost pin_cost size_sweep environment_build matrix_cost]
                            [--installed] [--timeout S] [--out FILE]
 
-1. per pin (noxfile.py's PINS, in that order): its Python (:func:`matrix.interpreters.find_python`;
+1. per pin (:data:`matrix.pins.PINS`, in that order): its Python (:func:`matrix.interpreters.find_python`;
    missing: the pin's rows are not run, with the remedy), its environment ``.nox/bench-torch-<pin>``
    built and timed (the warm build; ``--skip environment_build`` reuses one that holds the pin), then
    with ``--cold`` built once more into a temporary folder with an empty cache;
@@ -37,7 +37,6 @@ import importlib.util
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -45,6 +44,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from matrix import ERAS, EXAMPLES, ROOT, environment, interpreters, results
 from matrix import cell as matrix_cell
 from matrix.bench import envbuild, record, stats, timing
+from matrix.pins import PINS
 
 SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build", "matrix_cost")
 DEFAULT_ROUNDS = 4
@@ -61,20 +61,6 @@ class _Parser(argparse.ArgumentParser):
         """One line and exit status 2 (argparse's status, without its usage block)."""
         print(f"{PROG}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
-
-
-def load_pins() -> tuple:
-    """noxfile.py's PINS (the one list of them), imported as the tests import it."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        spec = importlib.util.spec_from_file_location("noxfile_for_bench", ROOT / "noxfile.py")
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        with warnings.catch_warnings():  # its sessions register again in this process's nox: nox warns
-            warnings.simplefilter("ignore", FutureWarning)
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-    finally:
-        sys.path.remove(str(ROOT))
-    return module.PINS
 
 
 def _positive(text: str) -> int:
@@ -384,7 +370,7 @@ def bench(opts: argparse.Namespace, pins: Sequence[Any]) -> Dict[str, Any]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Parse, run, write the results file and print its path (the renderer is wired in by noxfile.py)."""
-    pins = load_pins()
+    pins = PINS
     opts = parse(sys.argv[1:] if argv is None else argv, [pin.torch for pin in pins])
     path = opts.out or record.default_path(opts.record)
     start = time.monotonic()

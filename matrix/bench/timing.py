@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from matrix import PASSING, ROOT
 from matrix import cell as matrix_cell
+from matrix import launch
 
 SWEEP_SCRIPT = Path(__file__).resolve().parent / "sweep.py"
 
@@ -49,7 +50,7 @@ def run_variant(python: str, era: str, example: str, *, steps: int, log_every: i
     args = ["--steps", str(steps), "--log-every", str(log_every), "--seed", str(seed), "--device", device]
     with tempfile.TemporaryDirectory(prefix="matrix-bench-") as tmp:
         report_path, stamps_path = os.path.join(tmp, "report.json"), os.path.join(tmp, "stamps.json")
-        raw = matrix_cell.run_process([python, "-m", "matrix.bench.stamp", stamps_path, report_path, str(script),
+        raw = launch.run_process([python, "-m", "matrix.bench.stamp", stamps_path, report_path, str(script),
                                        *args], timeout=timeout, cwd=ROOT, env=env)
         report = _load(report_path)
         stamped = _load(stamps_path)
@@ -81,7 +82,7 @@ def run_sweep(python: str, sizes: Sequence[int], *, steps: int, warmup: int, dev
     env = matrix_cell.child_env(os.environ)
     cmd = [python, str(SWEEP_SCRIPT), "--sizes", *map(str, sizes), "--steps", str(steps), "--warmup", str(warmup),
            "--devices", *devices]
-    raw = matrix_cell.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
+    raw = launch.run_process(cmd, timeout=timeout, cwd=ROOT, env=env)
     if raw["timed_out"] or raw["returncode"] != 0:
         why = f"timed out after {timeout:g} s" if raw["timed_out"] else f"exit status {raw['returncode']}"
         raise RuntimeError(f"the size sweep failed ({why}): {matrix_cell.last_line(raw['stderr'])}")

@@ -58,7 +58,10 @@ from matrix.probes.autograd import (data_update_vs_no_grad, function_instance_ba
 from matrix.probes.ecosystem import (numpy_abi, numpy_float64_bits, numpy_ndim_scalar, tf1_assign_race, tf1_graph,
                                      tf1_rnn_cell_keras3, tf_contrib)
 from matrix.probes.numerics import adam_exp_avg_lerp, clamp_boundary_grad, float32_linspace_bits, float32_matmul_bits
+from matrix.probes import runner
 from matrix.probes.runner import PROBES, NotRun, import_torch_once, main, probe, run_all, run_probe, write_atomically
+
+runner.DESCRIPTION = __doc__.splitlines()[0]  # python -m matrix.probes --help
 
 #: Every probe, in the order they run, ``--list`` prints them and their records are written (a probe
 #: added with :func:`probe` runs after these).

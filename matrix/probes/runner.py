@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # matrix.records needs Python 3.8+ (typing.TypedDict); annota
 Probe = Callable[[], Dict[str, Any]]
 #: Every probe, in the order they run and are listed (``--list``): :mod:`matrix.probes` fills it.
 PROBES: List[Probe] = []
+#: ``--help``'s description: the first line of :mod:`matrix.probes`' docstring, which sets it (as it
+#: fills :data:`PROBES`; this module imports nothing of the package's).
+DESCRIPTION = "Run the probes."
 #: What ``import torch`` did in this process (:func:`import_torch_once`): the exception it raised
 #: (``{"type", "message"}``) or None, and what it printed on stderr.
 TORCH_IMPORT: Dict[str, Any] = {"error": None, "stderr": ""}
@@ -149,9 +152,7 @@ def write_atomically(path: str, records: List[ProbeRecord]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m matrix.probes``: ``--list``, or run the probes (``--only``) into ``--out`` or stdout."""
-    from matrix import probes  # the package: its docstring, and every probe registered
-
-    parser = argparse.ArgumentParser(prog="python -m matrix.probes", description=probes.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m matrix.probes", description=DESCRIPTION)
     parser.add_argument("--out", help="write the JSON list here (atomically); default: stdout")
     parser.add_argument("--only", action="append", help="run only this probe (repeatable)")
     parser.add_argument("--list", action="store_true", help="print the probe ids and exit")
