@@ -193,3 +193,19 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert re.sub(r"\s+", "", proc.stdout) == ""
+
+
+@needs_uv
+def test_a_notebook_is_verified_by_its_code_cells(verify_home, tmp_path):
+    code = (FIXTURES / "zero_grad.py").read_text().splitlines(keepends=True)
+    split = next(i for i, line in enumerate(code) if line.startswith("torch.manual_seed"))
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# zero_grad as a notebook\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [],
+              "source": ["%matplotlib inline\n"] + code[:split]},
+             {"cell_type": "code", "metadata": {}, "execution_count": 2, "outputs": [], "source": code[split:]}]
+    notebook = tmp_path / "zero_grad.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    proc, record, _, _ = verify(verify_home, tmp_path, str(notebook))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "explained by zero-grad-set-to-none:" in verdict(proc)
+    assert "not run (IPython only): cell 2:line 1 %matplotlib inline" in proc.stderr

@@ -30,6 +30,7 @@ from matrix.pins import PINS, Pin, pin_of
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import match_message
 from shims.upgrade.engine import BadSource, upgrade_source
+from shims.upgrade.notebook import parse_notebook
 from shims.verify import envs
 from shims.verify.compare import ATOL, RTOL, agrees, compare, texts_differ
 from shims.verify.explain import explain
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--atol", type=float, default=ATOL, help=f"absolute tolerance (default {ATOL:g})")
     p.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
     p.add_argument("--json", metavar="FILE", help="write the whole record to FILE")
-    p.add_argument("script", help="the script (a .py file)")
+    p.add_argument("script", help="the script (a .py file, or a .ipynb notebook: its code cells in order)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     return p
 
@@ -163,6 +164,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_BAD_INPUT
     try:
         source = v.script.read_bytes().decode("utf-8")
+        if v.script.suffix == ".ipynb":  # its code cells in order, IPython-only lines made inert
+            notebook = parse_notebook(source, str(v.script))
+            source = notebook.script()[0]
+            if notebook.magics():
+                say(f"{args.script}: not run (IPython only): "
+                    + "; ".join(f"cell {c}:line {n} {t.strip()}" for c, n, t in notebook.magics()))
         upgraded = upgrade_source(source, str(v.script))
         new_pin = pin_of(args.new) if args.new else PINS[-1]
         old_pins = _old_candidates(args.old, new_pin)
@@ -173,7 +180,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"python -m shims verify: {args.script}:{exc.line}: syntax error: {exc.message}; not run",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ValueError as exc:
+    except ValueError as exc:  # no such pin; a notebook that is not nbformat 4 (NotebookError)
         print(f"python -m shims verify: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.rtol < 0 or args.atol < 0 or args.timeout <= 0:
@@ -263,7 +270,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if printed_same:
         return finish(v, "\n".join(lines) + "\nverdict: not verified: the files differ (no file is explained by "
                       "intervention yet)", 1)
-    why = explain(old_runs[0].stdout, lambda ids: v.run(new_env, upgraded.new, ids), upgraded.new,
+    why = explain(old_runs[0].stdout, new_runs[0].stdout, lambda ids: v.run(new_env, upgraded.new, ids), upgraded.new,
                   old_python=old_env.python, new_python=new_env.python, old_torch=old_pin.torch,
                   new_torch=new_pin.torch, rtol=args.rtol, atol=args.atol, say=say)
     v.record["explanation"] = why.as_dict()
@@ -286,10 +293,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                    f"numbers {'equal' if why.residual.status == 'identical' else 'are within the tolerance of'} "
                    "the old side's")
         return finish(v, "\n".join(lines) + f"\nverdict: {verdict}", EXIT_SAME)
+    if why.partly:
+        ids, line = why.partly
+        head += (f"; with {' + '.join(ids)} restored the numbers agree up to line {line - 1} "
+                 f"(that part explained by {' and '.join(ids)})")
     if why.status == "consistent":
-        return finish(v, "\n".join(lines) + f"\nverdict: not proven: {head}; consistent with "
+        rest = "the rest is" if why.partly else "it is"
+        return finish(v, "\n".join(lines) + f"\nverdict: not proven: {head}; {rest} consistent with "
                       f"{', '.join(why.consistent_with)}, not proven", EXIT_NOT_PROVEN)
-    return finish(v, "\n".join(lines) + f"\nverdict: unexplained: {head}; no catalog entry explains it", 1)
+    rest = "no catalog entry explains the rest" if why.partly else "no catalog entry explains it"
+    return finish(v, "\n".join(lines) + f"\nverdict: unexplained: {head}; {rest}", 1)
 
 
 def finish(v: Verify, text: str, status: int) -> int:

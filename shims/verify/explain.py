@@ -55,11 +55,15 @@ class Explanation:
     ruled_out: Dict[str, str] = field(default_factory=dict)  # id -> why it cannot be the cause
     trials: List[Trial] = field(default_factory=list)
     residual: Optional[Comparison] = None  # the best restored run against the old side
+    #: (ids, line): with those ids restored the numbers agree up to the line before ``line``, later
+    #: than without them (part of the difference explained)
+    partly: Optional[tuple] = None
 
     def as_dict(self) -> dict:
         return {"status": self.status, "explained_by": self.explained_by, "consistent_with": self.consistent_with,
                 "ruled_out": self.ruled_out, "trials": [t.as_dict() for t in self.trials],
-                "residual": self.residual.as_dict() if self.residual else None}
+                "residual": self.residual.as_dict() if self.residual else None,
+                "partly": {"restored": self.partly[0], "agrees_up_to_line": self.partly[1] - 1} if self.partly else None}
 
 
 def probe_values(python: str, probe: str, timeout: float = 300) -> dict:
@@ -94,7 +98,7 @@ def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: st
     return f"its probe's {', '.join(differ)} differ between torch {old_torch} and {new_torch} on this CPU"
 
 
-def explain(old_stdout: str, rerun: Callable[[List[str]], "object"], text: str, *, old_python: str,
+def explain(old_stdout: str, new_stdout: str, rerun: Callable[[List[str]], "object"], text: str, *, old_python: str,
             new_python: str, old_torch: str, new_torch: str, rtol: float, atol: float,
             say: Callable[[str], None] = lambda _: None) -> Explanation:
     """Try each candidate's restorer (then all together); return what explains the difference.
@@ -107,6 +111,7 @@ def explain(old_stdout: str, rerun: Callable[[List[str]], "object"], text: str, 
     result = Explanation("unexplained")
     tries = [[cid] for cid in restorable] + ([restorable] if len(restorable) > 1 else [])
     best: Optional[Comparison] = None
+    baseline = compare(old_stdout, new_stdout, rtol, atol)
     for ids in tries:
         say(f"re-running the new side with the old behaviour of {' + '.join(ids)} restored")
         run = rerun(ids)
@@ -118,8 +123,8 @@ def explain(old_stdout: str, rerun: Callable[[List[str]], "object"], text: str, 
         if agrees(c):
             result.status, result.explained_by, result.residual = "explained", ids, c
             return result
-        if best is None or (c.first_line or 0) > (best.first_line or 0):
-            best = c
+        if (c.first_line or 0) > (best.first_line if best else baseline.first_line or 0):
+            best, result.partly = c, (ids, c.first_line)
     result.residual = best
     for change in found:
         if "restore" in change:
