@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from matrix import environment, jsonio
+from matrix.catalog import load_catalog
 from matrix.pins import PINS, Pin, pin_of
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import match_message
@@ -241,7 +242,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 if texts_differ([r.stdout for r in runs]) or _file_lines(runs[0]) != _file_lines(runs[1])]
     if unstable:
         lines.append(f"not reproducible as written: the {' and '.join(unstable)} side's two runs printed other "
-                     f"numbers; seed it: python -m shims verify --seed 0 {args.script} ...")
+                     f"numbers; where it draws random numbers, seed it: python -m shims verify --seed 0 "
+                     f"{args.script} ...")
+        known = {c["id"]: c for c in load_catalog()}
+        for cid in v.record["upgrade"]["changed"]:
+            if known.get(cid, {}).get("kind") == "silent" and "restore_impossible" in known[cid]:
+                lines.append(f"  the upgrade changed {cid} here: {known[cid]['restore_impossible']}")
         return finish(v, "\n".join(lines) + "\nverdict: not verified: the runs are not reproducible", 1)
     result = compare(old_runs[0].stdout, new_runs[0].stdout, args.rtol, args.atol)
     v.record["comparison"] = result.as_dict()
@@ -272,7 +278,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                       "intervention yet)", 1)
     why = explain(old_runs[0].stdout, new_runs[0].stdout, lambda ids: v.run(new_env, upgraded.new, ids), upgraded.new,
                   old_python=old_env.python, new_python=new_env.python, old_torch=old_pin.torch,
-                  new_torch=new_pin.torch, rtol=args.rtol, atol=args.atol, say=say)
+                  new_torch=new_pin.torch, rtol=args.rtol, atol=args.atol, say=say,
+                  old_versions=old_env.info, new_versions=new_env.info)
     v.record["explanation"] = why.as_dict()
     for trial in why.trials:
         what = trial.failure or trial.comparison.describe(args.rtol, args.atol)

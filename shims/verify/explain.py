@@ -84,9 +84,11 @@ def probe_values(python: str, probe: str, timeout: float = 300) -> dict:
                 "detail": matrix_cell.last_line(raw.get("stderr") or "") or f"exit {raw['returncode']}"}
 
 
-def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: str, new_torch: str) -> Optional[str]:
+def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: str, new_torch: str,
+                   old_versions: Optional[dict] = None, new_versions: Optional[dict] = None) -> Optional[str]:
     """Why ``change`` may explain a difference between the two releases (its probe's compared values
     differ here), or None where they are the same (then it cannot)."""
+    old_versions, new_versions = old_versions or {}, new_versions or {}
     keys = change.get("compare") or []
     old, new = probe_values(old_python, change["probe"]), probe_values(new_python, change["probe"])
     if not keys or old.get("value") is None or new.get("value") is None:
@@ -95,11 +97,16 @@ def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: st
     differ = [k for k in keys if (old["value"] or {}).get(k) != (new["value"] or {}).get(k)]
     if not differ:
         return None
+    library = change.get("depends_on")  # the probe's outcome follows that library's version, not torch's
+    if library:
+        return (f"its probe's {', '.join(differ)} differ between {library} {old_versions.get(library)} and "
+                f"{new_versions.get(library)} (the two sides' {library}) on this CPU")
     return f"its probe's {', '.join(differ)} differ between torch {old_torch} and {new_torch} on this CPU"
 
 
 def explain(old_stdout: str, new_stdout: str, rerun: Callable[[List[str]], "object"], text: str, *, old_python: str,
             new_python: str, old_torch: str, new_torch: str, rtol: float, atol: float,
+            old_versions: Optional[dict] = None, new_versions: Optional[dict] = None,
             say: Callable[[str], None] = lambda _: None) -> Explanation:
     """Try each candidate's restorer (then all together); return what explains the difference.
 
@@ -130,7 +137,7 @@ def explain(old_stdout: str, new_stdout: str, rerun: Callable[[List[str]], "obje
         if "restore" in change:
             continue
         say(f"running the probe of {change['id']} on both sides")
-        evidence = probe_evidence(change, old_python, new_python, old_torch, new_torch)
+        evidence = probe_evidence(change, old_python, new_python, old_torch, new_torch, old_versions, new_versions)
         if evidence is None:
             result.ruled_out[change["id"]] = (f"its probe's {', '.join(change.get('compare') or [])} are the same "
                                               f"on torch {old_torch} and {new_torch} here")
