@@ -3,8 +3,8 @@
     python child.py SPEC.json
 
 SPEC holds the text to run (the script as written, adapted or upgraded), the script's path, its
-arguments, an optional seed, the catalog ids whose old behaviour to restore first, and where to write
-the result. The script runs as ``python SCRIPT ARGS`` would run it: ``__name__ == "__main__"``, its
+arguments, an optional seed, the controls to apply and the catalog ids whose old behaviour to restore
+first, and where to write the result. The script runs as ``python SCRIPT ARGS`` would run it: ``__name__ == "__main__"``, its
 ``__file__``, ``sys.argv``, its folder first on ``sys.path``. Its stdout passes through untouched
 (the parent compares its numbers).
 
@@ -55,10 +55,11 @@ def main(argv):
     with open(argv[0]) as handle:
         spec = json.load(handle)
     result = {"restored": [], "error": None, "exit_code": 0}
+    if spec.get("restore") or spec.get("controls"):
+        result["restored"] = _load_restore().apply(spec.get("restore", []), spec.get("old_torch"),
+                                                   spec.get("controls", []))
     if spec.get("seed") is not None:
         _seed(spec["seed"])
-    if spec.get("restore"):
-        result["restored"] = _load_restore().apply(spec["restore"], spec.get("old_torch"))
     script = spec["script"]
     code = compile(spec["text"], script, "exec", dont_inherit=True)
     main_globals = {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__,

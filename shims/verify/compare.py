@@ -2,7 +2,8 @@
 
 Each stdout line is reduced to the numbers in it (``0 tensor(29428664.)`` and ``0 29428664.0`` hold
 the same numbers), so that an upgrade that prints ``loss.item()`` where the old code printed a tensor
-is not a difference. A line is *identical* (the same numbers, bit for bit as printed), *close* (every
+is not a difference; where one side printed a number with fewer digits (``tensor(100.8058)``), the
+two are compared at that precision. A line is *identical* (the same numbers, bit for bit as printed), *close* (every
 number within the tolerance: ``|a - b| <= atol + rtol * |b|``) or *different*; lines without numbers
 must be the same text.
 """
@@ -21,6 +22,29 @@ RTOL, ATOL = 1e-5, 0.0
 def numbers_of(line: str) -> Tuple[float, ...]:
     """The numbers printed on ``line``, in order (``nan`` and ``inf`` included)."""
     return tuple(float(token) for token in NUMBER.findall(line))
+
+
+def quanta_of(line: str) -> Tuple[float, ...]:
+    """The resolution each number on ``line`` was printed with: half a unit of its last digit
+    (``0.0010`` -> 0.00005, ``1.2346e-05`` -> 5e-10, ``29428664.`` -> 0.5); 0 for nan and inf."""
+    out = []
+    for token in NUMBER.findall(line):
+        mantissa, _, exponent = token.lstrip("+-").lower().partition("e")
+        if not mantissa[:1].isdigit() and not mantissa.startswith("."):
+            out.append(0.0)
+            continue
+        decimals = len(mantissa.split(".", 1)[1]) if "." in mantissa else 0
+        out.append(0.5 * 10.0 ** (int(exponent or 0) - decimals))
+    return tuple(out)
+
+
+def _as_printed(a: float, b: float, qa: float, qb: float) -> bool:
+    """Whether ``a`` and ``b`` are the same number at the resolution of the coarser print
+    (``tensor(0.0010)`` and ``0.0009742096``)."""
+    quantum = max(qa, qb)
+    if not quantum or not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    return abs(a - b) <= quantum * (1 + 1e-9)
 
 
 def numeric_lines(text: str) -> List[Tuple[int, Tuple[float, ...], str]]:
@@ -87,6 +111,11 @@ def compare(old: str, new: str, rtol: float = RTOL, atol: float = ATOL) -> Compa
     a, b = numeric_lines(old), numeric_lines(new)
     result = Comparison("identical", min(len(a), len(b)), 0)
     for (line, xs, text_a), (_, ys, text_b) in zip(a, b):
+        if len(xs) == len(ys) and xs:  # a number printed with fewer digits is compared at that precision
+            qa, qb = quanta_of(text_a), quanta_of(text_b)
+            if qa != qb:
+                ys = tuple(x if not _same(x, y) and _as_printed(x, y, p, q) else y
+                           for x, y, p, q in zip(xs, ys, qa, qb))
         if len(xs) != len(ys) or (not xs and text_a.strip() != text_b.strip()):
             if result.first_line is None:
                 result.first_line, result.first_old, result.first_new = line, text_a.strip(), text_b.strip()

@@ -81,7 +81,8 @@ def _collect(folder: Path, globs: Sequence[str]) -> Dict[str, dict]:
 
 
 def run_text(python: str, script: Path, text: str, argv: Sequence[str], *, seed: Optional[int],
-             restore: Sequence[str] = (), old_torch: Optional[str] = None, timeout: float = 600,
+             restore: Sequence[str] = (), controls: Sequence[str] = (), old_torch: Optional[str] = None,
+             timeout: float = 600,
              cwd: Optional[Path] = None, files: Sequence[str] = ()) -> Run:
     """Run ``text`` as the script ``script`` with ``argv`` in ``python`` (see the module docstring)."""
     cwd = Path(cwd or os.getcwd())
@@ -91,7 +92,8 @@ def run_text(python: str, script: Path, text: str, argv: Sequence[str], *, seed:
         _mirror(cwd, work, files)
         spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps({"script": str(script.resolve()), "text": text, "argv": list(argv),
-                                         "seed": seed, "restore": list(restore), "old_torch": old_torch,
+                                         "seed": seed, "restore": list(restore), "controls": list(controls),
+                                         "old_torch": old_torch,
                                          "result": str(result_path)}))
         env = dict(os.environ)
         for name, value in THREADS.items():
