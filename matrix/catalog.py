@@ -1,7 +1,8 @@
 """Load ``matrix/catalog.toml``: the changes, as plain dicts, in file order.
 
-    from matrix.catalog import load_catalog, load_unrelated_warnings, load_unavailable_releases, by_probe
+    from matrix.catalog import load_all, load_catalog, load_unrelated_warnings, load_unavailable_releases, by_probe
     changes = load_catalog()
+    changes, unrelated_warnings, unavailable_releases = load_all()  # the three from one read of the file
 
 Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons: :mod:`matrix.tomlio`); the probes,
 which run in every matrix cell, do not import this module. The fields are described at the top of
@@ -39,9 +40,23 @@ def _load(path: Optional[Path]) -> Dict[str, Any]:
     return tomlio.load(path or CATALOG_PATH)
 
 
+Entries = List[Dict[str, Any]]
+
+
+def load_all(path: Optional[Path] = None) -> Tuple[Entries, Entries, Entries]:
+    """:func:`load_catalog`, :func:`load_unrelated_warnings` and :func:`load_unavailable_releases` from one
+    read of the file: ``changes, unrelated_warnings, unavailable_releases``."""
+    document = _load(path)
+    return _changes(document), _unrelated_warnings(document), _unavailable_releases(document)
+
+
 def load_catalog(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     """The entries of the catalog, code fields stripped of their surrounding blank lines."""
-    changes = _load(path).get("change", [])
+    return _changes(_load(path))
+
+
+def _changes(document: Dict[str, Any]) -> List[Dict[str, Any]]:
+    changes = document.get("change", [])
     for change in changes:
         for key in ("old", "new", "why", "fix", "symptom", "title", "setup"):
             if isinstance(change.get(key), str):
@@ -88,8 +103,12 @@ def problems(changes: List[Dict[str, Any]]) -> List[str]:
 
 def load_unrelated_warnings(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     """The ``[[unrelated_warning]]`` entries, each with its ``pattern`` compiled as ``regex``."""
+    return _unrelated_warnings(_load(path))
+
+
+def _unrelated_warnings(document: Dict[str, Any]) -> List[Dict[str, Any]]:
     out = []
-    for entry in _load(path).get("unrelated_warning", []):
+    for entry in document.get("unrelated_warning", []):
         out.append(dict(entry, regex=re.compile(entry["pattern"])))
     return out
 
@@ -99,7 +118,11 @@ UNAVAILABLE_FIELDS = ("releases", "eras", "why", "source", "checked")
 
 def load_unavailable_releases(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     """The ``[[unavailable_release]]`` entries: releases no registry the matrix uses offers."""
-    return list(_load(path).get("unavailable_release", []))
+    return _unavailable_releases(_load(path))
+
+
+def _unavailable_releases(document: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return list(document.get("unavailable_release", []))
 
 
 def stated_keys(cited: Dict[str, Any]) -> List[str]:

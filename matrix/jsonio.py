@@ -1,11 +1,13 @@
-"""The one atomic file writer: a JSON file is replaced by a complete new one, or not at all.
+"""The one atomic file writer: a file is replaced by a complete new one, or not at all.
 
     from matrix import jsonio
     jsonio.write_atomically(path, json.dumps(data, indent=1))
 
 The caller serialises (so that a value that can't be serialised fails before any file is touched) and
 keeps its own layout: :mod:`matrix.results` one line per cell and per probe, :mod:`matrix.trace` and
-:mod:`matrix.probes` ``json.dumps(..., indent=1)``.
+:mod:`matrix.probes` ``json.dumps(..., indent=1)``. Not only JSON: :mod:`matrix.workflow` writes the
+GitHub workflow with it, and ``python -m shims upgrade --write`` (:mod:`shims.upgrade.cli`) people's
+scripts, keeping their mode bits and line endings (``keep_mode=True, newline=""``).
 
 Runs inside every matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`), so: Python 3.7+ and the
 standard library only.
@@ -13,25 +15,34 @@ standard library only.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 
-def write_atomically(path: str | os.PathLike, text: str) -> None:
+def write_atomically(path: str | os.PathLike, text: str, *, newline: str | None = None,
+                     keep_mode: bool = False) -> None:
     """Replace ``path`` with ``text`` in one step, so that a reader never sees half a file and a crash
     mid-write leaves the old one.
 
     ``text`` goes to a temporary file in the same folder (``.tmp-*.json``: a dotfile, which readers of a
     results folder skip), is flushed and fsynced, then renamed over ``path`` (``os.replace``). The file
-    gets the mode ``open()`` would give it (0666 less the umask), not mkstemp's 0600. On any error the
-    temporary file is removed and ``path`` is left as it was. The folder must exist.
+    gets the mode ``open()`` would give it (0666 less the umask), not mkstemp's 0600; with
+    ``keep_mode=True``, the mode bits of the file it replaces, which must exist (a script's executable
+    bit survives an upgrade). ``newline`` is ``open()``'s: None translates each newline to the platform's
+    line separator, ``""`` writes ``text`` exactly as given (CRLF line endings included). On any error
+    the temporary file is removed and ``path`` is left as it was. The folder must exist.
     """
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            if keep_mode:
+                mode = stat.S_IMODE(os.stat(path).st_mode)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)  # mkstemp's 0600 would outlive the rename
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

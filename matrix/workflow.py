@@ -14,6 +14,9 @@ each uploading its session record; a ``merge`` job that downloads every record i
 renders runs/docs (``nox -s report``), prints the summary and fails when a cell did not do what was
 expected (``python -m matrix.results --fail-on-unexpected``).
 
+The workflow's text is matrix/workflow.yml.in, a :class:`string.Template` whose ``$name`` placeholders
+(lower case) :func:`render` fills in; GitHub's ``${{ ... }}`` expressions are written there as they are.
+
 No machine path goes into the file: nox's ``python`` field is this machine's interpreter (or False
 where it has none), so each pin's Python version is read from ``PINS`` (:mod:`matrix.pins`) instead.
 """
@@ -23,6 +26,7 @@ import argparse
 import difflib
 import json
 import os
+import string
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,6 +68,18 @@ ACTIONS = {
     "upload": "actions/upload-artifact@v6",
     "download": "actions/download-artifact@v7",
 }
+
+
+class _Template(string.Template):
+    """``$name`` placeholders, lower case, and no other syntax: GitHub's own ``${{ ... }}`` expressions
+    and the run steps' shell variables (``$SESSION``, upper case) pass through as written, unescaped."""
+
+    flags = 0  # case-sensitive: an upper-case $NAME is the shell's
+    pattern = r"\$(?:(?P<named>[a-z][a-z0-9_]*)|(?P<braced>(?!))|(?P<escaped>(?!))|(?P<invalid>(?!)))"
+
+
+#: The workflow with ``$name`` placeholders for :func:`render` (package data: pyproject.toml).
+TEMPLATE = _Template(Path(__file__).with_name("workflow.yml.in").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -128,8 +144,9 @@ def _flow(values: Sequence[str]) -> str:
 
 
 def render(job_list: Sequence[Job], tools_python: str, all_pythons: Sequence[str]) -> str:
-    """The workflow's text. ``tools_python`` runs nox (the newest pin's Python: the tests, docs and
-    report sessions use it); ``all_pythons`` are installed for the tests job (some tests run a 3.7/3.9)."""
+    """The workflow's text: :data:`TEMPLATE` filled in. ``tools_python`` runs nox (the newest pin's Python:
+    the tests, docs and report sessions use it); ``all_pythons`` are installed for the tests job (some
+    tests run a 3.7/3.9)."""
     tests_runner = next((HOSTED_RUNNER_FOR_PYTHON[p] for p in all_pythons if p in HOSTED_RUNNER_FOR_PYTHON),
                         HOSTED_RUNNER)
     include = []
@@ -144,140 +161,11 @@ def render(job_list: Sequence[Job], tools_python: str, all_pythons: Sequence[str
             f"            hosted: {_flow(job.hosted)}",
             f"            torch-index: {_q(CPU_TORCH_INDEX if job.device == 'cpu' else '')}",
         ]
-    pythons_block = "\n".join(f"            {p}" for p in all_pythons)
-    a = ACTIONS
-    return f"""{HEADER}
-#
-# One job per matrix session of `nox --list --json`, then a job that merges the records, renders
-# the docs and fails on an unexpected cell. README.md, "Beyond one machine: GitHub Actions".
-name: matrix
-
-on:
-  workflow_dispatch:
-  push:
-    branches: [main]
-  pull_request:
-
-concurrency:
-  group: matrix-${{{{ github.ref }}}}
-  cancel-in-progress: true
-
-permissions:
-  contents: read
-
-env:
-  PYTHONUNBUFFERED: "1"
-
-jobs:
-  tests:
-    name: nox -s tests
-    # {tests_runner}: the only GitHub-hosted image with every pin's Python (see matrix/workflow.py)
-    runs-on: {tests_runner}
-    timeout-minutes: 90
-    steps:
-      - uses: {a['checkout']}
-      - uses: {a['setup-python']}
-        with:
-          python-version: |
-{pythons_block}
-      - uses: {a['cache']}
-        with:
-          path: ~/.cache/uv
-          key: uv-tests-${{{{ hashFiles('pyproject.toml', 'noxfile.py', 'matrix/pins.py') }}}}
-          restore-keys: uv-tests-
-      - name: nox and uv (pyproject.toml's group ci), actionlint (group lint)
-        run: |
-          python -m pip install --upgrade "pip>=25.1"
-          python -m pip install --group ci --group lint
-      - run: nox -s tests
-
-  matrix:
-    name: ${{{{ matrix.session }}}}
-    # CUDA sessions on the GPU runner once the repository variable {GPU_VARIABLE} is 1; before that on
-    # a GitHub-hosted runner, where they record their cells as not run (matrix/workflow.py, GPU_RUNNER)
-    runs-on: ${{{{ vars.{GPU_VARIABLE} == '1' && matrix.runs-on || matrix.hosted }}}}
-    timeout-minutes: 120
-    strategy:
-      fail-fast: false
-      matrix:
-        include:
-{chr(10).join(include)}
-    env:
-      MATRIX_RESULTS: runs/results
-      TORCH_INDEX_URL: ${{{{ matrix.torch-index }}}}
-    steps:
-      - uses: {a['checkout']}
-      - uses: {a['setup-python']}
-        with:
-          # the pin's Python for the session's virtualenv; the last one listed runs nox
-          python-version: |
-            ${{{{ matrix.python }}}}
-            {tools_python}
-      # uv's cache, one per pin and device: the eras' jobs of a pin share it
-      - uses: {a['cache']}
-        with:
-          path: ~/.cache/uv
-          key: uv-torch${{{{ matrix.torch }}}}-${{{{ matrix.device }}}}-${{{{ hashFiles('noxfile.py', 'matrix/pins.py', 'matrix/environment.py') }}}}
-          restore-keys: uv-torch${{{{ matrix.torch }}}}-${{{{ matrix.device }}}}-
-      - name: nox and uv (pyproject.toml's group ci)
-        run: |
-          python -m pip install --upgrade "pip>=25.1"
-          python -m pip install --group ci
-      - name: nox -s SESSION
-        env:
-          SESSION: ${{{{ matrix.session }}}}
-        run: nox -s "$SESSION"
-      # also when the session failed: its record says why
-      - if: always()
-        uses: {a['upload']}
-        with:
-          name: results-${{{{ matrix.slug }}}}
-          path: runs/results/${{{{ matrix.slug }}}}.json
-          if-no-files-found: error
-
-  merge:
-    needs: [matrix]
-    if: always()
-    runs-on: {HOSTED_RUNNER}
-    timeout-minutes: 30
-    steps:
-      - uses: {a['checkout']}
-      - uses: {a['setup-python']}
-        with:
-          python-version: "{tools_python}"
-      - name: nox and uv (pyproject.toml's group ci)
-        run: |
-          python -m pip install --upgrade "pip>=25.1"
-          python -m pip install --group ci
-      - uses: {a['download']}
-        with:
-          pattern: results-*
-          path: runs/results
-          merge-multiple: true
-      - uses: {a['upload']}
-        with:
-          name: results
-          path: runs/results
-          overwrite: true  # a rerun of this job
-      - name: the docs of this run, and its differences from the reference (nox -s report)
-        run: nox -s report
-      - if: always()
-        uses: {a['upload']}
-        with:
-          name: docs
-          path: runs/docs
-          overwrite: true
-      - name: the summary; fails on a cell that did not do what was expected or a failed session
-        if: always()
-        run: nox -s summary -- --fail-on-unexpected
-      - name: every matrix job succeeded
-        if: always() && needs.matrix.result != 'success'
-        env:
-          RESULT: ${{{{ needs.matrix.result }}}}
-        run: |
-          echo "the matrix jobs' result is $RESULT: see the failed jobs' logs (a job that wrote no record is not in the summary)"
-          exit 1
-"""
+    return TEMPLATE.substitute(
+        header=HEADER, tests_runner=tests_runner, hosted_runner=HOSTED_RUNNER, gpu_variable=GPU_VARIABLE,
+        tools_python=tools_python, pythons="\n".join(f"            {p}" for p in all_pythons),
+        include="\n".join(include), checkout=ACTIONS["checkout"], setup_python=ACTIONS["setup-python"],
+        cache=ACTIONS["cache"], upload=ACTIONS["upload"], download=ACTIONS["download"])
 
 
 def render_actionlint_config() -> str:

@@ -6,10 +6,10 @@ tensor_autograd twin print bit-identical losses. What changed upstream, since wh
 exact message torch gives without the shim, and the sources: the catalog entry each shim names
 (``# catalog: <id>``, in matrix/catalog.toml; docs/migration.md shows it with what was measured).
 
-The ``*_fails`` / ``*_warns`` functions at the bottom ask the installed torch whether the old
-spelling still fails or warns (feature detection, no version numbers compared), so that the tests
-skip a raw check where it does not; this module needs nothing beyond torch and the standard library,
-and imports on Python 3.9 with torch 1.8.1.
+This module needs nothing beyond torch and the standard library, and imports on Python 3.9 with
+torch 1.8.1. Whether the installed torch still accepts each old spelling is asked by
+tests/test_torch_legacy_shims.py (its feature checks) and measured by the matrix's probes
+(matrix/probes).
 
 | shim                                      | old spelling (0.1-0.3)                      | catalog entry            |
 | ----------------------------------------- | ------------------------------------------- | ------------------------ |
@@ -26,8 +26,6 @@ still exist, the variants keep that spelling, and ``--device`` does the edit the
 """
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch.autograd import Variable
 
@@ -40,11 +38,6 @@ __all__ = [
     "MSELoss",
     "variable",
     "zero_grad_",
-    "zero_dim_index_fails",
-    "legacy_function_fails",
-    "size_average_warns",
-    "volatile_warns",
-    "grad_starts_as_none",
 ]
 
 
@@ -212,58 +205,3 @@ def zero_grad_(*tensors: torch.Tensor) -> None:
     for t in tensors:
         if t.grad is not None:
             t.grad.data.zero_()
-
-
-# ---------------------------------------------------------------------------------------------
-# Feature probes: does the installed torch still accept the old spelling?
-# ---------------------------------------------------------------------------------------------
-def zero_dim_index_fails() -> bool:
-    """True where ``tensor[0]`` on a 0-dim tensor raises (catalog: zero-dim-index)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            torch.zeros(())[0]
-        except IndexError:
-            return True
-    return False
-
-
-def legacy_function_fails() -> bool:
-    """True where calling an instance of a Function with a non-static forward raises
-    (catalog: legacy-autograd-function)."""
-
-    class _Old(torch.autograd.Function):
-        def forward(self, input):
-            return input.clone()
-
-        def backward(self, grad_output):
-            return grad_output
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            _Old()(torch.zeros(1))
-        except RuntimeError:
-            return True
-    return False
-
-
-def size_average_warns() -> bool:
-    """True where ``MSELoss(size_average=False)`` warns (catalog: size-average)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.nn.MSELoss(size_average=False)
-    return any("size_average" in str(w.message) for w in caught)
-
-
-def volatile_warns() -> bool:
-    """True where ``Variable(..., volatile=True)`` warns that the flag is gone (catalog: variable-volatile)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        Variable(torch.zeros(1), volatile=True)
-    return any("volatile" in str(w.message) for w in caught)
-
-
-def grad_starts_as_none() -> bool:
-    """True where a fresh leaf tensor's ``.grad`` is None until the first backward (catalog: grad-none-zero)."""
-    return torch.zeros(1, requires_grad=True).grad is None

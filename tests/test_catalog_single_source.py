@@ -215,14 +215,10 @@ def shim_pointers(path: Path) -> dict:
     return out
 
 
-FEATURE_PROBES = re.compile(r"_(?:fails|warns)$|^grad_starts_as_none$")
-
-
 @pytest.mark.parametrize("module", ["torch_legacy", "tf1"])
 def test_every_shim_sits_under_a_pointer(module):
     path = ROOT / "shims" / f"{module}.py"
-    public = [n for n, _ in shim_pointers(path).items() if not n.startswith("_") and n != "__all__"
-              and not FEATURE_PROBES.search(n)]
+    public = [n for n, _ in shim_pointers(path).items() if not n.startswith("_") and n != "__all__"]
     pointers = shim_pointers(path)
     assert public
     missing = [n for n in public if pointers[n] not in ENTRIES]

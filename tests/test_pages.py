@@ -618,6 +618,20 @@ def test_markdown_does_not_need_matplotlib(tmp_path, monkeypatch):
     assert sorted(written) == ["compat-matrix.md", "manifest.json", "migration.md", "performance.md"]
 
 
+def test_the_pages_read_the_catalog_once(tmp_path, monkeypatch):
+    """matrix.catalog.load_all: the three tables the pages use, from one read of catalog.toml."""
+    from matrix import catalog, tomlio
+
+    read, real_load = [], tomlio.load
+    monkeypatch.setattr(tomlio, "load", lambda path: read.append(path) or real_load(path))
+    changes, unrelated, unavailable = catalog.load_all()
+    assert len(read) == 1
+    assert changes == load_catalog() and unavailable == catalog.load_unavailable_releases()
+    assert [w["regex"].pattern for w in unrelated] == [w["pattern"] for w in load_unrelated_warnings()]
+    read.clear()
+    pages.generate(FIXTURES, tmp_path, draw_png=False)
+    assert [p for p in read if str(p).endswith("catalog.toml")] == [catalog.CATALOG_PATH]
+
 def _published(pin, status="failed", **kw):
     cell = {"era": "legacy", "example": "autograd", "mode": "as_published", "torch_pin": pin, "status": status,
             "expected": "fail", "change": "zero-dim-index", "device": "cpu", "device_name": "Some CPU (CPU)",

@@ -1,7 +1,7 @@
 """shims.torch_legacy: each old (0.1-0.3) spelling fails or warns on the installed torch exactly as
 documented, and its shim runs without that warning and gives the numbers of the modern spelling.
 
-Where the installed torch still accepts the old spelling (the shim's feature probe says so), the
+Where the installed torch still accepts the old spelling (the feature checks below say so), the
 "raw" check is skipped with that reason; the shim checks run everywhere.
 """
 from __future__ import annotations
@@ -47,9 +47,64 @@ def sample(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
+# --- Feature checks: does the installed torch still fail or warn on the old spelling? -------------
+# Asked of torch itself (no version numbers compared): a raw check below skips where the old spelling
+# still works. The matrix measures the same changes, per pin, with its probes (matrix/probes).
+def zero_dim_index_fails() -> bool:
+    """True where ``tensor[0]`` on a 0-dim tensor raises (catalog: zero-dim-index)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.zeros(())[0]
+        except IndexError:
+            return True
+    return False
+
+
+def legacy_function_fails() -> bool:
+    """True where calling an instance of a Function with a non-static forward raises
+    (catalog: legacy-autograd-function)."""
+
+    class _Old(torch.autograd.Function):
+        def forward(self, input):
+            return input.clone()
+
+        def backward(self, grad_output):
+            return grad_output
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _Old()(torch.zeros(1))
+        except RuntimeError:
+            return True
+    return False
+
+
+def size_average_warns() -> bool:
+    """True where ``MSELoss(size_average=False)`` warns (catalog: size-average)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.nn.MSELoss(size_average=False)
+    return any("size_average" in str(w.message) for w in caught)
+
+
+def volatile_warns() -> bool:
+    """True where ``Variable(..., volatile=True)`` warns that the flag is gone (catalog: variable-volatile)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Variable(torch.zeros(1), volatile=True)
+    return any("volatile" in str(w.message) for w in caught)
+
+
+def grad_starts_as_none() -> bool:
+    """True where a fresh leaf tensor's ``.grad`` is None until the first backward (catalog: grad-none-zero)."""
+    return torch.zeros(1, requires_grad=True).grad is None
+
+
 # --- (1) loss.data[0] ----------------------------------------------------------------------------
 def test_raw_zero_dim_index_raises():
-    if not tl.zero_dim_index_fails():
+    if not zero_dim_index_fails():
         pytest.skip(f"torch {torch.__version__} still indexes a 0-dim tensor: item0 not needed")
     loss = sample(5).pow(2).sum()
     with pytest.raises(IndexError, match=exactly(ZERO_DIM_INDEX)):
@@ -114,7 +169,7 @@ class StaticReLU(torch.autograd.Function):
 
 
 def test_raw_legacy_function_raises():
-    if not tl.legacy_function_fails():
+    if not legacy_function_fails():
         pytest.skip(f"torch {torch.__version__} still runs non-static Functions: LegacyFunction not needed")
     x = sample(3, 4).requires_grad_()
     with warnings.catch_warnings():
@@ -161,7 +216,7 @@ def test_legacy_function_needs_input_grad():
 
 # --- (3) size_average / reduce --------------------------------------------------------------------
 def test_raw_size_average_warns():
-    if not tl.size_average_warns():
+    if not size_average_warns():
         pytest.skip(f"torch {torch.__version__} takes size_average silently: MSELoss shim not needed")
     with pytest.warns(UserWarning, match=exactly(SIZE_AVERAGE["sum"])):
         torch.nn.MSELoss(size_average=False)
@@ -196,7 +251,7 @@ def test_mse_loss_shim_sums_like_reduction_sum(warnings_as_errors):
 
 # --- (4) Variable(..., volatile=True) ---------------------------------------------------------------
 def test_raw_volatile_warns():
-    if not tl.volatile_warns():
+    if not volatile_warns():
         pytest.skip(f"torch {torch.__version__} takes volatile silently: variable shim not needed")
     with pytest.warns(UserWarning, match=exactly(VOLATILE)):
         Variable(sample(2), volatile=True)
@@ -240,7 +295,7 @@ def test_raw_cuda_float_tensor_fails_without_gpu():
 
 # --- (6) zeroing a .grad that is still None ----------------------------------------------------------
 def test_raw_zeroing_missing_grad_raises():
-    if not tl.grad_starts_as_none():
+    if not grad_starts_as_none():
         pytest.skip(f"torch {torch.__version__} allocates .grad up front: zero_grad_ not needed")
     w = sample(3).requires_grad_()
     with pytest.raises(AttributeError, match=exactly(GRAD_NONE)):

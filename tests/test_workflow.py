@@ -130,6 +130,17 @@ def test_generation_embeds_no_machine_path_and_is_deterministic(monkeypatch):
                                                               (listed[1]["session"], "3.11")]
 
 
+def test_the_template_ships_and_passes_github_and_shell_syntax_through():
+    """matrix/workflow.yml.in is package data; only its lower-case $name placeholders are filled in."""
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "workflow.yml.in" in pyproject["tool"]["setuptools"]["package-data"]["matrix"]
+    text = workflow.TEMPLATE.substitute({name: f"<{name}>" for name in (
+        "header", "tests_runner", "hosted_runner", "gpu_variable", "tools_python", "pythons", "include",
+        "checkout", "setup_python", "cache", "upload", "download")})
+    assert "${{ vars.<gpu_variable> == '1'" in text and 'run: nox -s "$SESSION"' in text
+    assert text.count("${{") == workflow.TEMPLATE.template.count("${{") > 0
+
 def _actionlint() -> str | None:
     beside = Path(sys.executable).parent / "actionlint"
     return str(beside) if beside.is_file() else shutil.which("actionlint")

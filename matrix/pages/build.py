@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from matrix import EXAMPLES, ROOT
-from matrix.catalog import load_catalog, load_unavailable_releases, load_unrelated_warnings
+from matrix.catalog import load_all
 from matrix.observations import load_results
 from matrix.pages.compat import render_compat
 from matrix.pages.figures import OVERLAP_PX, curve_descriptions, curves_for, data_hash, difference_descriptions, draw
@@ -30,9 +30,7 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
     where ``nox -s bench -- --record`` writes it; a folder apart, since every ``results_dir/*.json`` is
     read as a session record), with its figures in the same manifest; without that file the page
     says that no bench is recorded, so that it never outlives the record it was rendered from."""
-    catalog = load_catalog(catalog_path)
-    unrelated = load_unrelated_warnings(catalog_path)
-    unavailable = load_unavailable_releases(catalog_path)
+    catalog, unrelated, unavailable = load_all(catalog_path)  # one read of the file for both pages
     sessions = load_results(results_dir)
     out_dir = Path(out_dir)
     img = out_dir / "img"

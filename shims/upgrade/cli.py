@@ -30,12 +30,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
+from matrix import jsonio
 from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
 from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
 from shims.upgrade.notebook import NotebookError, parse_notebook
@@ -76,22 +75,6 @@ def read_text(path: Path) -> Tuple[Optional[str], Optional[str]]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text``: a temporary file in the same folder, flushed, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
@@ -158,7 +141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         would_change = True
         if args.write:
-            write_atomically(path, new)
+            jsonio.write_atomically(path, new, newline="", keep_mode=True)  # the file's bytes and mode bits
         elif not args.check and not as_json:
             sys.stdout.writelines(unified_diff(text, new, shown))
     if as_json:
