@@ -2,7 +2,7 @@
 what the original computed?
 
 1. The *old side*: the script as written, on the oldest pin that runs here (``--old``). Where that
-   release fails on an idiom the catalog knows (``loss.data[0]`` fails from 1.0.0 on), only that
+   release fails on an idiom the catalog knows (``loss.data[0]``, catalog: zero-dim-index), only that
    idiom is adapted, in memory, and the report says which.
 2. The *new side*: the upgraded text (what ``upgrade --write`` would write; nothing is written) on
    the newest pin (``--new``).

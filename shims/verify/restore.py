@@ -160,7 +160,7 @@ def float64_everywhere(torch):
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # set_default_tensor_type is deprecated from 2.1 on; both sides have it
+        warnings.simplefilter("ignore")  # deprecated on newer releases; catalog: set-default-tensor-type
         torch.set_default_tensor_type(torch.DoubleTensor)
     torch.FloatTensor = torch.DoubleTensor
     torch.float = torch.float32 = torch.float64
