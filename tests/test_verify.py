@@ -59,6 +59,13 @@ def test_candidates_are_found_by_touches_restorable_first():
 
 
 # ---------------------------------------------------------------------------------- comparing
+def test_a_number_printed_coarser_is_compared_at_its_resolution():
+    assert cmp.quanta_of("326 tensor(0.0010) 1.2346e-05 29428664. nan") == (0.5, 5e-05, 5e-10, 0.5, 0.0)
+    assert cmp.compare("326 tensor(0.0010)\n", "326 0.0009742096258538934\n").status == "identical"
+    assert cmp.compare("326 tensor(0.0010)\n", "326 0.00094\n").status == "different"
+    assert cmp.compare("3 1.0\n", "4 1.0\n").status == "different"  # a step counter is exact
+
+
 def test_numbers_of_a_line():
     assert cmp.numbers_of("0 tensor(29428664.)") == (0.0, 29428664.0)
     assert cmp.numbers_of("step 3: loss=1.5e-3 -2") == (3.0, 0.0015, -2.0)
@@ -67,7 +74,7 @@ def test_numbers_of_a_line():
 
 def test_compare_identical_close_and_different():
     assert cmp.compare("0 tensor(5.)\n1 2.0\n", "0 5.0\n1 2.0\n").status == "identical"
-    close = cmp.compare("0 5.0\n1 2.0\n", "0 5.0\n1 2.0000001\n", rtol=1e-5)
+    close = cmp.compare("0 5.0\n1 2.5000000\n", "0 5.0\n1 2.5000001\n", rtol=1e-5)
     assert (close.status, close.first_inexact) == ("close", 2)
     far = cmp.compare("0 5.0\n1 2.0\n2 3.0\n", "0 5.0\n1 2.5\n2 3.0\n", rtol=1e-5)
     assert (far.status, far.first_line, far.max_line) == ("different", 2, 2)
