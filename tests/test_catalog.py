@@ -62,8 +62,9 @@ def test_also_seen_texts_are_other_texts(change):
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
 def test_probe_exists(change):
-    names = {p.__name__ for p in probes.PROBES}
-    assert change["probe"] in names, f"{change['id']}: no probe {change['probe']} in matrix/probes/"
+    assert change["id"] in probes.PROBES, f"{change['id']}: no probe registered for it (@probe({change['id']!r}))"
+    # the records name a probe by its function; the field must not drift from what is registered
+    assert change["probe"] == probes.probe_name(change["id"]), change["id"]
 
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
@@ -116,10 +117,15 @@ def test_variants_exist(change):
 
 
 def test_every_probe_belongs_to_an_entry():
-    used = {c["probe"] for c in CATALOG}
-    orphans = [p.__name__ for p in probes.PROBES if p.__name__ not in used]
-    assert not orphans, f"probes without a catalog entry: {orphans}"
-    assert len(used) == len(CATALOG), "two entries share a probe"
+    orphans = [f"{fn.__name__} ({change_id})" for change_id, fn in probes.PROBES.items() if change_id not in IDS]
+    assert not orphans, f"probes registered under an id the catalog lacks: {orphans}"
+    names = [fn.__name__ for fn in probes.PROBES.values()]
+    assert len(set(names)) == len(names), "two entries share a probe (the records name it)"
+
+
+def test_the_probes_read_the_catalog_order():
+    """matrix.probes runs on Pythons without tomllib: it reads the ids' order from the text."""
+    assert probes.runner.catalog_ids() == IDS
 
 
 def _fixture_probe_values():
