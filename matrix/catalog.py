@@ -1,6 +1,6 @@
 """Load ``matrix/catalog.toml``: the changes, as plain dicts, in file order.
 
-    from matrix.catalog import load_all, load_catalog, load_unrelated_warnings, load_unavailable_releases, by_probe
+    from matrix.catalog import load_all, load_catalog, load_unrelated_warnings, load_unavailable_releases, by_id
     changes = load_catalog()
     changes, unrelated_warnings, unavailable_releases = load_all()  # the three from one read of the file
 
@@ -18,8 +18,8 @@ from matrix import tomlio
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
-REQUIRED = ("id", "title", "kind", "old", "new", "symptom", "why", "fix", "sources", "variants",
-            "probe", "cited_versions")
+#: (an entry's probe is not a field: matrix/probes/ registers it under the entry's id, ``@probe("<id>")``)
+REQUIRED = ("id", "title", "kind", "old", "new", "symptom", "why", "fix", "sources", "variants", "cited_versions")
 KINDS = ("error", "warning", "silent", "removal", "environment")
 #: cited_versions keys that name a release
 CITED_KEYS = ("warns", "fails", "changed")
@@ -160,11 +160,6 @@ def message(change_id: str, start: str = "", changes: Optional[List[Dict[str, An
         if text.startswith(start):
             return split_message(text)[1]
     raise KeyError(f"{change_id}: no symptom or also_seen text starts with {start!r}")
-
-
-def by_probe(changes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Dict[str, Any]]:
-    """probe function name -> its catalog entry."""
-    return {c["probe"]: c for c in (changes if changes is not None else load_catalog())}
 
 
 def by_id(changes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Dict[str, Any]]:

@@ -125,7 +125,7 @@ def explain_divergence(d: Dict[str, Any], catalog: Sequence[Dict[str, Any]],
         for ch in catalog:
             if name not in (ch.get("may_change") or []):
                 continue
-            by_pin = first_per_pin(observations.get(ch["probe"], []), cpu) if cpu else {}
+            by_pin = first_per_pin(observations.get(ch["id"], []), cpu) if cpu else {}
             a, b = by_pin.get(r["previous"]), by_pin.get(r["pin"])
             if cpu is None:
                 verdict = f"not compared: the run was on {d['device']}, and the checks' CPU is not recorded there"
@@ -160,7 +160,7 @@ def isolated_runs(script: str, cpu: Optional[str], pins: Sequence[str], catalog:
     for ch in catalog:
         runs = {}
         for pin in pins:  # the first record of this pin and CPU that holds such runs (older ones may not)
-            for o in observations.get(ch["probe"], []):
+            for o in observations.get(ch["id"], []):
                 value = o.get("value") if (o["_pin"], o["_cpu"]) == (pin, cpu) else None
                 iso = value.get("isolated") if isinstance(value, dict) else None
                 if isinstance(iso, dict) and iso.get("script") == script:

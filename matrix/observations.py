@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
 from matrix.environment import version_key  # (the pages and the analysis sort pins by it, from here)
+from matrix.probes import probe_name  # the records' probe names (importing the probes does not import torch)
 from matrix.results import record_paths
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -135,16 +136,19 @@ def observation(rec: Dict[str, Any], session: Dict[str, Any], unrelated: Sequenc
 
 def probe_observations(sessions: Sequence[Dict[str, Any]], catalog: Sequence[Dict[str, Any]],
                        unrelated: Sequence[Dict[str, Any]] = ()) -> Dict[str, List[Dict[str, Any]]]:
-    """probe id -> its observations, one per session that ran (session order). A ran session without
-    a record of a catalog probe gets a not-run observation with the reason (``probes_error``)."""
-    table: Dict[str, List[Dict[str, Any]]] = {ch["probe"]: [] for ch in catalog}
+    """catalog id -> the observations of its probe, one per session that ran (session order). A
+    record names its probe by the probe's function name (:func:`matrix.probes.probe_name`, kept for
+    the recorded reference): this is where records meet their entries. A ran session without a
+    record of a catalog probe gets a not-run observation with the reason (``probes_error``)."""
+    names = {ch["id"]: probe_name(ch["id"]) for ch in catalog}
+    table: Dict[str, List[Dict[str, Any]]] = {change_id: [] for change_id in names}
     for s in sessions:
         if s.get("status") != "ran":
             continue
         recs = {r.get("id"): r for r in s.get("probes") or []}
-        for pid in table:
-            rec = recs.get(pid) or missing_probe_record(pid, s)
-            table[pid].append(observation(rec, s, unrelated))
+        for change_id, name in names.items():
+            rec = recs.get(name) or missing_probe_record(name, s)
+            table[change_id].append(observation(rec, s, unrelated))
     return table
 
 

@@ -144,7 +144,7 @@ class CellRecord(CellRun, _CellOptional):
 class ProbeRecord(TypedDict):
     """What the old form of one catalog change does on this torch (:mod:`matrix.probes`)."""
 
-    id: str  #: the probe's function name; the catalog entry whose ``probe`` names it ("_import": none ran)
+    id: str  #: the probe's function name, kept for the reference: matrix.probes.probe_name(<id>) ("_import": none ran)
     #: "works", "warns", "errors", "differs" (another answer than the old form gave), "not_run" (can't be
     #: tried here), or "crashed" (the probes process died running it: matrix/session.py)
     outcome: str

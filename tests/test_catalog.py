@@ -28,7 +28,7 @@ def test_ids_are_unique_kebab_case():
 def test_entry_has_every_field(change):
     missing = [k for k in REQUIRED if k not in change]
     assert not missing, f"{change['id']}: missing {missing}"
-    for key in ("title", "old", "new", "symptom", "why", "fix", "probe"):
+    for key in ("title", "old", "new", "symptom", "why", "fix"):
         assert isinstance(change[key], str) and change[key].strip(), f"{change['id']}: empty {key}"
     assert change["kind"] in KINDS
 
@@ -62,8 +62,7 @@ def test_also_seen_texts_are_other_texts(change):
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
 def test_probe_exists(change):
-    names = {p.__name__ for p in probes.PROBES}
-    assert change["probe"] in names, f"{change['id']}: no probe {change['probe']} in matrix/probes/"
+    assert change["id"] in probes.PROBES, f"{change['id']}: no probe registered for it (@probe({change['id']!r}))"
 
 
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
@@ -116,10 +115,15 @@ def test_variants_exist(change):
 
 
 def test_every_probe_belongs_to_an_entry():
-    used = {c["probe"] for c in CATALOG}
-    orphans = [p.__name__ for p in probes.PROBES if p.__name__ not in used]
-    assert not orphans, f"probes without a catalog entry: {orphans}"
-    assert len(used) == len(CATALOG), "two entries share a probe"
+    orphans = [f"{fn.__name__} ({change_id})" for change_id, fn in probes.PROBES.items() if change_id not in IDS]
+    assert not orphans, f"probes registered under an id the catalog lacks: {orphans}"
+    names = [fn.__name__ for fn in probes.PROBES.values()]
+    assert len(set(names)) == len(names), "two entries share a probe (the records name it)"
+
+
+def test_the_probes_read_the_catalog_order():
+    """matrix.probes runs on Pythons without tomllib: it reads the ids' order from the text."""
+    assert probes.runner.catalog_ids() == IDS
 
 
 def _fixture_probe_values():
@@ -137,17 +141,18 @@ def test_optional_fields(change):
     """compare names keys the probe records; may_change needs compare and a hypothesis and names
     existing scripts; depends_on and breakdown take known values."""
     if change.get("compare"):
-        value = _fixture_probe_values().get(change["probe"])
-        assert value is not None, f"{change['id']}: no fixture record of {change['probe']} (regenerate tests/fixtures)"
+        name = probes.probe_name(change["id"])
+        value = _fixture_probe_values().get(name)
+        assert value is not None, f"{change['id']}: no fixture record of {name} (regenerate tests/fixtures)"
         missing = [k for k in change["compare"] if k not in value]
-        assert not missing, f"{change['id']}: probe {change['probe']} records no {missing}"
+        assert not missing, f"{change['id']}: probe {name} records no {missing}"
     if change.get("may_change"):
         assert change.get("compare") and change.get("hypothesis"), change["id"]
         for v in change["may_change"]:
             era, _, example = v.partition("/")
             assert (ROOT / "variants" / era / f"{example}.py").exists(), f"{change['id']}: {v}"
     if change.get("context"):
-        value = _fixture_probe_values().get(change["probe"]) or {}
+        value = _fixture_probe_values().get(probes.probe_name(change["id"])) or {}
         assert all(k in value for k in change["context"]), f"{change['id']}: context keys not recorded"
     assert change.get("depends_on") in (None,) + DEPENDS_ON, change["id"]
     assert change.get("breakdown") in (None,) + BREAKDOWNS, change["id"]

@@ -20,6 +20,7 @@ from conftest import ROOT
 from matrix import snippets as sn
 from matrix.catalog import cited_release
 from matrix.catalog import CITED_KEYS, by_id, load_catalog
+from matrix.probes import probe_name
 
 pytest.importorskip("torch", reason="torch is not installed in this environment")
 Version = pytest.importorskip("packaging.version").Version
@@ -106,7 +107,7 @@ def contradictions(change, pin, outcome):
 
 def recorded_outcomes():
     """(change, the release that decides it, outcome, session file) for every probe record in results/."""
-    by_probe = {c["probe"]: c for c in CATALOG}
+    by_probe = {probe_name(c["id"]): c for c in CATALOG}  # records name their probe
     rows = []
     for path in sorted((ROOT / "results").glob("*.json")):
         session = json.loads(path.read_text())

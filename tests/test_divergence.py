@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT
 from matrix import divergence, observations
 from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.probes import probe_name
 
 FIXTURES = ROOT / "tests" / "fixtures" / "results"
 RESULTS = ROOT / "results"
@@ -47,7 +48,7 @@ def test_attribution_needs_the_listing_and_a_probe_change_on_the_same_pins(sessi
     assert e["entries"] == [] and e["pin"] == "2.15.0" and e["step"] == 20
     assert "NumPy 2.0.2 -> 2.4.6" in e["environment"]
     # an entry that lists the script but whose probe does not change between the pins: not attributed
-    listing = {"id": "x", "probe": "float32_matmul_bits", "compare": ["mm"], "may_change": ["modern/dynamic_net"]}
+    listing = {"id": "float32-matmul-bits", "compare": ["mm"], "may_change": ["modern/dynamic_net"]}
     assert divergence.explain_divergence(divs[("modern", "dynamic_net")], [listing], obs)[0]["entries"] == []
     # one whose probe changes but that does not list the script: not attributed either
     clamp = next(ch for ch in CATALOG if ch["id"] == "clamp-boundary-subgradient")
@@ -78,10 +79,10 @@ def raw_compare(sessions, ch, cpu, pin):
     for s in sessions:
         if s.get("status") == "ran" and s.get("device") == "cpu" and s.get("device_name") == cpu \
                 and s.get("torch_pin") == pin:
-            rec = next((r for r in s.get("probes") or [] if r.get("id") == ch["probe"]), None)
+            rec = next((r for r in s.get("probes") or [] if r.get("id") == probe_name(ch["id"])), None)
             if rec and rec.get("outcome") in ("works", "warns", "differs", "errors"):
                 return [rec["value"].get(k) for k in ch["compare"]]
-    pytest.fail(f"{ch['probe']}: no record on torch {pin}, {cpu}")
+    pytest.fail(f"{probe_name(ch['id'])}: no record on torch {pin}, {cpu}")
 
 
 def test_largest_difference_is_where_the_curves_differ_most_not_the_last_step():
@@ -121,7 +122,7 @@ def test_isolated_runs_separate_the_causes_per_pin_and_say_whether_anything_else
     from matrix.pages.migration import isolated_lines
 
     ch = next(c for c in CATALOG if c["id"] == "zero-grad-set-to-none")
-    obs = {ch["probe"]: [rec("works", "1.13.1", value={"isolated": _isolated(46770404.0, 8628812.0, "c" * 16)}),
+    obs = {ch["id"]: [rec("works", "1.13.1", value={"isolated": _isolated(46770404.0, 8628812.0, "c" * 16)}),
                          rec("differs", "2.0.1", value={"isolated": _isolated(46770404.0, 8628811.0, "c" * 16)}),
                          rec("differs", "2.4.1", cpu="CPU B", value={"isolated": _isolated(1.0, 2.0, "d" * 16)})]}
     items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
@@ -136,11 +137,11 @@ def test_isolated_runs_separate_the_causes_per_pin_and_say_whether_anything_else
     assert "at step 17: 28799432.0 with this torch's linspace, 28799388.0 with the rounded one" in text
     assert lines[-1].endswith("same curve on 1.13.1 and 2.0.1: nothing else in it changed between them.")
     assert lines[-2].endswith("the same on 1.13.1 and 2.0.1: the linspace bits do not move them.")
-    obs[ch["probe"]][1]["value"]["isolated"]["curves"]["linspace_zeros"] = "f" * 16
+    obs[ch["id"]][1]["value"]["isolated"]["curves"]["linspace_zeros"] = "f" * 16
     items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
     assert isolated_lines({"isolated": items}, "")[-2].endswith("not the same on 1.13.1 and 2.0.1: the linspace "
                                                                 "bits alone move them.")
     # a curve that still differs with both causes held fixed is said to
-    obs[ch["probe"]][1]["value"]["isolated"]["curves"]["rounded_zeros"] = "e" * 16
+    obs[ch["id"]][1]["value"]["isolated"]["curves"]["rounded_zeros"] = "e" * 16
     items = divergence.isolated_runs("modern/dynamic_net", "CPU A", ("1.13.1", "2.0.1"), CATALOG, obs)
     assert isolated_lines({"isolated": items}, "")[-1].endswith("something else in it changed too.")

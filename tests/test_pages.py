@@ -22,6 +22,7 @@ import pytest
 from conftest import ROOT, change, rec
 from matrix import divergence, observations, pages
 from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.probes import probe_name
 from matrix.pages import cells, compat, versions
 from matrix.pages import text as markdown  # "text" is a local name in the tests
 
@@ -93,7 +94,7 @@ def test_every_catalog_probe_has_a_record_in_every_ran_session():
     missing = []
     for s in ran_sessions(RESULTS):
         ids = {r.get("id") for r in s.get("probes") or []}
-        missing += [f"{s['_slug']}: {ch['probe']}" for ch in CATALOG if ch["probe"] not in ids]
+        missing += [f"{s['_slug']}: {probe_name(ch['id'])}" for ch in CATALOG if probe_name(ch["id"]) not in ids]
     assert not missing, (f"{RERUN}; {len(missing)} probe records missing, e.g. {missing[:5]}"
                          if len(missing) > 5 else f"{RERUN}; sessions without a record of these probes: {missing}")
 
@@ -527,8 +528,8 @@ def test_pin_outcome_lines_follow_the_records(fixture_pages, sessions):
             pin, word = item.split(" ", 1)
             if "[" in word:           # the machines disagree: each word with its machine
                 continue
-            first = next((o for o in obs[ch["probe"]] if o["_pin"] == pin and o["outcome"] in observations.RAN),
-                         next(o for o in obs[ch["probe"]] if o["_pin"] == pin))
+            first = next((o for o in obs[ch["id"]] if o["_pin"] == pin and o["outcome"] in observations.RAN),
+                         next(o for o in obs[ch["id"]] if o["_pin"] == pin))
             assert words[first["outcome"]] == word, (ch["id"], pin)
 
 

@@ -16,12 +16,12 @@ import pytest
 
 from conftest import ROOT
 from matrix import probes
-from matrix.catalog import by_probe, known_texts, load_catalog, message
+from matrix.catalog import known_texts, load_catalog, message
 
 Version = pytest.importorskip("packaging.version").Version
 
 torch = pytest.importorskip("torch")
-CATALOG = by_probe(load_catalog())
+CATALOG = {probes.probe_name(c["id"]): c for c in load_catalog()}  # the records' probe name -> entry
 # packaging.version: "2.4.1+cu121" is 2.4.1, and a pre-release ("2.6.0a0+git...", "2.6.0.dev2024...") is
 # older than 2.6 (it may lack what 2.6 shipped), not equal to it
 V = Version(torch.__version__)
@@ -67,7 +67,7 @@ def probes_clean(text):
 
 
 def test_every_record_follows_the_contract(records):
-    assert set(records) == {p.__name__ for p in probes.PROBES}
+    assert set(records) == {p.__name__ for p in probes.PROBES.values()}
     for rec in records.values():
         assert set(rec) == {"id", "outcome", "detail", "warnings", "error", "value"}, rec["id"]
         assert rec["outcome"] in OUTCOMES
@@ -286,11 +286,20 @@ def test_cli_only_and_list(tmp_path):
                            "--only=zero_dim_index", "--out", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    # repeatable --only; the probes run in PROBES (--list) order whatever the order of the options
+    # repeatable --only; the probes run in catalog (--list) order whatever the order of the options
     assert [r["id"] for r in json.loads(out.read_text())] == ["zero_dim_index", "grad_none_zero"]
     listed = subprocess.run([sys.executable, "-m", "matrix.probes", "--list"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
-    assert listed.stdout.split() == [p.__name__ for p in probes.PROBES]
+    assert listed.stdout.split() == [p.__name__ for p in probes.ordered()]
+    assert [p.__name__ for p in probes.ordered()] == [probes.probe_name(c["id"]) for c in load_catalog()]
+    # --only takes a catalog id too; the record still names the probe (as results/ does)
+    by_id = subprocess.run([sys.executable, "-m", "matrix.probes", "--only=numpy2-abi", "--only", "size_average",
+                            "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert by_id.returncode == 0, by_id.stderr
+    assert [r["id"] for r in json.loads(out.read_text())] == ["size_average", "numpy_abi"]
+    wrong = subprocess.run([sys.executable, "-m", "matrix.probes", "--only=no-such-change"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "no-such-change" in wrong.stderr
     assert not list(tmp_path.glob("*.tmp*")), "temporary files left next to --out"
 
 
@@ -299,7 +308,7 @@ import os, sys
 sys.path.insert(0, {root!r})
 from matrix import probes
 
-@probes.probe
+@probes.probe("zz-dies")   # an id the catalog lacks: runs after the catalog's
 def zz_dies():
     os._exit(3)   # like a segfault: no exception, no cleanup
 
@@ -333,11 +342,28 @@ def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():
     """matrix.probes.<id> (as the catalog and docs/migration.md name a probe) is the function in its family."""
     import importlib
 
-    for fn in probes.PROBES:
+    for fn in probes.PROBES.values():
         assert fn.__module__ in FAMILIES, fn
         assert getattr(probes, fn.__name__) is fn is getattr(importlib.import_module(fn.__module__), fn.__name__)
-    assert {fn.__module__ for fn in probes.PROBES} == set(FAMILIES)
-    assert len({fn.__name__ for fn in probes.PROBES}) == len(probes.PROBES)
+    assert {fn.__module__ for fn in probes.PROBES.values()} == set(FAMILIES)
+    assert len({fn.__name__ for fn in probes.PROBES.values()}) == len(probes.PROBES)
+
+
+def test_a_probe_registers_under_one_catalog_id():
+    """``@probe("<id>")``: a second probe for the same id is refused; probe_name gives the record's name."""
+    assert probes.probe_name("size-average") == "size_average" and probes.PROBES["size-average"] is probes.size_average
+    with pytest.raises(ValueError, match="two probes for 'size-average'"):
+        probes.probe("size-average")(lambda: {})
+    assert probes.PROBES["size-average"] is probes.size_average
+
+
+def test_probe_names_need_no_torch():
+    """docs/generate.py and shims verify join records to entries through probe_name without torch."""
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['numpy'] = None\n"
+            "from matrix.probes import probe_name; print(probe_name('numpy2-abi'))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "numpy_abi", proc.stderr
 
 
 def test_python_m_matrix_probes_is_the_package():

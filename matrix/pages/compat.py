@@ -220,7 +220,7 @@ def render_changes_table(catalog, observations, unrelated) -> List[str]:
     notes = Footnotes()
     disagreements = []
     for ch in catalog:
-        obs = observations.get(ch["probe"], [])
+        obs = observations.get(ch["id"], [])
         cells = []
         for pin, cpu in cols:
             here = [o for o in obs if (o["_pin"], o["_cpu"]) == (pin, cpu)]

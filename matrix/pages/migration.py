@@ -19,6 +19,7 @@ from matrix import ERAS, EXAMPLES, ROOT
 from matrix.catalog import MESSAGE
 from matrix.divergence import explain_divergence, find_divergences
 from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
+from matrix.probes import PROBES, probe_name
 from matrix.pages.cells import published_lines
 from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
 from matrix.pages.text import GENERATED, Footnotes, details, fence, md_escape, reader_text, reader_words, sentence
@@ -26,13 +27,10 @@ from matrix.pages.versions import per_pin, source_note, value_lines, version_sta
 from matrix.pages.upgrade import render_upgrade_section  # python -m shims upgrade per change
 
 
-def probe_file(probe_id: str) -> str:
-    """The file of matrix/probes/ that defines the check ``probe_id`` (read as text: importing the
-    probes would import torch, which the docs do not need)."""
-    for path in sorted((ROOT / "matrix" / "probes").glob("*.py")):
-        if f"\ndef {probe_id}(" in path.read_text(encoding="utf-8"):
-            return path.relative_to(ROOT).as_posix()
-    return "matrix/probes/"
+def probe_file(change_id: str) -> str:
+    """The file of matrix/probes/ that defines the check of entry ``change_id`` (importing the probes
+    does not import torch)."""
+    return PROBES[change_id].__module__.replace(".", "/") + ".py"
 
 
 def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
@@ -170,8 +168,8 @@ def evidence(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequen
                 f"{prov.ref_obs(o for o, _ in left)}: " +
                 "; ".join(f"`{text}` (torch {o['_pin']}{at(o)})" for o, text in left) + ".", ""]
     out += published_lines(ch, sessions, prov)
-    where = probe_file(ch["probe"])
-    out += [f"Checked by `{ch['probe']}` in [{where}](../{where}); every pin and machine: "
+    where = probe_file(ch["id"])
+    out += [f"Checked by `{probe_name(ch['id'])}` in [{where}](../{where}); every pin and machine: "
             "[compat-matrix.md](compat-matrix.md#changes-x-torch).", ""]
     cited = source_note(ch)
     if cited:
@@ -240,7 +238,7 @@ def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
     for item in e.get("isolated") or []:
         ch = item["change"]
         some = next(iter(item["runs"].values()))
-        out.append(f"  - Each cause alone, from the check `{ch['probe']}` ([{ch['id']}](#{ch['id']})), which runs "
+        out.append(f"  - Each cause alone, from the check `{probe_name(ch['id'])}` ([{ch['id']}](#{ch['id']})), which runs "
                    f"this loop's first {some.get('steps')} steps (seed 0) one way and the other{ref}:")
         for pin, iso in item["runs"].items():
             zg, ls = iso.get("zero_grad") or {}, iso.get("linspace") or {}
@@ -367,7 +365,7 @@ def render_silent(catalog, sessions, observations, prose_dir: Path, prov: Proven
     for ch in catalog:
         if not ch.get("compare"):
             continue
-        obs = observations.get(ch["probe"], [])
+        obs = observations.get(ch["id"], [])
         lines = value_lines(ch, obs, prov, changes_only=True)
         differs = [o for o in first_per_pin(obs).values() if o["outcome"] == "differs"]
         if not lines and not differs:
@@ -442,7 +440,7 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
     out += render_provenance(sessions, prov, unavailable)
     out += ["## Changes", ""]
     for ch in catalog:
-        out += render_change(ch, observations.get(ch["probe"], []), sessions, prov)
+        out += render_change(ch, observations.get(ch["id"], []), sessions, prov)
     out += render_upgrade_section(catalog)
     out += render_silent(catalog, sessions, observations, prose_dir, prov)
     out += render_examples_section(sessions, variants_dir, manifest)

@@ -1,11 +1,11 @@
 """One small probe per catalog entry: run the OLD form on the installed torch and say what happens.
 
     python -m matrix.probes --out FILE.json     # every probe, one JSON list (the contract's format)
-    python -m matrix.probes --only zero_dim_index --only numpy_abi
-    python -m matrix.probes --list              # the probe ids, in the order they run
+    python -m matrix.probes --only zero_dim_index --only numpy2-abi   # a probe name or a catalog id
+    python -m matrix.probes --list              # the probe names, in the order they run (catalog order)
 
-Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the entry whose
-``probe`` field names the function) and classifies it:
+Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the entry whose id it is
+registered with, ``@probe("size-average")``) and classifies it:
 
 ``works``    ran, no warning, the old meaning holds
 ``warns``    ran, with warnings (category and exact text recorded)
@@ -20,8 +20,8 @@ Each probe exercises the old idiom of one change in ``matrix/catalog.toml`` (the
 
 ``--out FILE`` is rewritten (atomically) after every probe, so that when the process dies in the
 middle (a segfault inside torch, a timeout) the probes that finished are kept; the caller reruns the
-rest with ``--only``. Probes run in ``PROBES`` order (the order of ``--list``) whatever the order of
-the ``--only`` options.
+rest with ``--only``. Probes run in catalog order (the order of ``--list``) whatever the order of the
+``--only`` options.
 
 Values that only mean something compared across releases (exact bits of a float32 result, as a
 digest) are plain data in ``value``; ``docs/generate.py`` compares them between torch pins recorded
@@ -29,7 +29,9 @@ on the same CPU, using the keys the catalog entry names in ``compare``.
 
 Runs inside every matrix cell, from Python 3.9 + torch 1.8.1 up to Python 3.11 + torch 2.x (and
 must import on 3.7), so: stdlib + torch (+ numpy, + tensorflow when importable) only, no ``tomllib``;
-probe ids are the function names and the catalog maps them to its entries. Some torch warnings are
+``PROBES`` maps each catalog id to its probe; the function's name is the record's probe name (the
+record's ``id``, kept for the recorded reference in results/), :func:`probe_name` gives it for an id,
+and importing this package does not import torch (the docs generator uses it). Some torch warnings are
 issued once per process (``TORCH_WARN_ONCE``): run the probes in a fresh interpreter, once.
 
 The probes live by family; the runner (``--out``, ``--only``, ``--list``, a probe's record) is
@@ -59,49 +61,10 @@ from matrix.probes.ecosystem import (numpy_abi, numpy_float64_bits, numpy_ndim_s
                                      tf1_rnn_cell_keras3, tf_contrib)
 from matrix.probes.numerics import adam_exp_avg_lerp, clamp_boundary_grad, float32_linspace_bits, float32_matmul_bits
 from matrix.probes import runner
-from matrix.probes.runner import PROBES, NotRun, import_torch_once, main, probe, run_all, run_probe, write_atomically
+from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
+                                  run_probe, write_atomically)
 
 runner.DESCRIPTION = __doc__.splitlines()[0]  # python -m matrix.probes --help
 
-#: Every probe, in the order they run, ``--list`` prints them and their records are written (a probe
-#: added with :func:`probe` runs after these).
-PROBES[:] = [
-    variable_volatile,
-    zero_dim_index,
-    data_update_vs_no_grad,
-    size_average,
-    legacy_autograd_function,
-    function_setup_context,
-    legacy_tensor_types,
-    zero_grad_set_to_none,
-    float32_matmul_bits,
-    float32_linspace_bits,
-    adam_exp_avg_lerp,
-    clamp_boundary_grad,
-    set_default_tensor_type,
-    cuda_amp,
-    torch_load_weights_only,
-    functorch_import,
-    removed_linalg,
-    tf1_graph,
-    tf1_assign_race,
-    grad_none_zero,
-    numpy_abi,
-    numpy_float64_bits,
-    # real 2017-2018 code beyond the tutorial (the entries python -m shims upgrade knows too)
-    tensordataset_kwargs,
-    retain_variables,
-    zero_dim_iteration,
-    numpy_ndim_scalar,
-    reduction_elementwise_mean,
-    target_size_broadcast,
-    step_between_backwards,
-    functional_sigmoid_tanh,
-    function_instance_backward,
-    torch_load_numpy_array,
-    tf_contrib,
-    tf1_rnn_cell_keras3,
-]
-
-__all__ = ["PROBES", "NotRun", "import_torch_once", "main", "probe", "run_all", "run_probe", "write_atomically",
-           *(fn.__name__ for fn in PROBES)]
+__all__ = ["PROBES", "NotRun", "import_torch_once", "main", "ordered", "probe", "probe_name", "run_all", "run_probe",
+           "write_atomically", *(fn.__name__ for fn in PROBES.values())]

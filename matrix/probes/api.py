@@ -13,9 +13,10 @@ import io
 import warnings
 from typing import Any, Dict, List
 
-from matrix.probes.runner import NotRun, load_torch, warning_records
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
 
 
+@probe("size-average")
 def size_average():
     """``nn.MSELoss(size_average=False)`` (0.1-0.4) instead of ``reduction='sum'``."""
     torch = load_torch()
@@ -26,6 +27,7 @@ def size_average():
     return {"detail": f"old {old} vs reduction='sum' {new}", "value": {"old": old, "reduction_sum": new}}
 
 
+@probe("legacy-tensor-types")
 def legacy_tensor_types():
     """``dtype = torch.FloatTensor``; ``torch.randn(...).type(dtype)`` (dtype and device in one name)."""
     torch = load_torch()
@@ -56,6 +58,7 @@ def _cuda_float_tensor(torch, x):
     return text, [f"{w['category']}: {w['message']}" for w in warning_records(caught)]
 
 
+@probe("set-default-tensor-type")
 def set_default_tensor_type():
     """``torch.set_default_tensor_type(torch.DoubleTensor)`` (restored to float afterwards)."""
     torch = load_torch()
@@ -73,6 +76,7 @@ def set_default_tensor_type():
             "value": {"default": str(made), "has_set_default_device": has}}
 
 
+@probe("cuda-amp")
 def cuda_amp():
     """``torch.cuda.amp.autocast(...)`` and ``torch.cuda.amp.GradScaler(...)`` (disabled: no GPU needed)."""
     torch = load_torch()
@@ -86,6 +90,7 @@ def cuda_amp():
             "value": {"scaler_enabled": scaler.is_enabled(), "y": y.tolist()}}
 
 
+@probe("torch-load-weights-only")
 def torch_load_weights_only():
     """``torch.load(f)`` of a checkpoint holding a plain Python object, without ``weights_only``."""
     torch = load_torch()
@@ -98,6 +103,7 @@ def torch_load_weights_only():
     return {"detail": "loaded", "value": {"step": loaded["step"].step}}
 
 
+@probe("functorch-to-torch-func")
 def functorch_import():
     """``import functorch; functorch.vmap(...)`` (the separate package of 1.x)."""
     if importlib.util.find_spec("functorch") is None:
@@ -123,6 +129,7 @@ _LINALG = (
 )
 
 
+@probe("removed-linalg")
 def removed_linalg():
     """The pre-1.9 linear-algebra functions: ``torch.symeig``, ``torch.eig``, ``torch.lstsq``, ..."""
     torch = load_torch()
@@ -170,6 +177,7 @@ def removed_linalg():
             "value": per}
 
 
+@probe("tensordataset-kwargs")
 def tensordataset_kwargs():
     """``TensorDataset(data_tensor=x, target_tensor=y)`` (0.1-0.3) instead of ``TensorDataset(x, y)``."""
     torch = load_torch()
@@ -179,6 +187,7 @@ def tensordataset_kwargs():
     return {"detail": "keyword arguments accepted", "value": len(ds)}
 
 
+@probe("reduction-elementwise-mean")
 def reduction_elementwise_mean():
     """``reduction='elementwise_mean'`` (the 0.4.1 spelling) instead of ``reduction='mean'``."""
     torch = load_torch()
@@ -188,6 +197,7 @@ def reduction_elementwise_mean():
     return {"detail": f"'elementwise_mean' {old} vs 'mean' {new}", "value": {"old": old, "mean": new}}
 
 
+@probe("target-size-broadcast")
 def target_size_broadcast():
     """``F.mse_loss(input, target)`` with input (N, 1) and target (N,): broadcast to (N, N)."""
     torch = load_torch()
@@ -203,6 +213,7 @@ def target_size_broadcast():
             "detail": f"(4, 1) vs (4,) gives {old}; matched shapes give {new}", "value": {"old": old, "matched": new}}
 
 
+@probe("functional-sigmoid-tanh")
 def functional_sigmoid_tanh():
     """``F.sigmoid`` / ``F.tanh`` (deprecated aliases for a while) instead of ``torch.sigmoid`` / ``torch.tanh``."""
     torch = load_torch()
@@ -212,6 +223,7 @@ def functional_sigmoid_tanh():
     return {"detail": f"F.sigmoid/F.tanh ran; same values as torch.sigmoid/torch.tanh: {same}", "value": same}
 
 
+@probe("torch-load-numpy-array")
 def torch_load_numpy_array():
     """``torch.load(f)`` of a file holding a NumPy array (``torch.save(np_array, f)``), without ``weights_only``."""
     torch = load_torch()

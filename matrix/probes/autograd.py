@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from matrix.probes.runner import NotRun, load_torch
+from matrix.probes.runner import NotRun, load_torch, probe
 
 
+@probe("variable-volatile")
 def variable_volatile():
     """``Variable(x, volatile=True)`` for inference (0.1-0.3)."""
     torch = load_torch()
@@ -25,6 +26,7 @@ def variable_volatile():
     }
 
 
+@probe("zero-dim-index")
 def zero_dim_index():
     """``loss.data[0]`` to read a scalar loss (0.1-0.3, where a loss had shape (1,))."""
     torch = load_torch()
@@ -33,6 +35,7 @@ def zero_dim_index():
     return {"detail": "indexing a 0-dim tensor returned a value", "value": float(value)}
 
 
+@probe("data-update-vs-no-grad")
 def data_update_vs_no_grad():
     """``w.data -= lr * w.grad.data`` instead of an update under ``torch.no_grad()``.
 
@@ -65,6 +68,7 @@ def data_update_vs_no_grad():
     return {"outcome": "differs" if silent_grad != expected else "works", "detail": detail, "value": value}
 
 
+@probe("legacy-autograd-function")
 def legacy_autograd_function():
     """An autograd ``Function`` with a non-static ``forward(self, x)``, called as ``MyReLU()(x)``."""
     torch = load_torch()
@@ -91,6 +95,7 @@ def legacy_autograd_function():
     return {"detail": "legacy Function ran", "value": x.grad.tolist()}
 
 
+@probe("function-setup-context")
 def function_setup_context():
     """A static ``forward(ctx, x)`` Function (0.4-1.x style) under a ``torch.func`` transform."""
     torch = load_torch()
@@ -117,6 +122,7 @@ def function_setup_context():
             "value": {"autograd": plain.grad.item(), "torch_func": g.item()}}
 
 
+@probe("zero-grad-set-to-none")
 def zero_grad_set_to_none():
     """``model.zero_grad()`` / ``optimizer.zero_grad()`` then reading ``p.grad`` (zeros before 2.0)."""
     torch = load_torch()
@@ -239,6 +245,7 @@ def _dynamic_net_causes(torch) -> Dict[str, Any]:
             "last": {"linspace_zeros": zeros[-1], "linspace_none": none[-1], "rounded_zeros": rounded_zeros[-1]}}
 
 
+@probe("grad-none-zero")
 def grad_none_zero():
     """``w.grad.data.zero_()`` before the first ``backward()`` (the 2017 tutorial's ordering)."""
     torch = load_torch()
@@ -247,6 +254,7 @@ def grad_none_zero():
     return {"detail": "grad existed before backward", "value": None}
 
 
+@probe("retain-variables")
 def retain_variables():
     """``loss.backward(retain_variables=True)`` (0.1-0.3), renamed ``retain_graph``."""
     torch = load_torch()
@@ -256,6 +264,7 @@ def retain_variables():
     return {"detail": "retain_variables= accepted", "value": w.grad.tolist()}
 
 
+@probe("zero-dim-iteration")
 def zero_dim_iteration():
     """``for x, y in zip(inputs, labels)`` over tensors: each ``y`` is 0-dim since 0.4 (shape (1,) before)."""
     torch = load_torch()
@@ -269,6 +278,7 @@ def zero_dim_iteration():
     return {"detail": "per-sample loss with a scalar-indexed target ran", "value": losses}
 
 
+@probe("optimizer-step-between-backwards")
 def step_between_backwards():
     """The 2017 GAN step: ``d_loss.backward(retain_graph=True); opt_D.step(); g_loss.backward()`` over one
     graph, so ``opt_D.step()`` updates in place a weight the second backward still needs."""
@@ -289,6 +299,7 @@ def step_between_backwards():
             "value": {"g_weight_grad": G.weight.grad.tolist()}}
 
 
+@probe("function-instance-backward")
 def function_instance_backward():
     """A Function with ``@staticmethod forward(ctx, ...)`` but ``def backward(self, grad)`` (no decorator)."""
     torch = load_torch()

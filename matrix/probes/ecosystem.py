@@ -11,7 +11,7 @@ import importlib.util
 import os
 import warnings
 
-from matrix.probes.runner import TORCH_IMPORT, TORCH_IMPORT_WARNINGS, NotRun, load_torch
+from matrix.probes.runner import TORCH_IMPORT, TORCH_IMPORT_WARNINGS, NotRun, load_torch, probe
 
 
 def import_tensorflow():
@@ -33,6 +33,7 @@ def tf1_api(tf):
     return getattr(getattr(tf, "compat", None), "v1", tf)
 
 
+@probe("tf1-graph-on-tf2")
 def tf1_graph():
     """TensorFlow 1 graph code: ``tf.placeholder``, ``tf.random_normal``, ``tf.Session``."""
     tf = import_tensorflow()
@@ -103,6 +104,7 @@ def _race_summary(curves: list) -> dict:
             "last_losses": [c[-1] if math.isfinite(c[-1]) else repr(c[-1]) for c in curves]}
 
 
+@probe("tf1-assign-race")
 def tf1_assign_race():
     """The tutorial's TF1 graph run 10 times as published (the ``assign`` ops fetched with the loss, no
     control dependency) and 10 times with the fix, same seed and data: do the runs agree, and stay finite?"""
@@ -121,6 +123,7 @@ def tf1_assign_race():
     return {"outcome": "differs" if value["published_racy"] else "works", "detail": detail, "value": value}
 
 
+@probe("numpy2-abi")
 def numpy_abi():
     """torch <-> NumPy interop (``torch.from_numpy``, ``Tensor.numpy()``) with the installed NumPy."""
     if importlib.util.find_spec("numpy") is None:
@@ -144,6 +147,7 @@ def numpy_abi():
             "value": {"numpy": np.__version__, "result": back.tolist(), "stderr": said}}
 
 
+@probe("numpy-float64-bits")
 def numpy_float64_bits():
     """NumPy's float64 ``np.sin(x)`` and ``x ** 3`` on ``x = np.linspace(-pi, pi, 2000)`` (the modern numpy
     warm-up's y and cubic term): exact bits, as digests."""
@@ -170,6 +174,7 @@ def numpy_float64_bits():
                       "sin_not_math": sin_off, "cube_not_python": cube_off}}
 
 
+@probe("tf-contrib")
 def tf_contrib():
     """``tf.contrib`` (TensorFlow 1.x only), and ``tf.compat.v1.contrib`` where TensorFlow 2 is installed.
 
@@ -186,6 +191,7 @@ def tf_contrib():
                       "loading_warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:5]}}
 
 
+@probe("tf1-rnn-keras3")
 def tf1_rnn_cell_keras3():
     """``tf.compat.v1.nn.rnn_cell.BasicLSTMCell`` (``tf.nn.rnn_cell`` in TF1 code): Keras 2 layers under the
     hood, which TensorFlow 2.16+ with Keras 3 refuses unless tf_keras and TF_USE_LEGACY_KERAS=1.
@@ -204,6 +210,7 @@ def tf1_rnn_cell_keras3():
                           deprecation=[f"{w.category.__name__}: {w.message}" for w in caught][:3])}
 
 
+@probe("numpy-ndim-scalar")
 def numpy_ndim_scalar():
     """``"%.2f" % w.numpy()`` / ``float(a)`` on a (1, 1) array: a size-1 array used as a Python number."""
     if importlib.util.find_spec("numpy") is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from matrix.probes.runner import load_torch
+from matrix.probes.runner import load_torch, probe
 
 
 def _bits_digest(t) -> str:
@@ -30,6 +30,7 @@ def _one_thread(fn):
         torch.set_num_threads(before)
 
 
+@probe("float32-matmul-bits")
 def float32_matmul_bits():
     """A fixed float32 ``x.mm(w)`` and ``x.t().mm(g)`` (the tutorial's shapes): the exact bits, as a digest."""
     def run(torch):
@@ -68,6 +69,7 @@ def _cpu_libraries(torch) -> Dict[str, str]:
     return out
 
 
+@probe("float32-linspace-bits")
 def float32_linspace_bits():
     """``torch.linspace(-math.pi, math.pi, 2000)`` (the modern examples' x): the exact bits, as a digest."""
     import math
@@ -81,6 +83,7 @@ def float32_linspace_bits():
     return _one_thread(run)
 
 
+@probe("adam-lerp")
 def adam_exp_avg_lerp():
     """Adam's first moment after two steps vs the textbook ``m.mul_(b1).add_(g, alpha=1-b1)``, bitwise."""
     def run(torch):
@@ -103,6 +106,7 @@ def adam_exp_avg_lerp():
     return _one_thread(run)
 
 
+@probe("clamp-boundary-subgradient")
 def clamp_boundary_grad():
     """The gradient of ``h.clamp(min=0)`` at ``h == 0`` exactly (1 since 0.4; ReLU gives 0)."""
     torch = load_torch()

@@ -14,10 +14,12 @@ import argparse
 import contextlib
 import io
 import json
+import os
+import re
 import sys
 import traceback
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
 
 from matrix import jsonio
 
@@ -25,8 +27,13 @@ if TYPE_CHECKING:  # matrix.records needs Python 3.8+ (typing.TypedDict); annota
     from matrix.records import ProbeRecord, ProbeWarning
 
 Probe = Callable[[], Dict[str, Any]]
-#: Every probe, in the order they run and are listed (``--list``): :mod:`matrix.probes` fills it.
-PROBES: List[Probe] = []
+#: catalog id -> the probe that serves that entry, filled by :func:`probe` as :mod:`matrix.probes`
+#: imports the families (definition order; :func:`ordered` gives the order they run and are listed).
+#: A probe's ``__name__`` is the record's probe name (the record's ``id``, ``--list``, ``--only``),
+#: kept for the recorded reference in results/; the catalog id is the change's one name.
+PROBES: Dict[str, Probe] = {}
+#: The catalog, read as text for its ids' order only (the probes run on Pythons without ``tomllib``).
+CATALOG_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "catalog.toml")
 #: ``--help``'s description: the first line of :mod:`matrix.probes`' docstring, which sets it (as it
 #: fills :data:`PROBES`; this module imports nothing of the package's).
 DESCRIPTION = "Run the probes."
@@ -37,10 +44,45 @@ TORCH_IMPORT: Dict[str, Any] = {"error": None, "stderr": ""}
 TORCH_IMPORT_WARNINGS: List[ProbeWarning] = []
 
 
-def probe(fn: Probe) -> Probe:
-    """Add ``fn`` to the probes, after those there are."""
-    PROBES.append(fn)
-    return fn
+def probe(change_id: str) -> Callable[[Probe], Probe]:
+    """``@probe("size-average")``: register the function as the probe of catalog entry ``change_id``
+    (one probe per id: a second one raises ``ValueError``)."""
+    def register(fn: Probe) -> Probe:
+        if change_id in PROBES:
+            raise ValueError(f"two probes for {change_id!r}: {PROBES[change_id].__name__} and {fn.__name__}")
+        PROBES[change_id] = fn
+        return fn
+
+    return register
+
+
+def probe_name(change_id: str) -> str:
+    """The record's probe name of catalog entry ``change_id`` (its probe function's ``__name__``: what
+    results/ records as a probe record's ``id``); ``KeyError`` for an id without a probe. Needs the
+    probes registered: import :mod:`matrix.probes` (which does not import torch)."""
+    return PROBES[change_id].__name__
+
+
+def catalog_ids(path: str = CATALOG_PATH) -> List[str]:
+    """The ``[[change]]`` ids of the catalog, in file order (each entry's first line is its ``id``;
+    tests/test_catalog.py checks that against :func:`matrix.catalog.load_catalog`)."""
+    with open(path, encoding="utf-8") as f:
+        return re.findall(r'(?m)^\[\[change\]\]\s*\nid = "([^"]+)"', f.read())
+
+
+def ordered() -> List[Probe]:
+    """The probes in catalog order (then any registered under an id the catalog lacks, in the order
+    they were registered): the order they run, are listed (``--list``) and their records are written."""
+    order = {change_id: i for i, change_id in enumerate(catalog_ids())}
+    ids = sorted(PROBES, key=lambda change_id: order.get(change_id, len(order)))
+    return [PROBES[change_id] for change_id in ids]
+
+
+def select(names: Iterable[str]) -> List[str]:
+    """The probe names of ``names``, each a probe name or a catalog id; ``KeyError`` for one that is neither."""
+    by_name = {fn.__name__: fn.__name__ for fn in PROBES.values()}
+    by_name.update((change_id, fn.__name__) for change_id, fn in PROBES.items())
+    return [by_name[n] for n in names]
 
 
 class NotRun(Exception):
@@ -129,9 +171,11 @@ def import_torch_once() -> None:
 
 def run_all(only: Optional[List[str]] = None,
             on_record: Optional[Callable[[List[ProbeRecord]], None]] = None) -> List[ProbeRecord]:
-    """Run the chosen probes (all by default) in ``PROBES`` order; ``on_record(records so far)`` after each."""
+    """Run the chosen probes (all by default; ``only``: probe names or catalog ids) in catalog order
+    (:func:`ordered`); ``on_record(records so far)`` after each."""
     import_torch_once()
-    chosen = [p for p in PROBES if not only or p.__name__ in only]
+    names = set(select(only)) if only else None
+    chosen = [p for p in ordered() if names is None or p.__name__ in names]
     records: List[ProbeRecord] = []
     for fn in chosen:
         records.append(run_probe(fn))
@@ -154,13 +198,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     """``python -m matrix.probes``: ``--list``, or run the probes (``--only``) into ``--out`` or stdout."""
     parser = argparse.ArgumentParser(prog="python -m matrix.probes", description=DESCRIPTION)
     parser.add_argument("--out", help="write the JSON list here (atomically); default: stdout")
-    parser.add_argument("--only", action="append", help="run only this probe (repeatable)")
-    parser.add_argument("--list", action="store_true", help="print the probe ids and exit")
+    parser.add_argument("--only", action="append",
+                        help="run only this probe: its name (as --list prints it) or its catalog id (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the probe names, in the order they run, and exit")
     args = parser.parse_args(argv)
     if args.list:
-        print("\n".join(p.__name__ for p in PROBES))
+        print("\n".join(p.__name__ for p in ordered()))
         return 0
-    unknown = set(args.only or ()) - {p.__name__ for p in PROBES}
+    unknown = set(args.only or ()) - {p.__name__ for p in PROBES.values()} - set(PROBES)
     if unknown:
         parser.error(f"unknown probe(s): {', '.join(sorted(unknown))}")
     save = (lambda records: write_atomically(args.out, records)) if args.out else None

@@ -21,6 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from matrix import cell as matrix_cell
 from matrix.catalog import load_catalog
+from matrix.probes import probe_name
 from shims.verify.compare import Comparison, agrees, compare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -95,9 +96,10 @@ def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: st
     differ here), or None where they are the same (then it cannot)."""
     old_versions, new_versions = old_versions or {}, new_versions or {}
     keys = change.get("compare") or []
-    old, new = probe_values(old_python, change["probe"]), probe_values(new_python, change["probe"])
+    name = probe_name(change["id"])
+    old, new = probe_values(old_python, name), probe_values(new_python, name)
     if not keys or old.get("value") is None or new.get("value") is None:
-        return (f"its probe {change['probe']} could not be compared (torch {old_torch}: {old.get('outcome')}, "
+        return (f"its probe {name} could not be compared (torch {old_torch}: {old.get('outcome')}, "
                 f"torch {new_torch}: {new.get('outcome')})")
     differ = [k for k in keys if (old["value"] or {}).get(k) != (new["value"] or {}).get(k)]
     if not differ:
