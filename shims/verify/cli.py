@@ -299,12 +299,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     for cid, evidence in why.ruled_out.items():
         lines.append(f"  not {cid}: {evidence}")
     for cid, evidence in why.consistent_with.items():
-        lines.append(f"  consistent with {cid}: {evidence}; its old behaviour cannot be restored, so not proven")
+        if why.control and cid in why.control_entries:
+            lines.append(f"  {cid}: {evidence} (one float32 kernel that rounds differently; not singled out)")
+        else:
+            lines.append(f"  consistent with {cid}: {evidence}; its old behaviour cannot be restored, so not proven")
     head = f"differs from line {result.first_line}"
     if why.status == "explained" and why.control:
         evidence = [cid for cid in why.control_entries if cid in why.consistent_with]
         restored = f" with {' and '.join(why.explained_by)} restored," if why.explained_by else ""
-        verdict = (f"explained: {head}; explained as float32 rounding: under the {why.control} control on both "
+        named = "".join(f"{cid} and " for cid in why.explained_by)
+        verdict = (f"explained: {head}; explained by {named}float32 rounding: under the {why.control} control on both "
                    f"sides,{restored} the numbers agree within rtol={CONTROL_RTOL[why.control]:g} (largest "
                    f"relative difference {why.residual.max_relative:.2g}); the kernel is not singled out"
                    + (f" ({', '.join(evidence)}: its probe differs between the two releases here)" if evidence else ""))
