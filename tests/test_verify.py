@@ -130,6 +130,18 @@ def test_verify_names_the_entry_whose_restoration_explains_the_difference(verify
 
 
 @needs_uv
+def test_float32_rounding_is_explained_by_the_float64_control(verify_home, tmp_path):
+    # the tolerance 0 makes the last-bit differences of float32 matmuls count
+    proc, record, _, _ = verify(verify_home, tmp_path, "--rtol", "0", str(FIXTURES / "matmul.py"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "explained by float32 rounding: under the float64 control on both sides" in verdict(proc)
+    explanation = record["explanation"]
+    assert (explanation["control"], explanation["explained_by"]) == ("float64", [])
+    assert "float32-matmul-bits" in explanation["control_entries"]
+    assert explanation["residual"]["max_relative"] < 1e-9 < record["comparison"]["max_relative"]
+
+
+@needs_uv
 def test_a_difference_no_entry_explains_is_unexplained_and_exits_1(verify_home, tmp_path):
     proc, record, _, _ = verify(verify_home, tmp_path, str(FIXTURES / "integer_division.py"))
     assert proc.returncode == 1
