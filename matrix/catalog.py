@@ -29,7 +29,7 @@ BREAKDOWNS = ("functions",)
 NEEDS = ("cuda",)
 #: the fields an entry may have besides REQUIRED (described at the top of catalog.toml)
 OPTIONAL = ("compare", "may_change", "hypothesis", "context", "depends_on", "breakdown", "setup", "illustration",
-            "needs", "also_seen", "rewrite")
+            "needs", "also_seen", "rewrite", "new_since", "new_since_source")
 NO_SOURCE = "no upstream note found"
 #: "Category: message": how a symptom or an also_seen text names what users see
 MESSAGE = re.compile(r"^(?:_pickle\.)?[A-Z][A-Za-z0-9_]*(?:Error|Warning|Exception): \S")
@@ -71,6 +71,10 @@ def problems(changes: List[Dict[str, Any]]) -> List[str]:
         if not isinstance(needs, dict) or set(needs) - set(NEEDS) or not all(
                 isinstance(v, str) and v.strip() for v in needs.values()):
             out.append(f"{name}: needs must be a table of {NEEDS} -> why")
+        if ("new_since" in change) != ("new_since_source" in change) or "new_since" in change and not (
+                isinstance(change["new_since"], str) and cited_release(change["new_since"]) is not None
+                and isinstance(change["new_since_source"], str) and change["new_since_source"].strip()):
+            out.append(f"{name}: new_since must be a version, with new_since_source saying where it comes from")
         seen = change.get("also_seen", [])
         if not isinstance(seen, list) or not all(isinstance(t, str) and t.strip() for t in seen):
             out.append(f"{name}: also_seen must be a list of texts")
