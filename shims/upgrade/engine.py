@@ -3,6 +3,11 @@
 The rules run one after another (:data:`shims.upgrade.rules.ORDER`), each on the previous one's
 output, with positions of that text; after each pass the lines of the new text are mapped to the
 lines of the old with difflib, so that a finding always names the line the user wrote.
+
+With ``target_torch`` / ``keep_working_on`` (:mod:`shims.upgrade.target`) a rule's rewrite is kept only
+where its new form exists on both; otherwise its output is dropped and each place it would have
+changed is reported as ``not_rewritten`` (the new form needs a newer torch) or ``kept`` (the old form
+still works there, without a warning).
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from shims.upgrade.names import imports_of, uses_torch_or_tf
-from shims.upgrade.rules import ORDER, Finding
+from shims.upgrade.rules import ORDER, Finding, not_rewritten_text
+from shims.upgrade.target import BadVersion, Target  # noqa: F401 - BadVersion: the callers' error
 
 
 class BadSource(Exception):
@@ -62,8 +68,31 @@ def _line_map(old: str, new: str) -> List[int]:
     return out
 
 
-def upgrade_source(source: str, filename: str = "<string>") -> Upgraded:
-    """Apply every rule to ``source``; raises :class:`BadSource` on a syntax error."""
+def _for_target(target: Target, findings: List[Finding]) -> Optional[List[Finding]]:
+    """A rule's findings under ``target``: None where its rewrite stands; else the findings to report
+    instead of it (its rewrite dropped): every place it changed is ``not_rewritten`` where a new form
+    it wrote is missing on the target, ``kept`` where every entry it changed still works there."""
+    changed = {f.change_id for f in findings if f.action == "changed"}
+    missing = {c: target.new_form_missing(c) for c in changed}
+    label = target.label()
+    if any(missing.values()):
+        return [Finding(f.line, f.change_id, "not_rewritten", not_rewritten_text(
+                    label, f.what, missing[f.change_id] or max(v for v in missing.values() if v)))
+                if f.action == "changed" else f for f in findings]
+    ids = changed or {f.change_id for f in findings if f.action == "found"}
+    if ids and all(target.kept(c) for c in ids):
+        return [Finding(f.line, f.change_id, "kept", f"still works on torch {label}: {f.what}") for f in findings]
+    return None
+
+
+def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Optional[str] = None,
+                   keep_working_on: Optional[str] = None) -> Upgraded:
+    """Apply every rule to ``source``; raises :class:`BadSource` on a syntax error.
+
+    ``target_torch``: the torch the result is for (None: the newest, every rule as it is);
+    ``keep_working_on``: a torch the result must also run on (older or newer). Versions as text
+    ("1.8.1", "2.4.1+cu121"); :class:`shims.upgrade.target.BadVersion` where one is not a version."""
+    target = Target.of(target_torch, keep_working_on)
     check_syntax(source, filename)
     try:
         module = cst.parse_module(source)
@@ -76,7 +105,12 @@ def upgrade_source(source: str, filename: str = "<string>") -> Upgraded:
     text = source
     for rule_cls in ORDER:
         rule = rule_cls(module)
+        if target is not None:
+            rule.missing, rule.target_label = target.new_form_missing, target.label()
         new_module = MetadataWrapper(module).visit(rule)
+        instead = _for_target(target, rule.findings) if target is not None else None
+        if instead is not None:
+            rule.findings, new_module = instead, module
         for f in rule.findings:
             line = to_original[f.line - 1] if 0 < f.line <= len(to_original) else f.line
             findings.append(Finding(line, f.change_id, f.action, f.what))
