@@ -1,4 +1,4 @@
-"""``python -m shims upgrade [--write | --check] PATH...``
+"""``python -m shims upgrade [--write | --check] [--target-torch X [--keep-working-on Y]] PATH...``
 
 Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: every ``*.py`` under it)
 with the rules of :mod:`shims.upgrade.rules`:
@@ -8,11 +8,17 @@ with the rules of :mod:`shims.upgrade.rules`:
   ``os.replace``: never a half-written file);
 - ``--check``: prints nothing on stdout and exits 1 when any file would change.
 
+``--target-torch X`` (e.g. 1.8.1): rewrite only what torch X needs, never into a form X lacks (the
+catalog's ``new_since``): such places are reported "not rewritten for torch X: ... needs torch >= V",
+old forms that still work on X without a warning are reported as kept. ``--keep-working-on Y``: the
+result must also run on torch Y (older or newer). Default: the newest torch, every rule.
+
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
-not UTF-8 text. Files without a torch or tensorflow import are left alone; binary or non-UTF-8
-files met while walking a folder are skipped with a note.
+not UTF-8 text, a ``--target-torch`` / ``--keep-working-on`` that is not a version (one line, nothing
+done). Files without a torch or tensorflow import are left alone; binary or non-UTF-8 files met while
+walking a folder are skipped with a note.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
 from shims.upgrade.engine import BadSource, upgrade_source
+from shims.upgrade.target import BadVersion, Target
 from shims.upgrade.report import finding_lines, not_checked_note, summary_line
 
 
@@ -35,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="replace the files (atomically) instead of printing a diff")
     mode.add_argument("--check", action="store_true", help="exit 1 if any file would change; print no diff")
+    p.add_argument("--target-torch", metavar="X", help="rewrite only what torch X needs, into forms X has "
+                                                       "(default: the newest)")
+    p.add_argument("--keep-working-on", metavar="Y", help="the result must also run on torch Y")
     p.add_argument("paths", nargs="+", help="files, or folders (every *.py under them)")
     return p
 
@@ -88,6 +98,12 @@ def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     err = sys.stderr
+    try:
+        Target.of(args.target_torch, args.keep_working_on)
+    except BadVersion as exc:
+        print(f"python -m shims upgrade: --{exc.option.replace('_', '-')}: {exc.text!r} is not a version "
+              "(e.g. 1.8.1)", file=err)
+        return EXIT_BAD_INPUT
     status, would_change, looked_at_torch = EXIT_OK, False, False
     for path, named in iter_files(args.paths):
         shown = str(path)
@@ -102,7 +118,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 status = EXIT_BAD_INPUT
             continue
         try:
-            result = upgrade_source(text, shown)
+            result = upgrade_source(text, shown, target_torch=args.target_torch,
+                                    keep_working_on=args.keep_working_on)
         except BadSource as exc:
             print(f"{shown}:{exc.line}: syntax error: {exc.message} (is it Python 2? fix or convert it first); "
                   "nothing was changed", file=err)

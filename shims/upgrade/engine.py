@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import libcst as cst
+from packaging.version import Version
 from libcst.metadata import MetadataWrapper
 
 from shims.upgrade.names import imports_of, uses_torch_or_tf
@@ -68,21 +69,26 @@ def _line_map(old: str, new: str) -> List[int]:
     return out
 
 
-def _for_target(target: Target, findings: List[Finding]) -> Optional[List[Finding]]:
-    """A rule's findings under ``target``: None where its rewrite stands; else the findings to report
-    instead of it (its rewrite dropped): every place it changed is ``not_rewritten`` where a new form
-    it wrote is missing on the target, ``kept`` where every entry it changed still works there."""
+def _for_target(target: Target, findings: List[Finding]) -> Tuple[bool, List[Finding]]:
+    """A rule's findings under ``target``, and whether its rewrite stands. Dropped where a new form it
+    wrote is missing on the target (each place it changed becomes ``not_rewritten``) or where every
+    entry it changed or found still works there (``kept``). A place left to the user whose fix the
+    target lacks says so."""
     changed = {f.change_id for f in findings if f.action == "changed"}
-    missing = {c: target.new_form_missing(c) for c in changed}
-    label = target.label()
-    if any(missing.values()):
-        return [Finding(f.line, f.change_id, "not_rewritten", not_rewritten_text(
-                    label, f.what, missing[f.change_id] or max(v for v in missing.values() if v)))
-                if f.action == "changed" else f for f in findings]
+    missing = {c: target.new_form_missing(c) for c in {f.change_id for f in findings}}
+    label, oldest = target.label(), str(target.limit)
+    if any(missing[c] for c in changed):
+        newest = max((missing[c] for c in changed if missing[c]), key=Version)
+        return False, [Finding(f.line, f.change_id, "not_rewritten",
+                               not_rewritten_text(oldest, f.what, missing[f.change_id] or newest))
+                       if f.action == "changed" else f for f in findings]
     ids = changed or {f.change_id for f in findings if f.action == "found"}
     if ids and all(target.kept(c) for c in ids):
-        return [Finding(f.line, f.change_id, "kept", f"still works on torch {label}: {f.what}") for f in findings]
-    return None
+        return False, [Finding(f.line, f.change_id, "kept", f"still works on torch {label}: {f.what}")
+                       for f in findings]
+    return True, [Finding(f.line, f.change_id, f.action, f"{f.what} (its fix needs torch >= {missing[f.change_id]}, "
+                                                          f"not on torch {oldest})")
+                  if f.action == "found" and missing[f.change_id] else f for f in findings]
 
 
 def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Optional[str] = None,
@@ -106,11 +112,11 @@ def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Opt
     for rule_cls in ORDER:
         rule = rule_cls(module)
         if target is not None:
-            rule.missing, rule.target_label = target.new_form_missing, target.label()
+            rule.missing, rule.target_label = target.new_form_missing, str(target.limit)
         new_module = MetadataWrapper(module).visit(rule)
-        instead = _for_target(target, rule.findings) if target is not None else None
-        if instead is not None:
-            rule.findings, new_module = instead, module
+        if target is not None:
+            keep, rule.findings = _for_target(target, rule.findings)
+            new_module = new_module if keep else module
         for f in rule.findings:
             line = to_original[f.line - 1] if 0 < f.line <= len(to_original) else f.line
             findings.append(Finding(line, f.change_id, f.action, f.what))

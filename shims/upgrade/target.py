@@ -28,7 +28,11 @@ from matrix.environment import public_version
 
 
 class BadVersion(ValueError):
-    """A --target-torch / --keep-working-on value that is not a version."""
+    """A target_torch / keep_working_on value (``option``) that is not a version (``text``)."""
+
+    def __init__(self, option: str, text: object) -> None:
+        super().__init__(f"{option}: {text!r} is not a version (e.g. 1.8.1)")
+        self.option, self.text = option, text
 
 
 def parse_version(text: object, option: str = "target_torch") -> Version:
@@ -37,7 +41,7 @@ def parse_version(text: object, option: str = "target_torch") -> Version:
         return Version(text.public)
     version = public_version(str(text).strip()) if text is not None else None
     if version is None:
-        raise BadVersion(f"{option}: {text!r} is not a version (e.g. 1.8.1)")
+        raise BadVersion(option, text)
     return version
 
 
