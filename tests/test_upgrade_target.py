@@ -71,13 +71,19 @@ def old_env() -> Optional[Dict[str, object]]:
     return {"torch": torch_version, "tensorflow": has_tf == "True"}
 
 
+#: runs the script as ``python script.py`` would, then leaves without the interpreter's shutdown: torch
+#: 1.8.1 here (pip wheel, Python 3.9) prints its result and then hangs at exit after any backward()
+RUN = ("import os, runpy, sys; sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__'); "
+       "sys.stdout.flush(); sys.stderr.flush(); os._exit(0)")
+
+
 def run_script(python: str, text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     script = tmp_path / "script.py"
     script.write_text(text)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("PYTHONPATH", None)
-    return subprocess.run([python, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", str(script)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([python, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", "-c", RUN,
+                           str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
 # ------------------------------------------------------------------------------------ the catalog
@@ -177,10 +183,8 @@ def test_target_fixture_gives_its_out_file(path):
     kw = options(path)
     result = upgrade_source(path.read_text(), str(path), **kw)
     assert result.new == out_of(path).read_text()
-    # what the target changed: something kept or not rewritten, which the newest torch rewrites
-    assert {f.action for f in result.findings} & {"kept", "not_rewritten", "found"}
-    assert upgrade_source(path.read_text(), str(path)).new != result.new or any(
-        f.action == "found" and "not on torch" in f.what for f in result.findings)
+    # what the target decided: something kept, not rewritten, or a fix the target lacks
+    assert any(f.action in ("kept", "not_rewritten") or "not on torch" in f.what for f in result.findings)
     # a second pass with the same target changes nothing
     assert upgrade_source(result.new, str(path), **kw).new == result.new
 
