@@ -10,11 +10,12 @@ For each catalog entry with a rule:
   between the oldest pin and the last pin where the old form ran silently, before the first pin where
   it warned, failed or differed), or, between two pins, the catalog's ``cited_versions`` (a cited
   ``warns`` after the version); nothing may say otherwise (no cited ``warns`` / ``fails`` at or before
-  it). Where the evidence does not say so, the rule rewrites (never a guess that code still works). Entries of kind ``silent`` (a hazard, not a message) and those that depend on
-  TensorFlow or NumPy (``depends_on``) are never kept; a ``new_since`` in TensorFlow or NumPy terms
-  does not limit the rule (the torch target says nothing about those libraries).
+  it). Where the evidence does not say so, the rule rewrites (never a guess that code still works).
+  Entries of kind ``silent`` (a hazard, not a message) and those that depend on TensorFlow or NumPy
+  (``depends_on``) are never kept; a ``new_since`` in TensorFlow or NumPy terms does not limit the
+  rule (the torch target says nothing about those libraries).
 
-No LibCST here: ``shims verify`` and the docs may read it without the upgrade's dependencies.
+No LibCST here: it can be read without the upgrade's dependencies.
 """
 from __future__ import annotations
 
