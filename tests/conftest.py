@@ -59,3 +59,37 @@ def python_or_skip(version: str) -> str:
     if not found:
         pytest.skip(f"no Python {version} that runs on this machine (pyenv install {version})")
     return found
+
+
+#: where the tests build the environments of old torch pins (verify's and the target fixtures' old
+#: side): kept between test runs, outside the repository, so a second run reuses them
+TEST_ENVS = Path(os.environ.get("SHIMS_TEST_ENVS") or Path(__import__("tempfile").gettempdir()) /
+                 "pytorch-examples-eras-tests" / "envs")
+
+
+def oldest_pin_python() -> tuple:
+    """(Python of the oldest pin whose interpreter is found here, its torch) built with verify's
+    machinery (shims.verify.envs) under TEST_ENVS; (None, why) where it can't be had."""
+    import shutil
+
+    from matrix.interpreters import find_python
+    from matrix.pins import PINS
+    from shims.verify import envs
+
+    if not (shutil.which("uv") or os.path.exists(os.path.join(os.path.dirname(sys.executable), "uv"))):
+        return None, "uv is not installed (pip install uv): it builds the old torch's environment"
+    pin = next((p for p in PINS if find_python(p.python).found), None)
+    if pin is None:
+        return None, "no Python of any pin is found here"
+    saved = os.environ.get("SHIMS_VERIFY_ENVS")
+    os.environ["SHIMS_VERIFY_ENVS"] = str(TEST_ENVS)
+    try:
+        env = envs.ensure(pin, False, lambda _: None)
+    except envs.NoEnvironment as exc:
+        return None, str(exc)
+    finally:
+        if saved is None:
+            del os.environ["SHIMS_VERIFY_ENVS"]
+        else:
+            os.environ["SHIMS_VERIFY_ENVS"] = saved
+    return env.python, pin.torch

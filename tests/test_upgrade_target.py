@@ -6,8 +6,9 @@ never into a form X (or Y) lacks (the catalog's ``new_since``).
   the old torch of ``SHIMS_TEST_OLD_PYTHON``) give exactly their .out.py;
 - "run on both ends": every whole .out.py of tests/fixtures/upgrade runs on the tests' torch
   (tests/test_upgrade_rules.py), and here the output of ``--target-torch V --keep-working-on V`` of
-  every whole fixture runs on an old torch V: set ``SHIMS_TEST_OLD_PYTHON`` to a Python with that
-  torch (e.g. torch 1.0.1 or 1.8.1); without it those tests are skipped, saying so;
+  every whole fixture runs on an old torch V: ``SHIMS_TEST_OLD_PYTHON``, a Python with that torch
+  (e.g. torch 1.0.1 or 1.8.1), or else the oldest pin's environment, built as verify builds it
+  (tests/conftest.py); where neither can be had those tests are skipped, saying why;
 - the catalog data (every rule that rewrites has a ``new_since``), the API and the CLI options.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Dict, Optional
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, oldest_pin_python
 
 pytest.importorskip("libcst")
 from matrix.catalog import load_catalog  # noqa: E402
@@ -38,6 +39,9 @@ TARGET_PAIRS = sorted(TARGET_FIXTURES.glob("*.in.py"))
 PAIRS = sorted(FIXTURES.glob("*/*.in.py"))
 OLD_PYTHON = os.environ.get("SHIMS_TEST_OLD_PYTHON")
 NO_OLD = "SHIMS_TEST_OLD_PYTHON is not set (a Python with an old torch, e.g. 1.0.1 or 1.8.1, to run the outputs on)"
+if not OLD_PYTHON:  # the oldest pin's environment, as verify builds it (uv; reused between test runs)
+    OLD_PYTHON, _why = oldest_pin_python()
+    NO_OLD = f"no old torch to run the outputs on: {_why}" if OLD_PYTHON is None else NO_OLD
 
 
 def out_of(path: Path) -> Path:

@@ -3,8 +3,8 @@ it names for each silent change it can restore, "unexplained" where no entry exp
 "same" where nothing differs, and a clear line for each bad input, with nothing left behind.
 
 The old side runs on the oldest pin whose Python is found here (torch 1.0.1 on Python 3.7), the new
-side on the newest; their environments are built once per test session (uv's cache makes that
-seconds) in a temporary folder, or reused from the project's ``.nox/``.
+side on the newest; their environments are built once (uv's cache makes that seconds) under
+tests/conftest.py's TEST_ENVS, kept between test runs, or reused from the project's ``.nox/``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TEST_ENVS
 
 pytest.importorskip("libcst")
 from matrix.catalog import load_catalog  # noqa: E402
@@ -91,8 +91,8 @@ needs_uv = pytest.mark.skipif(not (shutil.which("uv") or os.path.exists(os.path.
 
 
 @pytest.fixture(scope="session")
-def verify_home(tmp_path_factory):
-    return tmp_path_factory.mktemp("verify-envs")
+def verify_home():
+    return TEST_ENVS  # shared with tests/test_upgrade_target.py's old torch; kept between test runs
 
 
 def verify(home, cwd, *args, timeout=900):

@@ -441,7 +441,7 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
     out += ["## Changes", ""]
     for ch in catalog:
         out += render_change(ch, observations.get(ch["id"], []), sessions, prov)
-    out += render_upgrade_section(catalog)
+    out += render_upgrade_section(catalog, prov)
     out += render_silent(catalog, sessions, observations, prose_dir, prov)
     out += render_examples_section(sessions, variants_dir, manifest)
     return "\n".join(out)

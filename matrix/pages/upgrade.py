@@ -21,18 +21,22 @@ def what_upgrade_does(change: Dict[str, Any]) -> str:
     return f"rewrites it; reports what it cannot rewrite safely (`{rule}`)"
 
 
-def new_form_since(change: Dict[str, Any]) -> str:
-    """The entry's ``new_since`` for ``--target-torch``, with how it is known (cited, measured, assumed)."""
+def new_form_since(change: Dict[str, Any], prov: Any = None) -> str:
+    """The entry's ``new_since`` for ``--target-torch``, with how it is known (cited, measured, assumed);
+    a measured one names the runs of that pin (``prov``: :class:`matrix.pages.provenance.Provenance`)."""
     since = change.get("new_since")
     if since is None:
         return "-"
     source = change.get("new_since_source", "")
     how = "cited" if source.startswith("http") else "measured" if source.startswith("measured") else \
         "assumed: the oldest pin"
+    if how == "measured" and prov is not None:
+        machines = [machine for machine, pin in prov.rows if pin == since.split()[-1]]
+        how = f"measured {prov.ref(machines)}" if machines else "not measured in these runs"
     return f"{since} ({how})"
 
 
-def render_upgrade_section(catalog: Sequence[Dict[str, Any]]) -> List[str]:
+def render_upgrade_section(catalog: Sequence[Dict[str, Any]], prov: Any = None) -> List[str]:
     out = ["<a id=\"upgrade\"></a>", "", "## Upgrading your own script", "",
            "`python -m shims upgrade PATH...` rewrites the old forms below in your files (a diff by default; "
            "`--write` replaces the files, `--check` only says whether anything would change) and reports, with "
@@ -44,5 +48,5 @@ def render_upgrade_section(catalog: Sequence[Dict[str, Any]]) -> List[str]:
            "| change | `python -m shims upgrade` | new form from |", "| --- | --- | --- |"]
     for change in catalog:
         out.append(f"| [{change['title']}](#{change['id']}) | {what_upgrade_does(change)} | "
-                   f"{new_form_since(change)} |")
+                   f"{new_form_since(change, prov)} |")
     return out + [""]

@@ -76,7 +76,7 @@ def measured() -> Dict[str, List[Tuple[Version, bool]]]:
     out: Dict[str, List[Tuple[Version, bool]]] = {}
     for change in catalog:
         pins: Dict[Version, bool] = {}
-        for o in table.get(change["probe"], []):
+        for o in table.get(change["id"], []):
             pin = public_version(o.get("_pin"))
             if pin is None or o["outcome"] not in RAN:
                 continue
