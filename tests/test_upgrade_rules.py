@@ -154,3 +154,16 @@ def test_a_file_without_torch_or_tensorflow_is_left_alone():
     src = "from foo import Variable\nx = Variable(1, volatile=True)\nprint(x.data[0])\n"
     result = upgrade_source(src, "other.py")
     assert result.new == src and result.skipped and not result.findings
+
+
+def test_a_file_with_nothing_to_do_costs_one_parse(monkeypatch):
+    """No rule whose ``needs`` are absent from the text is run (each run wraps the module: a copy and a
+    metadata pass); where one is there, it runs."""
+    import shims.upgrade.engine as engine
+
+    wrapped = []
+    real = engine.MetadataWrapper
+    monkeypatch.setattr(engine, "MetadataWrapper", lambda module: wrapped.append(module) or real(module))
+    src = "import torch\n\nx = torch.ones(3)\ny = (x * 2).sum().item()\n"
+    assert not upgrade_source(src).changed and wrapped == []
+    assert upgrade_source(src + "z = x.data[0]\n").changed and len(wrapped) == 1

@@ -24,6 +24,8 @@ class VariableVolatile(Rule):
     the inference it marked needs a ``with torch.no_grad():`` block, whose extent the rule cannot know.
     The import of Variable goes when nothing uses it any more (:class:`DropVariableImport`)."""
 
+    needs = ("Variable",)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if self.q(updated.func) not in VARIABLE:
             return updated
@@ -53,6 +55,8 @@ class VariableVolatile(Rule):
 class DropVariableImport(Rule):
     """catalog: variable-volatile (cleanup): ``from torch.autograd import Variable`` goes once no ``Variable``
     is left in the module (run after :class:`VariableVolatile`)."""
+
+    needs = ("Variable",)
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
@@ -182,6 +186,8 @@ class LegacyFunction(Rule):
     attributes or calls another method. A Function whose forward is static already but whose backward
     is not is the entry function-instance-backward: the same rewrite of backward."""
 
+    needs = ("Function",)
+
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
         scan = _FunctionClasses(self.aliases)
@@ -236,6 +242,8 @@ class GradNoneZero(Rule):
     """catalog: grad-none-zero: a line ``w.grad.data.zero_()`` -> ``if w.grad is not None: w.grad.zero_()`` (on
     the same line: before the first backward ``.grad`` is None). Several on one line are reported."""
 
+    needs = (("grad", "data", "zero_"),)
+
     PATTERN = m.Expr(value=m.Call(func=m.Attribute(value=m.Attribute(value=m.Attribute(attr=m.Name("grad")),
                                                                      attr=m.Name("data")), attr=m.Name("zero_")),
                                   args=[]))
@@ -269,6 +277,8 @@ class GradNoneZero(Rule):
 class RetainVariables(Rule):
     """catalog: retain-variables: ``.backward(retain_variables=...)`` -> ``.backward(retain_graph=...)``."""
 
+    needs = ("retain_variables",)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = dotted(updated.func) or (updated.func.attr.value if isinstance(updated.func, cst.Attribute) else "")
         if not func.endswith("backward"):
@@ -286,6 +296,8 @@ class StepBetweenBackwards(Rule):
     """catalog: optimizer-step-between-backwards (reported, never rewritten: the right order depends on which
     losses go through which network): in one block, a ``backward(retain_graph=True)`` (or
     ``retain_variables=True``), then an ``opt.step()``, then another ``backward()``."""
+
+    needs = ("retain_graph", "retain_variables")
 
     rewrites = False
 

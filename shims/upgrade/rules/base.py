@@ -7,7 +7,7 @@ all and gives the engine their order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type, TypeVar
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type, TypeVar, Union
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -41,6 +41,11 @@ class Rule(cst.CSTTransformer):
     rewrites = True
     #: False: the rule cannot look at the text (it acts when the script runs); ``upgrade = "runtime"``
     static = True
+    #: what the text must hold for the rule to find anything: alternatives, each a substring or a tuple of
+    #: substrings that must all be there (None: always run). Where none is there the engine skips the rule
+    #: without wrapping the module (a copy and a metadata pass), so a file with nothing to do costs one
+    #: parse. Only ever a necessary condition: a rule skipped would have found nothing
+    needs: Optional[Tuple[Union[str, Tuple[str, ...]], ...]] = None
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, module: cst.Module) -> None:
@@ -53,6 +58,12 @@ class Rule(cst.CSTTransformer):
         #: another entry's new form (size_average writes reduction-elementwise-mean's 'mean')
         self.missing: Callable[[str], Optional[str]] = lambda change_id: None
         self.target_label = ""
+
+    @classmethod
+    def wanted(cls, text: str) -> bool:
+        """False where :attr:`needs` says the rule can find nothing in ``text``."""
+        return cls.needs is None or any(need in text if isinstance(need, str) else all(s in text for s in need)
+                                        for need in cls.needs)
 
     def _mark(self, node: cst.CSTNode) -> None:
         self.targets.add(id(node))

@@ -14,6 +14,8 @@ TENSORDATASET = {"torch.utils.data.TensorDataset", "torch.utils.data.dataset.Ten
 class TensorDatasetPositional(Rule):
     """catalog: tensordataset-kwargs: ``TensorDataset(data_tensor=x, target_tensor=y)`` -> ``TensorDataset(x, y)``."""
 
+    needs = ("data_tensor", "target_tensor")
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if self.q(updated.func) not in TENSORDATASET:
             return updated

@@ -26,6 +26,8 @@ class SizeAverage(Rule):
     ``F.mse_loss``, ...) -> ``reduction='sum' | 'mean' | 'none'``, torch's own translation of the pair; a
     non-literal value is reported."""
 
+    needs = ("size_average", "reduce")
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         sa, rd = _kw(updated, "size_average"), _kw(updated, "reduce")
         if sa is None and rd is None or not (self.q(updated.func) or "").startswith("torch."):
@@ -56,6 +58,8 @@ class SizeAverage(Rule):
 @rule("reduction-elementwise-mean", order=90)
 class ReductionElementwiseMean(Rule):
     """catalog: reduction-elementwise-mean: ``reduction='elementwise_mean'`` -> ``reduction='mean'`` (same number)."""
+
+    needs = ("elementwise_mean",)
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         if updated.keyword is not None and updated.keyword.value == "reduction" and \

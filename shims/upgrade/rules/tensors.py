@@ -14,6 +14,10 @@ from shims.upgrade.rules.base import Rule, _code, _kw, _method, rule
 
 
 # ---------------------------------------------------------------------------------- zero-dim-index
+#: what marks a script that uses autograd (DataIndexItem's printed sums are for scripts without it)
+AUTOGRAD = re.compile(r"\.backward\(|requires_grad|\bVariable\b|autograd")
+
+
 @rule("zero-dim-index", order=60)
 class DataIndexItem(Rule):
     """catalog: zero-dim-index: ``x.data[0]`` -> ``x.item()`` (a 0-dim tensor has no index 0; ``.item()`` reads
@@ -23,10 +27,16 @@ class DataIndexItem(Rule):
     whose name is printed -> ``e.sum().item()``: a reduction of a plain tensor gave a Python number up
     to 0.3, and printing it showed the number."""
 
+    needs = (("data", "[", "0"), "print")
+
+    @classmethod
+    def wanted(cls, text: str) -> bool:
+        # the printed-sum rewrite needs a script with no autograd at all
+        return all(s in text for s in cls.needs[0]) or "print" in text and not AUTOGRAD.search(text)
+
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
-        code = module.code
-        self.no_autograd = not re.search(r"\.backward\(|requires_grad|\bVariable\b|autograd", code)
+        self.no_autograd = not AUTOGRAD.search(module.code)
         self.printed: Set[str] = set()
         self.rows: Set[int] = set()
         module.visit(_PrintedNames(self.printed))
@@ -82,6 +92,8 @@ class LegacyTensorTypes(Rule):
     spelled apart). A type object held in a variable (``dtype = torch.FloatTensor``) still works on
     current torch and is left as it is."""
 
+    needs = (("type", "Tensor"),)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if not (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "type" and len(updated.args) == 1
                 and updated.args[0].keyword is None):
@@ -105,6 +117,8 @@ class FunctionalSigmoidTanh(Rule):
     """catalog: functional-sigmoid-tanh: ``F.sigmoid`` / ``F.tanh`` -> ``torch.sigmoid`` / ``torch.tanh`` (where
     ``torch`` itself is imported; otherwise reported)."""
 
+    needs = ("sigmoid", "tanh")
+
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         target = self.q(updated)
         if target not in ("torch.nn.functional.sigmoid", "torch.nn.functional.tanh"):
@@ -124,6 +138,8 @@ class ZeroDimIteration(Rule):
     not rewritten: ``for a, b in zip(X, Y)`` / ``for a in X`` over tensors (each element is 0-dim now:
     where a batch dimension is needed it must be given back, and only the reader knows where), and
     ``torch.cat`` of integer-indexed elements (``torch.stack`` or slices)."""
+
+    needs = ("numpy", "cat", "for")
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
@@ -211,6 +227,8 @@ class NumpyNdimScalar(Rule):
     on one-element arrays, where ``.item()`` reads the same number. A ``%s`` conversion printed any
     array and is left as it is."""
 
+    needs = ("numpy",)
+
     NUMPY = m.Call(func=m.Attribute(attr=m.Name("numpy")), args=[])
 
     def _item(self, expr: cst.BaseExpression) -> Tuple[cst.BaseExpression, bool]:
@@ -255,6 +273,8 @@ class TorchLoadWeightsOnly(Rule):
     """catalog: torch-load-weights-only (reported): ``torch.load(f)`` without ``weights_only=``: on torch >= 2.6 it
     loads only tensors and plain containers; whether the file holds more only the user knows, and
     ``weights_only=False`` runs arbitrary code from an untrusted file."""
+
+    needs = ("load",)
 
     rewrites = False
 

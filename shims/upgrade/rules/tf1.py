@@ -26,6 +26,8 @@ class Tf1CompatV1(Rule):
     ``tf.disable_eager_execution()`` on the next line: the graph API under TensorFlow 2 (and 1.13+). A
     file that already mentions ``compat.v1`` or ``disable_eager_execution`` chose its API: left alone."""
 
+    needs = (("tensorflow", "import"),)
+
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
         used: Set[str] = set()
@@ -68,6 +70,8 @@ class Tf1AssignRace(Rule):
     ``tf.gradients(loss, ...)`` -> the same statements under ``with tf.control_dependencies([loss,
     grad_w1, ...]):`` (reads before writes, on TensorFlow 1.0 to 2.x). Assigns whose gradients the rule
     cannot trace are reported."""
+
+    needs = ("assign",)
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
@@ -164,6 +168,8 @@ class TfContrib(Rule):
     """catalog: tf-contrib (reported): ``tf.contrib.*`` has no TensorFlow 2 spelling; each symbol needs its own
     replacement."""
 
+    needs = ("contrib",)
+
     rewrites = False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -179,6 +185,8 @@ class Tf1RnnKeras3(Rule):
     """catalog: tf1-rnn-keras3 (reported): ``tf.nn.rnn_cell.*`` (``tf.contrib.rnn.*``) need Keras 2 on TensorFlow
     2.16+: ``pip install tf_keras`` and ``TF_USE_LEGACY_KERAS=1`` (``python -m shims run`` sets it when
     tf_keras is installed)."""
+
+    needs = ("Cell",)
 
     rewrites = False
 
