@@ -30,7 +30,7 @@ BREAKDOWNS = ("functions",)
 NEEDS = ("cuda",)
 #: the fields an entry may have besides REQUIRED (described at the top of catalog.toml)
 OPTIONAL = ("compare", "may_change", "hypothesis", "context", "depends_on", "breakdown", "setup", "illustration",
-            "needs", "also_seen", "rewrite", "new_since", "new_since_source", "restore", "restore_impossible", "touches",
+            "needs", "also_seen", "upgrade", "new_since", "new_since_source", "restore", "restore_impossible", "touches",
             "control")
 NO_SOURCE = "no upstream note found"
 #: "Category: message": how a symptom or an also_seen text names what users see

@@ -4,8 +4,10 @@ the folder's catalog entry; a second pass changes nothing; each .out.py that is 
 marked ``# fragment`` on its first line) runs on the tests' torch with deprecations as errors; a first
 line with ``(untouched)`` marks what a rule must leave alone.
 
-And the rules held to the catalog (every entry's ``rewrite`` names a rule of that entry, and every
-entry with a rule has fixtures).
+And the rules held to the catalog (every entry with an ``upgrade`` field has its rules registered under
+its id, ``@rule("<id>")``, and fixtures; every registered id has the field; the field says what the
+rules do: "rewrite", they rewrite, "report", they only report, "runtime", they look at nothing in the
+text); the order the engine runs them is today's, pinned here.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from conftest import ROOT
 pytest.importorskip("libcst")
 from matrix.catalog import load_catalog  # noqa: E402
 from shims.upgrade.engine import upgrade_source  # noqa: E402
-from shims.upgrade.rules import RULES, RUNTIME_ONLY  # noqa: E402
+from shims.upgrade.rules import ORDER, REGISTRY, RUNTIME_ONLY  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 PAIRS = sorted(FIXTURES.glob("*/*.in.py"))
@@ -76,21 +78,64 @@ def test_whole_out_scripts_run(path, tmp_path):
     assert proc.stdout.strip()
 
 
-def test_every_catalog_rule_exists_and_belongs_to_its_entry():
+UPGRADE = ("rewrite", "report", "runtime")
+
+
+def test_every_entry_with_an_upgrade_has_its_rules_and_fixtures():
     for change in CATALOG:
-        name = change.get("rewrite")
-        if name is None:
+        upgrade = change.get("upgrade")
+        if upgrade is None:
             continue
-        assert name in RULES, f"{change['id']}: no rule {name!r} in shims/upgrade/rules.py"
-        rule = RULES[name]
-        # function-instance-backward shares legacy-autograd-function's rewrite (the same class)
-        assert rule.change_id == change["id"] or name == "function_instance_backward", (change["id"], name)
+        assert upgrade in UPGRADE, (change["id"], upgrade)
+        assert REGISTRY.get(change["id"]), f"{change['id']}: upgrade = {upgrade!r} but no @rule({change['id']!r})"
         assert list((FIXTURES / change["id"]).glob("*.in.py")), f"{change['id']}: no fixtures"
 
 
-def test_every_rule_is_named_by_an_entry():
-    named = {c.get("rewrite") for c in CATALOG}
-    assert {n for n in RULES} - named == set()
+def test_every_registered_id_has_an_upgrade_field():
+    with_field = {c["id"] for c in CATALOG if c.get("upgrade") is not None}
+    assert set(REGISTRY) - with_field == set()
+
+
+def test_the_upgrade_field_says_what_the_rules_do():
+    upgrade = {c["id"]: c.get("upgrade") for c in CATALOG}
+    for change_id, rules in REGISTRY.items():
+        for cls in rules:
+            said = "runtime" if not cls.static else "rewrite" if cls.rewrites else "report"
+            assert upgrade.get(change_id) == said, (change_id, cls.__name__, said, upgrade.get(change_id))
+            assert change_id in cls.serves
+
+
+def test_the_order_is_pinned():
+    """The rules run one after another on each other's output: this order is what the fixture pairs hold."""
+    assert [(cls.change_id, cls.__name__) for cls in ORDER] == [
+        ("optimizer-step-between-backwards", "StepBetweenBackwards"),
+        ("torch-load-weights-only", "TorchLoadWeightsOnly"),
+        ("tf-contrib", "TfContrib"),
+        ("tf1-rnn-keras3", "Tf1RnnKeras3"),
+        ("zero-dim-iteration", "ZeroDimIteration"),
+        ("zero-dim-index", "DataIndexItem"),
+        ("variable-volatile", "VariableVolatile"),
+        ("size-average", "SizeAverage"),
+        ("reduction-elementwise-mean", "ReductionElementwiseMean"),
+        ("legacy-tensor-types", "LegacyTensorTypes"),
+        ("tensordataset-kwargs", "TensorDatasetPositional"),
+        ("retain-variables", "RetainVariables"),
+        ("functional-sigmoid-tanh", "FunctionalSigmoidTanh"),
+        ("numpy-ndim-scalar", "NumpyNdimScalar"),
+        ("grad-none-zero", "GradNoneZero"),
+        ("legacy-autograd-function", "LegacyFunction"),
+        ("tf1-assign-race", "Tf1AssignRace"),
+        ("tf1-graph-on-tf2", "Tf1CompatV1"),
+        ("variable-volatile", "DropVariableImport"),
+    ]
+    assert [cls.__name__ for cls in RUNTIME_ONLY] == ["TargetSizeBroadcast"]
+
+
+def test_the_docs_label_every_entry_with_an_upgrade():
+    """matrix/pages/upgrade.py prints a label per entry (the rules' former names, so the docs stay as they were)."""
+    from matrix.pages.upgrade import RULE_LABELS
+
+    assert set(RULE_LABELS) == {c["id"] for c in CATALOG if c.get("upgrade") is not None}
 
 
 def test_every_fixture_folder_is_a_catalog_entry():
@@ -111,10 +156,14 @@ def test_a_file_without_torch_or_tensorflow_is_left_alone():
     assert result.new == src and result.skipped and not result.findings
 
 
-def test_the_report_only_list_matches_the_rules():
-    """shims.upgrade.REPORT_ONLY / RUNTIME_ONLY (read by the docs without LibCST) say what the rules do."""
-    from shims.upgrade import REPORT_ONLY, RUNTIME_ONLY
-    from shims.upgrade import rules
+def test_a_file_with_nothing_to_do_costs_one_parse(monkeypatch):
+    """No rule whose ``needs`` are absent from the text is run (each run wraps the module: a copy and a
+    metadata pass); where one is there, it runs."""
+    import shims.upgrade.engine as engine
 
-    assert REPORT_ONLY == {name for name, cls in RULES.items() if not cls.rewrites}
-    assert RUNTIME_ONLY == {cls.name for cls in rules.RUNTIME_ONLY}
+    wrapped = []
+    real = engine.MetadataWrapper
+    monkeypatch.setattr(engine, "MetadataWrapper", lambda module: wrapped.append(module) or real(module))
+    src = "import torch\n\nx = torch.ones(3)\ny = (x * 2).sum().item()\n"
+    assert not upgrade_source(src).changed and wrapped == []
+    assert upgrade_source(src + "z = x.data[0]\n").changed and len(wrapped) == 1

@@ -1,8 +1,9 @@
 """Upgrade real 2017-2018 torch and TensorFlow 1 scripts, driven by ``matrix/catalog.toml``.
 
-- :mod:`shims.upgrade.rules`: one LibCST rule per catalog entry (the entry's ``rewrite`` field names
-  it); a rule rewrites the old form into the entry's ``new`` or, where no rewrite is safe, reports
-  where it found it.
+- :mod:`shims.upgrade.rules`: the LibCST rules by family (autograd, losses, tensors, data, TensorFlow 1),
+  each registered under the catalog id it serves (``@rule("<id>")``); a rule rewrites the old form into
+  the entry's ``new`` or, where no rewrite is safe, reports where it found it (the entry's ``upgrade``
+  field says which: "rewrite", "report" or "runtime").
 - :mod:`shims.upgrade.engine`: runs the rules over one source text: the new text and the findings,
   each with the line of the *original* text.
 - :mod:`shims.upgrade.target`: ``--target-torch`` / ``--keep-working-on``: whether a rule's new form
@@ -23,10 +24,3 @@ from __future__ import annotations
 
 #: exit statuses of both commands
 EXIT_OK, EXIT_WOULD_CHANGE, EXIT_BAD_INPUT = 0, 1, 2
-
-#: the rules that only report (no rewrite is safe), by name; said here, without LibCST, for the docs
-#: (matrix/pages/upgrade.py); tests/test_upgrade_rules.py holds it to the rules' own ``rewrites`` flags
-REPORT_ONLY = frozenset({"step_between_backwards", "torch_load_weights_only", "tf_contrib", "tf1_rnn_keras3",
-                         "target_size_broadcast"})
-#: of those, the ones that look at nothing in the text (``python -m shims run`` reports them)
-RUNTIME_ONLY = frozenset({"target_size_broadcast"})

@@ -19,7 +19,8 @@ class Entry:
     id: str
     title: str
     fix: str
-    rewrite: Optional[str]
+    #: the catalog's ``upgrade``: "rewrite", "report", "runtime" (None: no rule)
+    upgrade: Optional[str]
     #: (category, message body) for the symptom and each also_seen text that names a category
     messages: Tuple[Tuple[str, str], ...]
 
@@ -41,7 +42,7 @@ def entries() -> Dict[str, Entry]:
             if head is not None:
                 messages.append((head.split(".")[-1], body))
         out[change["id"]] = Entry(change["id"], change["title"], " ".join(change["fix"].split()),
-                                  change.get("rewrite"), tuple(messages))
+                                  change.get("upgrade"), tuple(messages))
     return out
 
 

@@ -1,8 +1,10 @@
 """Run the rules over one source text: the new text, and every finding with its line in the *original*.
 
 The rules run one after another (:data:`shims.upgrade.rules.ORDER`), each on the previous one's
-output, with positions of that text; after each pass the lines of the new text are mapped to the
-lines of the old with difflib, so that a finding always names the line the user wrote.
+output, with positions of that text (a rule whose ``needs`` are absent from the current text is
+skipped without a pass: a file with nothing to do costs one parse); after each pass the lines of the
+new text are mapped to the lines of the old with difflib, so that a finding always names the line the
+user wrote.
 
 With ``target_torch`` / ``keep_working_on`` (:mod:`shims.upgrade.target`) a rule's rewrite is kept only
 where its new form exists on both; otherwise its output is dropped and each place it would have
@@ -112,6 +114,8 @@ def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Opt
     text = source
     for rule_cls in ORDER:
         if only is not None and rule_cls.change_id not in only:
+            continue
+        if not rule_cls.wanted(text):  # nothing it looks for is in the text (``Rule.needs``): no wrap, no pass
             continue
         rule = rule_cls(module)
         if target is not None:

@@ -136,7 +136,7 @@ def old_side(v: Verify, env: envs.Env, source: str) -> tuple:
     text, adapted = source, []
     first = v.run(env, text)
     while not first.ok and first.error and len(adapted) < MAX_ADAPTATIONS:
-        known = [e for e in match_message(first.error["type"], first.error["message"]) if e.rewrite]
+        known = [e for e in match_message(first.error["type"], first.error["message"]) if e.upgrade]
         if not known or known[0].id in adapted:
             break
         upgraded = upgrade_source(text, str(v.script), only={known[0].id})
