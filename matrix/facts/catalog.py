@@ -30,7 +30,8 @@ BREAKDOWNS = ("functions",)
 NEEDS = ("cuda",)
 #: the fields an entry may have besides REQUIRED (described at the top of catalog.toml)
 OPTIONAL = ("compare", "may_change", "hypothesis", "context", "depends_on", "breakdown", "setup", "illustration",
-            "needs", "also_seen", "rewrite", "restore", "restore_impossible", "touches", "control")
+            "needs", "also_seen", "rewrite", "new_since", "new_since_source", "restore", "restore_impossible", "touches",
+            "control")
 NO_SOURCE = "no upstream note found"
 #: "Category: message": how a symptom or an also_seen text names what users see
 MESSAGE = re.compile(r"^(?:_pickle\.)?[A-Z][A-Za-z0-9_]*(?:Error|Warning|Exception): \S")
@@ -95,6 +96,10 @@ def problems(changes: List[Dict[str, Any]]) -> List[str]:
                 re.compile(pattern)
             except re.error as exc:
                 out.append(f"{name}: touches {pattern!r} is not a regular expression: {exc}")
+        if ("new_since" in change) != ("new_since_source" in change) or "new_since" in change and not (
+                isinstance(change["new_since"], str) and cited_release(change["new_since"]) is not None
+                and isinstance(change["new_since_source"], str) and change["new_since_source"].strip()):
+            out.append(f"{name}: new_since must be a version, with new_since_source saying where it comes from")
         seen = change.get("also_seen", [])
         if not isinstance(seen, list) or not all(isinstance(t, str) and t.strip() for t in seen):
             out.append(f"{name}: also_seen must be a list of texts")

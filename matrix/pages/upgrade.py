@@ -21,14 +21,28 @@ def what_upgrade_does(change: Dict[str, Any]) -> str:
     return f"rewrites it; reports what it cannot rewrite safely (`{rule}`)"
 
 
+def new_form_since(change: Dict[str, Any]) -> str:
+    """The entry's ``new_since`` for ``--target-torch``, with how it is known (cited, measured, assumed)."""
+    since = change.get("new_since")
+    if since is None:
+        return "-"
+    source = change.get("new_since_source", "")
+    how = "cited" if source.startswith("http") else "measured" if source.startswith("measured") else \
+        "assumed: the oldest pin"
+    return f"{since} ({how})"
+
+
 def render_upgrade_section(catalog: Sequence[Dict[str, Any]]) -> List[str]:
     out = ["<a id=\"upgrade\"></a>", "", "## Upgrading your own script", "",
            "`python -m shims upgrade PATH...` rewrites the old forms below in your files (a diff by default; "
            "`--write` replaces the files, `--check` only says whether anything would change) and reports, with "
            "the line and the section to read, what it could not rewrite safely. `python -m shims run SCRIPT "
            "[ARGS...]` runs an unmodified script with the same rewrite in memory and, where it fails with a "
-           "message listed here, names the change and its fix. Both need LibCST (`pip install libcst`).", "",
-           "| change | `python -m shims upgrade` |", "| --- | --- |"]
+           "message listed here, names the change and its fix. Both need LibCST (`pip install libcst`). "
+           "`--target-torch X [--keep-working-on Y]` writes a new form only where it exists on both (the last "
+           "column, the catalog's `new_since`) and keeps old forms that still run there without a warning.", "",
+           "| change | `python -m shims upgrade` | new form from |", "| --- | --- | --- |"]
     for change in catalog:
-        out.append(f"| [{change['title']}](#{change['id']}) | {what_upgrade_does(change)} |")
+        out.append(f"| [{change['title']}](#{change['id']}) | {what_upgrade_does(change)} | "
+                   f"{new_form_since(change)} |")
     return out + [""]

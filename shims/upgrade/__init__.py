@@ -5,6 +5,9 @@
   where it found it.
 - :mod:`shims.upgrade.engine`: runs the rules over one source text: the new text and the findings,
   each with the line of the *original* text.
+- :mod:`shims.upgrade.target`: ``--target-torch`` / ``--keep-working-on``: whether a rule's new form
+  exists on a given torch (the catalog's ``new_since``) and whether its old form still works there
+  (cited versions, the probes' records in results/); no LibCST.
 - :mod:`shims.upgrade.report`: the findings as a report (what changed, what to fix by hand and the
   docs section to read), in the manner of ``tf_upgrade_v2``'s, never "0 issues" on code that still
   breaks.

@@ -1,4 +1,4 @@
-"""``python -m shims upgrade [--write | --check] [--format json] PATH...``
+"""``python -m shims upgrade [--write | --check] [--format json] [--target-torch X [--keep-working-on Y]] PATH...``
 
 Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: every ``*.py`` and
 ``*.ipynb`` under it, ``.ipynb_checkpoints`` folders skipped) with the rules of :mod:`shims.upgrade.rules`:
@@ -19,11 +19,17 @@ and the outputs are left as they are, and the JSON keeps its layout. Its diff is
 JSON file (``patch -p0`` applies it); its report names ``train.ipynb:cell 3:line 2`` (cells counted
 from 1, markdown ones included).
 
+``--target-torch X`` (e.g. 1.8.1): rewrite only what torch X needs, never into a form X lacks (the
+catalog's ``new_since``): such places are reported "not rewritten for torch X: ... needs torch >= V",
+old forms that still work on X without a warning are reported as kept. ``--keep-working-on Y``: the
+result must also run on torch Y (older or newer). Default: the newest torch, every rule.
+
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
-not UTF-8 text, a notebook that is not JSON of nbformat 4. Files without a torch or tensorflow
-import are left alone; binary or non-UTF-8 files met while walking a folder are skipped with a note.
+not UTF-8 text, a notebook that is not JSON of nbformat 4, a ``--target-torch`` / ``--keep-working-on``
+that is not a version (one line, nothing done). Files without a torch or tensorflow import are left
+alone; binary or non-UTF-8 files met while walking a folder are skipped with a note.
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
 from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
 from shims.upgrade.notebook import NotebookError, parse_notebook
 from shims.upgrade.report import finding_lines, json_file, not_checked_ids, not_checked_note, summary_line
+from shims.upgrade.target import BadVersion, Target
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 1 if any file would change; print no diff")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: a machine-readable report on stdout instead of the diff")
+    p.add_argument("--target-torch", metavar="X", help="rewrite only what torch X needs, into forms X has "
+                                                       "(default: the newest)")
+    p.add_argument("--keep-working-on", metavar="Y", help="the result must also run on torch Y")
     p.add_argument("paths", nargs="+", help="files, or folders (every *.py and *.ipynb under them)")
     return p
 
@@ -88,6 +98,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     err = sys.stderr
     as_json, files = args.format == "json", []
+    try:
+        Target.of(args.target_torch, args.keep_working_on)
+    except BadVersion as exc:
+        print(f"python -m shims upgrade: --{exc.option.replace('_', '-')}: {exc.text!r} is not a version "
+              "(e.g. 1.8.1)", file=err)
+        return EXIT_BAD_INPUT
     status, would_change, looked_at_torch = EXIT_OK, False, False
     for path, named in iter_files(args.paths):
         shown = str(path)
@@ -112,7 +128,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             if notebook is not None and notebook.language.lower() != "python":
                 result = Upgraded(text, text, skipped=f"a {notebook.language} notebook, not Python")
             else:
-                result = upgrade_source(source, shown)
+                result = upgrade_source(source, shown, target_torch=args.target_torch,
+                                        keep_working_on=args.keep_working_on)
             new = notebook.with_script(result.new) if notebook is not None else result.new
         except NotebookError as exc:
             print(f"{shown}: {exc}; nothing was changed", file=err)

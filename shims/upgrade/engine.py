@@ -3,18 +3,25 @@
 The rules run one after another (:data:`shims.upgrade.rules.ORDER`), each on the previous one's
 output, with positions of that text; after each pass the lines of the new text are mapped to the
 lines of the old with difflib, so that a finding always names the line the user wrote.
+
+With ``target_torch`` / ``keep_working_on`` (:mod:`shims.upgrade.target`) a rule's rewrite is kept only
+where its new form exists on both; otherwise its output is dropped and each place it would have
+changed is reported as ``not_rewritten`` (the new form needs a newer torch) or ``kept`` (the old form
+still works there, without a warning).
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Collection, List, Optional
+from typing import Collection, List, Optional, Tuple
 
 import libcst as cst
+from packaging.version import Version
 from libcst.metadata import MetadataWrapper
 
 from shims.upgrade.names import imports_of, uses_torch_or_tf
-from shims.upgrade.rules import ORDER, Finding
+from shims.upgrade.rules import ORDER, Finding, not_rewritten_text
+from shims.upgrade.target import BadVersion, Target  # noqa: F401 - BadVersion: the callers' error
 
 
 class BadSource(Exception):
@@ -62,9 +69,37 @@ def _line_map(old: str, new: str) -> List[int]:
     return out
 
 
-def upgrade_source(source: str, filename: str = "<string>", *, only: Optional[Collection[str]] = None) -> Upgraded:
+def _for_target(target: Target, findings: List[Finding]) -> Tuple[bool, List[Finding]]:
+    """A rule's findings under ``target``, and whether its rewrite stands. Dropped where a new form it
+    wrote is missing on the target (each place it changed becomes ``not_rewritten``) or where every
+    entry it changed or found still works there (``kept``). A place left to the user whose fix the
+    target lacks says so."""
+    changed = {f.change_id for f in findings if f.action == "changed"}
+    missing = {c: target.new_form_missing(c) for c in {f.change_id for f in findings}}
+    label, oldest = target.label(), str(target.limit)
+    if any(missing[c] for c in changed):
+        newest = max((missing[c] for c in changed if missing[c]), key=Version)
+        return False, [Finding(f.line, f.change_id, "not_rewritten",
+                               not_rewritten_text(oldest, f.what, missing[f.change_id] or newest))
+                       if f.action == "changed" else f for f in findings]
+    ids = changed or {f.change_id for f in findings if f.action == "found"}
+    if ids and all(target.kept(c) for c in ids):
+        return False, [Finding(f.line, f.change_id, "kept", f"still works on torch {label}: {f.what}")
+                       for f in findings]
+    return True, [Finding(f.line, f.change_id, f.action, f"{f.what} (its fix needs torch >= {missing[f.change_id]}, "
+                                                          f"not on torch {oldest})")
+                  if f.action == "found" and missing[f.change_id] else f for f in findings]
+
+
+def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Optional[str] = None,
+                   keep_working_on: Optional[str] = None, only: Optional[Collection[str]] = None) -> Upgraded:
     """Apply every rule to ``source`` (with ``only``: the rules of those catalog ids); raises
-    :class:`BadSource` on a syntax error."""
+    :class:`BadSource` on a syntax error.
+
+    ``target_torch``: the torch the result is for (None: the newest, every rule as it is);
+    ``keep_working_on``: a torch the result must also run on (older or newer). Versions as text
+    ("1.8.1", "2.4.1+cu121"); :class:`shims.upgrade.target.BadVersion` where one is not a version."""
+    target = Target.of(target_torch, keep_working_on)
     check_syntax(source, filename)
     try:
         module = cst.parse_module(source)
@@ -79,7 +114,12 @@ def upgrade_source(source: str, filename: str = "<string>", *, only: Optional[Co
         if only is not None and rule_cls.change_id not in only:
             continue
         rule = rule_cls(module)
+        if target is not None:
+            rule.missing, rule.target_label = target.new_form_missing, str(target.limit)
         new_module = MetadataWrapper(module).visit(rule)
+        if target is not None:
+            keep, rule.findings = _for_target(target, rule.findings)
+            new_module = new_module if keep else module
         for f in rule.findings:
             line = to_original[f.line - 1] if 0 < f.line <= len(to_original) else f.line
             findings.append(Finding(line, f.change_id, f.action, f.what))

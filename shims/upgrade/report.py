@@ -4,6 +4,10 @@
     a.py:40: FIX BY HAND [optimizer-step-between-backwards] opt_D.step() between two backward ...
         fix: Run every backward that goes through a network before ... read: docs/migration.md#optimizer-...
 
+and, with ``--target-torch``: ``kept [id] still works on torch X: ...`` (no rewrite needed there) and
+``NOT REWRITTEN [id] not rewritten for torch X: ... needs torch >= V`` (the new form is newer than X;
+counted with what still needs the user)
+
 then one summary line per file. A file whose findings include something left to fix is never
 summarised as clean; what the rules cannot see in the text (a loss's shapes) is listed as not checked.
 """
@@ -24,6 +28,13 @@ def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int],
     for f in findings:
         if f.action == "changed":
             out.append(f"{path}:{place(f.line)}: changed [{f.change_id}] {f.what}")
+        elif f.action == "kept":
+            out.append(f"{path}:{place(f.line)}: kept [{f.change_id}] {f.what}")
+        elif f.action == "not_rewritten":
+            out.append(f"{path}:{place(f.line)}: NOT REWRITTEN [{f.change_id}] {f.what}")
+            entry = known.get(f.change_id)
+            if entry is not None:
+                out.append(f"    read: {entry.docs}")
         else:
             entry = known.get(f.change_id)
             out.append(f"{path}:{place(f.line)}: FIX BY HAND [{f.change_id}] {f.what}")
@@ -35,12 +46,17 @@ def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int],
 
 def summary_line(path: str, findings: Sequence[Finding], changed: bool) -> str:
     done = sum(1 for f in findings if f.action == "changed")
-    left = [f for f in findings if f.action != "changed"]
+    left = [f for f in findings if f.action not in ("changed", "kept")]
+    kept = sum(1 for f in findings if f.action == "kept")
+    also = f"; {kept} kept (still work on the target torch)" if kept else ""
     if left:
         ids = ", ".join(sorted({f.change_id for f in left}))
-        return f"{path}: {done} change(s); {len(left)} place(s) still need you ({ids}): the script may still fail"
+        return (f"{path}: {done} change(s){also}; {len(left)} place(s) still need you ({ids}): "
+                "the script may still fail")
     if changed:
-        return f"{path}: {done} change(s); nothing left that the rules can see"
+        return f"{path}: {done} change(s){also}; nothing left that the rules can see"
+    if kept:
+        return f"{path}: no change needed for the target torch{also}"
     return f"{path}: no old idiom the rules know"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Set, Tuple, Type
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 import libcst.matchers as m
@@ -24,7 +24,9 @@ from shims.upgrade.names import dotted, imports_of, local_name_for, qualify
 
 @dataclass
 class Finding:
-    """One place a rule acted on: ``changed`` (rewritten) or ``found`` (left for the user)."""
+    """One place a rule acted on: ``changed`` (rewritten) or ``found`` (left for the user); with a target
+    torch (:mod:`shims.upgrade.target`) also ``not_rewritten`` (its new form is newer than that torch)
+    or ``kept`` (the old form still works there)."""
     line: int
     change_id: str
     action: str
@@ -49,6 +51,11 @@ class Rule(cst.CSTTransformer):
         self.aliases = imports_of(module)
         self.findings: List[Finding] = []
         self.targets: Set[int] = set()
+        #: with a target torch, the engine sets this to ``Target.new_form_missing``: an entry id -> the
+        #: new_since of a new form the target lacks (None: writable); for a rule whose rewrite uses
+        #: another entry's new form (size_average writes reduction-elementwise-mean's 'mean')
+        self.missing: Callable[[str], Optional[str]] = lambda change_id: None
+        self.target_label = ""
 
     def _mark(self, node: cst.CSTNode) -> None:
         self.targets.add(id(node))
@@ -80,8 +87,17 @@ class Rule(cst.CSTTransformer):
     def found(self, node: cst.CSTNode, what: str, change_id: Optional[str] = None) -> None:
         self.findings.append(Finding(self._line(node), change_id or self.change_id, "found", what))
 
+    def not_rewritten(self, node: cst.CSTNode, what: str, since: str, change_id: Optional[str] = None) -> None:
+        self.findings.append(Finding(self._line(node), change_id or self.change_id, "not_rewritten",
+                                     not_rewritten_text(self.target_label, what, since)))
+
     def q(self, node: cst.CSTNode) -> Optional[str]:
         return qualify(node, self.aliases)
+
+
+def not_rewritten_text(target: str, what: str, since: str) -> str:
+    """The report's words for a rewrite the target torch cannot take."""
+    return f"not rewritten for torch {target}: {what} needs torch >= {since}"
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -292,6 +308,11 @@ class SizeAverage(Rule):
             self.found(original, f"{_code(original)}: size_average/reduce not literal booleans")
             return updated
         value = _reduction(*values)
+        since = self.missing("reduction-elementwise-mean") if value == "mean" else None
+        if since is not None:  # 'mean' is 1.0's name (0.4.1 called it 'elementwise_mean')
+            self.not_rewritten(original, f"{' '.join(_code(a).rstrip(', ') for a in (sa, rd) if a)} -> "
+                                         f"reduction='mean'", since)
+            return updated
         args, placed = [], False
         for arg in updated.args:
             if arg is sa or arg is rd:

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     torches = ", ".join(pin.torch for pin in PINS)
     p.add_argument("--old", metavar="TORCH", help=f"the old side's torch (a pin: {torches}; default: the oldest "
                                                   "whose Python is found here)")
-    p.add_argument("--new", metavar="TORCH", help=f"the new side's torch (default {PINS[-1].torch})")
+    p.add_argument("--new", metavar="TORCH", help=f"the new side's torch (default {PINS[-1].torch}); the upgrade then targets it "
+                                                  "(upgrade --target-torch)")
     p.add_argument("--seed", type=int, help="seed random, NumPy and torch with N before the script starts")
     p.add_argument("--files", action="append", default=[], metavar="GLOB",
                    help="also compare the files the script writes that match GLOB (repeatable)")
@@ -173,9 +174,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             if notebook.magics():
                 say(f"{args.script}: not run (IPython only): "
                     + "; ".join(f"cell {c}:line {n} {t.strip()}" for c, n, t in notebook.magics()))
-        upgraded = upgrade_source(source, str(v.script))
         new_pin = pin_of(args.new) if args.new else PINS[-1]
         old_pins = _old_candidates(args.old, new_pin)
+        # what `upgrade --target-torch NEW` writes: never a form the new side's torch lacks
+        upgraded = upgrade_source(source, str(v.script), target_torch=new_pin.torch if args.new else None)
     except UnicodeDecodeError:
         print(f"python -m shims verify: {args.script}: not UTF-8 text", file=sys.stderr)
         return EXIT_BAD_INPUT

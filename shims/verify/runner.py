@@ -2,8 +2,9 @@
 
 The run gets a fresh working folder that mirrors the user's (a symbolic link to each of its entries),
 so relative reads work and what the script writes at the top level stays apart per run; entries that
-``--files`` asks about are left out, so each run writes its own. A subfolder is a link: a script that
-writes into one writes into the user's folder (said in the README). Standard input is empty; the
+``--files`` asks about are left out (a folder it names starts empty), so each run writes its own. Any
+other subfolder is a link: a script that writes into one writes into the user's folder (the README
+says so). Standard input is empty; the
 process has its own group, killed at the timeout.
 """
 from __future__ import annotations
@@ -58,8 +59,13 @@ class Run:
 
 
 def _mirror(cwd: Path, into: Path, globs: Sequence[str]) -> None:
+    """Link each entry of ``cwd`` into ``into``, except what ``--files`` names: a glob's first
+    component (``out`` of ``out/*.csv``) starts as an empty folder, so each run writes its own."""
+    tops = [g.split("/", 1)[0] for g in globs]
     for entry in cwd.iterdir():
-        if any(fnmatch.fnmatch(entry.name, g) for g in globs):
+        if any(fnmatch.fnmatch(entry.name, top) for top in tops):
+            if entry.is_dir():
+                (into / entry.name).mkdir()
             continue
         os.symlink(entry, into / entry.name)
 
