@@ -133,7 +133,7 @@ def test_generation_embeds_no_machine_path_and_is_deterministic(monkeypatch):
 
 
 def test_the_template_ships_and_passes_github_and_shell_syntax_through():
-    """matrix/workflow.yml.in is package data; only its lower-case $name placeholders are filled in."""
+    """matrix/ci/workflow.yml.in is package data; only its lower-case $name placeholders are filled in."""
     tomllib = pytest.importorskip("tomllib")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "workflow.yml.in" in pyproject["tool"]["setuptools"]["package-data"]["matrix.ci"]

@@ -14,7 +14,7 @@ each uploading its session record; a ``merge`` job that downloads every record i
 renders runs/docs (``nox -s report``), prints the summary and fails when a cell did not do what was
 expected (``python -m matrix.records.results --fail-on-unexpected``).
 
-The workflow's text is matrix/workflow.yml.in, a :class:`string.Template` whose ``$name`` placeholders
+The workflow's text is matrix/ci/workflow.yml.in, a :class:`string.Template` whose ``$name`` placeholders
 (lower case) :func:`render` fills in; GitHub's ``${{ ... }}`` expressions are written there as they are.
 
 No machine path goes into the file: nox's ``python`` field is this machine's interpreter (or False
