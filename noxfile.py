@@ -17,7 +17,7 @@ one: matrix/as_published), runs the catalog's probes, and writes runs/results/<e
 docs/ is generated from (``nox -s docs``). The work is in matrix/; this file only declares the matrix.
 
 A pin's Python is looked for where machines keep one (PATH, pyenv's versions, uv's, the system's:
-matrix/interpreters.py) and used only if it runs; without one the pin's cells are recorded as not
+matrix/running/interpreters.py) and used only if it runs; without one the pin's cells are recorded as not
 run, with how to get it. Options (environment variables, checked before anything runs):
 
     TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu   torch from another index (CPU-only wheels)
@@ -26,7 +26,7 @@ run, with how to get it. Options (environment variables, checked before anything
                               <era>(torch='installed', device=...), with no virtualenv
     MATRIX_STEPS, MATRIX_TIMEOUT, MATRIX_REPEATS, MATRIX_LAUNCH, MATRIX_JOBS, MATRIX_STRICT=1, MATRIX_RECORD=1,
     MATRIX_RESULTS=DIR
-                              defaults of the session options after `--` (matrix/options.py)
+                              defaults of the session options after `--` (matrix/running/options.py)
 """
 from __future__ import annotations
 
@@ -36,10 +36,12 @@ import sys
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from matrix import ERAS, environment, interpreters, options, results  # noqa: E402
-from matrix.pins import DEVICES, PINS, newest, pin_of  # noqa: E402  (the pins and why each: matrix/pins.py)
-from matrix.run import Run  # noqa: E402
-from matrix import session as matrix_session  # noqa: E402  (the sessions below take the name `session`)
+from matrix import ERAS  # noqa: E402
+from matrix.running import environment, interpreters, options  # noqa: E402
+from matrix.records import results  # noqa: E402
+from matrix.facts.pins import DEVICES, PINS, newest, pin_of  # noqa: E402  (the pins and why each: matrix/facts/pins.py)
+from matrix.running.run import Run  # noqa: E402
+from matrix.running import session as matrix_session  # noqa: E402  (the sessions below take the name `session`)
 
 
 def _refuse(message: str) -> None:
@@ -56,7 +58,7 @@ except options.BadInput as exc:
 if not hasattr(getattr(nox, "project", None), "dependency_groups"):  # read below; pyproject.toml's group ci
     _refuse("this noxfile needs a newer nox (nox.project.dependency_groups): pip install --upgrade nox")
 nox.options.default_venv_backend = "uv"
-nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/session.py checks)
+nox.options.reuse_venv = "yes"  # a venv that already holds its pin installs nothing (matrix/running/session.py checks)
 # A matrix session whose Python is missing never asks nox for it: it gets python=False and records its
 # cells as "not run" with the reason (see _python_or_false). So a missing interpreter can only be the
 # tests' or docs' Python, and that must fail, not skip with exit 0 (nox's default off CI).
@@ -162,7 +164,7 @@ def modern(session: nox.Session, torch: str, device: str) -> None:
 @nox.session(python=False, tags=["report"])
 def summary(session: nox.Session) -> None:
     """What needs attention, the counts and the table of your runs (runs/results; `-- results` for the reference)."""
-    session.run(sys.executable, "-m", "matrix.results", *session.posargs, external=True)
+    session.run(sys.executable, "-m", "matrix.records.results", *session.posargs, external=True)
 
 
 @nox.session(python=_python_for(newest().python), tags=["report"])
@@ -185,7 +187,7 @@ def report(session: nox.Session) -> None:
     env = {"PYTHONPATH": os.getcwd()}
     session.run("python", "docs/generate.py", "--results", str(mine), "--out", str(out), "--repo-link", "../../",
                 "--bench", str(results.RUNS_DIR / "bench" / "performance.json"), env=env)
-    session.run("python", "-m", "matrix.compare", str(mine), str(results.RESULTS_DIR), "--out",
+    session.run("python", "-m", "matrix.records.compare", str(mine), str(results.RESULTS_DIR), "--out",
                 str(out / "differences.md"), *session.posargs, env=env)
 
 

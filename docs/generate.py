@@ -5,8 +5,8 @@
     python docs/generate.py --results tests/fixtures/results --out /tmp/docs
 
 The command line only: the pages are written by :mod:`matrix.pages` (see its docstring for the inputs
-and why the output is deterministic), from what :mod:`matrix.observations` and
-:mod:`matrix.divergence` derive from the records.
+and why the output is deterministic), from what :mod:`matrix.records.observations` and
+:mod:`matrix.records.divergence` derive from the records.
 """
 from __future__ import annotations
 

@@ -1,41 +1,34 @@
 """The version matrix: run every variant against pinned torch releases and record what happened.
 
-``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work:
+``noxfile.py`` declares the matrix (eras x torch pins x devices); this package does the work, in four
+wings, one folder each:
 
-- :mod:`matrix.pins`: the torch pins (each release, its Python, NumPy and TensorFlow, and why), data only
-- :mod:`matrix.session`: the body of a nox matrix session, as a chain of small steps (plan, not run?,
-  pin, device, cells, probes, record, verdict)
-- :mod:`matrix.run`: one nox run (its id, the records written, the sessions that failed, the probes
-  shared by a pin's sessions) and the summary printed when nox exits
-- :mod:`matrix.environment`: what is installed in a session's interpreter, installing a pin, finding a GPU
-- :mod:`matrix.cell`: run one example in its own process and classify the outcome
-- :mod:`matrix.launch`, :mod:`matrix.warm`: how that process starts: spawned, or forked from a warm
-  parent that imported torch (and TensorFlow) once per session
-- :mod:`matrix.trace`: the in-process wrapper around a variant (warnings, exception, exit status)
-- :mod:`matrix.expected`: expected failures (matrix/expected.toml) and the verdict on a session's cells
-- :mod:`matrix.probes`: one probe per catalog change, by family, and their runner (``python -m matrix.probes``)
-- :mod:`matrix.records`: the keys of a session, cell and probe record, each documented once (TypedDicts)
-- :mod:`matrix.results`: where records go, writing and loading them, the summary table (``python -m matrix.results``)
-- :mod:`matrix.jsonio`: the one atomic JSON writer; :mod:`matrix.tomlio`: the one TOML reader
-- :mod:`matrix.catalog`: the catalog of changes (matrix/catalog.toml)
-- :mod:`matrix.options`, :mod:`matrix.interpreters`: session options after ``--``; finding a pin's Python
-- :mod:`matrix.summary`, :mod:`matrix.compare`: what needs attention, the table; a run against the reference
-- :mod:`matrix.observations`: recorded probe results as observations; the first pin that warns or fails
-  and the pin before it (a boundary; not-run pins never move one), where a probe's values change
-- :mod:`matrix.divergence`: loss curves that differ between pins (first step, largest difference), the
-  catalog change that explains each, and the checks' runs of a script's loop with one cause at a time
-- :mod:`matrix.pages`: docs/compat-matrix.md, docs/migration.md and the figures (``python docs/generate.py``)
-- :mod:`matrix.bench`: what a step costs (the shims, each pin, larger sizes, building a pin's environment),
-  measured into one results file (``nox -s bench``, ``python -m matrix.bench``)
-- :mod:`matrix.snippets`: run the catalog's old and new code and judge it by the entry's kind
-  (``python -m matrix.snippets [--python OTHER]``)
-- :mod:`matrix.workflow`: the GitHub Actions workflow, generated from ``nox --list --json``
-  (``python -m matrix.workflow [--check]``)
+- **Running the matrix**, :mod:`matrix.running`: a nox session step by step (``session``), one nox
+  run and its end-of-run summary (``run``), one cell in its own process (``cell``) and its in-process
+  wrapper (``trace``), the warm parent (``warm``), session options (``options``), finding a pin's
+  Python (``interpreters``), what is installed (``environment``). :mod:`matrix.launch` (how a cell's
+  process starts: spawned, or forked from a warm parent) stays at the top: docs/performance.md links
+  to it by that path.
+- **The facts**, :mod:`matrix.facts`: the catalog of changes (``catalog``, reading matrix/catalog.toml),
+  the expected failures and the verdict on a session's cells (``expected``, reading
+  matrix/expected.toml), the torch pins and why each (``pins``, data only), the catalog's snippets run
+  (``snippets``, ``python -m matrix.facts.snippets [--python OTHER]``), the one TOML reader (``tomlio``).
+  The probes, one per catalog change (:mod:`matrix.probes`, ``python -m matrix.probes``), stay at the
+  top: the catalog and docs/migration.md name them by that path.
+- **The records and their analysis**, :mod:`matrix.records`: the keys of each record (``schema``),
+  where records go and the summary table (``results``, ``python -m matrix.records.results``), what
+  needs attention (``summary``), a run against the reference (``compare``), probe results as
+  observations and the first pin that warns or fails (``observations``), loss curves that differ
+  between pins and the change that explains each (``divergence``), the one atomic JSON writer
+  (``jsonio``).
+- **The pages, the bench and CI**: :mod:`matrix.pages` (docs/*.md and the figures, ``python
+  docs/generate.py``), :mod:`matrix.bench` (what a step costs, ``nox -s bench``), :mod:`matrix.ci`
+  (the GitHub Actions workflow, ``python -m matrix.ci.workflow [--check]``).
 
-Code here that runs *inside* a matrix cell (:mod:`matrix.trace`, :mod:`matrix.warm`, :mod:`matrix.probes`,
-:mod:`matrix.jsonio`, the describe snippet in :mod:`matrix.environment`) must run on Python 3.7+ with
-the standard library only (the probes also import torch, numpy and tensorflow); tests/test_matrix_cell.py
-checks it.
+Code here that runs *inside* a matrix cell (:mod:`matrix.running.trace`, :mod:`matrix.running.warm`,
+:mod:`matrix.probes`, :mod:`matrix.records.jsonio`, the packages above them, the describe snippet in
+:mod:`matrix.running.environment`) must run on Python 3.7+ with the standard library only (the probes
+also import torch, numpy and tensorflow); tests/test_matrix_cell.py checks it.
 """
 from __future__ import annotations
 
@@ -54,7 +47,7 @@ EXAMPLES = (
     "custom_module",
     "dynamic_net",
 )
-#: Cell statuses (contract, :mod:`matrix.cell`): "not_run" is never counted as passed, nor are the
+#: Cell statuses (contract, :mod:`matrix.running.cell`): "not_run" is never counted as passed, nor are the
 #: runs whose numbers can't be trusted ("diverged": a nan or inf loss; "nondeterministic": two runs
 #: with the same seed printed other losses).
 STATUSES = ("passed", "passed_with_warnings", "failed", "crashed", "diverged", "nondeterministic", "not_run")

@@ -1,11 +1,11 @@
 """How a cell's process is started: spawned (a fresh interpreter) or forked from a warm parent.
 
-    launcher = Launcher("fork")                 # one per session (matrix.session.run_cells)
+    launcher = Launcher("fork")                 # one per session (matrix.running.session.run_cells)
     raw = launcher.run(python, [REPORT, SCRIPT, *ARGS], timeout=600, cwd=ROOT, env=env, script=SCRIPT)
     launcher.close()
 
-``spawn`` is ``python -m matrix.trace REPORT SCRIPT ARGS`` in a new process, as the matrix always ran
-a cell. ``fork`` asks a warm parent (:mod:`matrix.warm`, one per interpreter and set of libraries)
+``spawn`` is ``python -m matrix.running.trace REPORT SCRIPT ARGS`` in a new process, as the matrix always ran
+a cell. ``fork`` asks a warm parent (:mod:`matrix.running.warm`, one per interpreter and set of libraries)
 that has imported the script's libraries once to fork a child that becomes that same command: its
 own process group, stdout and stderr to pipes read here, line by line with arrival times, killed
 with its group at the timeout, its exit status or signal reported. What a cell records is the same
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from matrix import warm
+from matrix.running import warm
 
 LAUNCHES = ("fork", "spawn")
 #: The libraries a warm parent imports ahead, when the script itself imports them (in its order).
@@ -61,7 +61,7 @@ MAX_DEFAULT_JOBS = 8
 
 def default_jobs() -> int:
     """Cells run at once by default: the CPUs this process may use (each cell computes on one thread:
-    see matrix.cell.THREAD_VARIABLES), at most :data:`MAX_DEFAULT_JOBS`."""
+    see matrix.running.cell.THREAD_VARIABLES), at most :data:`MAX_DEFAULT_JOBS`."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -132,13 +132,13 @@ class WarmParentError(RuntimeError):
 
 
 class WarmParent:
-    """One ``python -m matrix.warm`` process and the messages it sends (see that module)."""
+    """One ``python -m matrix.running.warm`` process and the messages it sends (see that module)."""
 
     def __init__(self, python: str, modules: Sequence[str], env: Mapping[str, str], cwd: str | os.PathLike) -> None:
         self.modules = tuple(modules)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._log = tempfile.TemporaryFile(prefix="matrix-warm-")
-        self._proc = subprocess.Popen([python, "-m", "matrix.warm", str(theirs.fileno()), *self.modules],
+        self._proc = subprocess.Popen([python, "-m", "matrix.running.warm", str(theirs.fileno()), *self.modules],
                                       cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=self._log, pass_fds=(theirs.fileno(),), start_new_session=True)
         theirs.close()
@@ -201,7 +201,7 @@ class WarmParent:
         return self._dead is None and self._proc.poll() is None
 
     def run(self, argv: Sequence[str], *, timeout: float, cwd: str | os.PathLike, env: Mapping[str, str]) -> dict:
-        """Fork a child that runs ``python -m matrix.trace *argv``; the same dict as
+        """Fork a child that runs ``python -m matrix.running.trace *argv``; the same dict as
         :func:`run_process` (``lines``, ``stderr``, ``returncode``, ``timed_out``, ...)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -336,20 +336,20 @@ class Launcher:
 
     def run(self, python: str, argv: Sequence[str], *, timeout: float, cwd: str | os.PathLike,
             env: Mapping[str, str], script: str | os.PathLike) -> dict:
-        """Run ``python -m matrix.trace *argv`` (``argv`` = REPORT SCRIPT ARGS); see :class:`WarmParent`.run."""
+        """Run ``python -m matrix.running.trace *argv`` (``argv`` = REPORT SCRIPT ARGS); see :class:`WarmParent`.run."""
         parent = self._parent(python, preload_of(script), env, cwd) if self.launch == "fork" else None
         if parent is not None:
             try:
                 return parent.run(argv, timeout=timeout, cwd=cwd, env=env)
             except WarmParentError as exc:
                 self.fallbacks.append(str(exc))
-        raw = run_process([python, "-m", "matrix.trace", *argv], timeout=timeout, cwd=cwd, env=env)
+        raw = run_process([python, "-m", "matrix.running.trace", *argv], timeout=timeout, cwd=cwd, env=env)
         raw["launch"] = "spawn"
         return raw
 
     def _parent(self, python: str, modules: Tuple[str, ...], env: Mapping[str, str],
                 cwd: str | os.PathLike) -> Optional[WarmParent]:
-        # PYTHONPATH is the child's own (matrix.warm rebuilds sys.path); every other variable may be
+        # PYTHONPATH is the child's own (matrix.running.warm rebuilds sys.path); every other variable may be
         # read while the libraries import, so a parent serves only cells with the same ones.
         key = (python, modules, tuple(sorted((k, v) for k, v in env.items() if k != "PYTHONPATH")))
         with self._lock:

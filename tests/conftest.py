@@ -52,8 +52,8 @@ def change(kind="warning", **cited):
 
 def python_or_skip(version: str) -> str:
     """The absolute path of a Python ``version`` that runs here (the torch 1.0.1/1.4.0 pins need 3.7),
-    found as the matrix finds one (matrix/interpreters.py); else the test is skipped, saying so."""
-    from matrix import interpreters
+    found as the matrix finds one (matrix/running/interpreters.py); else the test is skipped, saying so."""
+    from matrix.running import interpreters
 
     found = interpreters.find_python(version).found
     if not found:

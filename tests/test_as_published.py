@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix import ERAS, EXAMPLES, expected
-from matrix import session as matrix_session
+from matrix import ERAS, EXAMPLES
+from matrix.facts import expected
+from matrix.running import session as matrix_session
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "matrix" / "as_published" / "shims"

@@ -60,9 +60,9 @@ def test_the_command_refuses_before_writing(tmp_path):
 
 
 def test_the_pins_are_the_matrix_pins():
-    """The bench reads matrix.pins.PINS (the one list of them) and measures every pin by default."""
+    """The bench reads matrix.facts.pins.PINS (the one list of them) and measures every pin by default."""
     from matrix.bench import matrix_cost
-    from matrix.pins import PINS
+    from matrix.facts.pins import PINS
 
     pins = run.PINS
     assert pins is PINS and matrix_cost.PINS is PINS
@@ -93,7 +93,8 @@ def test_what_runs_in_a_pins_interpreter_compiles_on_python_37(name):
 
 
 #: What runs inside a pin's interpreter, and what each may import besides the standard library.
-IN_PIN = {"sweep.py": {"torch"}, "stamp.py": {"matrix", "matrix.jsonio", "matrix.trace"}}
+IN_PIN = {"sweep.py": {"torch"},
+          "stamp.py": {"matrix", "matrix.records", "matrix.records.jsonio", "matrix.running", "matrix.running.trace"}}
 
 
 @pytest.mark.parametrize("name", sorted(IN_PIN))
@@ -106,7 +107,8 @@ def test_code_run_in_a_pins_interpreter_is_python_37_and_imports_little(name):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""] if node.module != "matrix" else [f"matrix.{a.name}" for a in node.names]
+            names = ([node.module or ""] if node.module not in ("matrix", "matrix.records", "matrix.running")
+                     else [f"{node.module}.{a.name}" for a in node.names])
         else:
             continue
         for imported in names:

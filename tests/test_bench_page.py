@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from matrix import pages
 from matrix.pages import performance
-from matrix.results import record_paths
+from matrix.records.results import record_paths
 
 FIXTURE = ROOT / "tests" / "fixtures" / "bench" / "performance.json"
 RESULTS_FIXTURES = ROOT / "tests" / "fixtures" / "results"

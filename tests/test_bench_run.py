@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from matrix.bench import run, timing
-from matrix.interpreters import Search
+from matrix.running.interpreters import Search
 
 
 def opts(**kw):

@@ -10,7 +10,7 @@ import json
 
 from conftest import ERAS, EXAMPLES, ROOT
 from matrix import probes
-from matrix.catalog import BREAKDOWNS, CITED_KEYS, DEPENDS_ON, KINDS, NEEDS, NO_SOURCE, REQUIRED, load_catalog, \
+from matrix.facts.catalog import BREAKDOWNS, CITED_KEYS, DEPENDS_ON, KINDS, NEEDS, NO_SOURCE, REQUIRED, load_catalog, \
     load_unrelated_warnings, message, problems
 
 CATALOG = load_catalog()
@@ -34,7 +34,7 @@ def test_entry_has_every_field(change):
 
 
 def test_entries_have_known_fields_of_the_right_shape():
-    """REQUIRED and OPTIONAL (matrix/catalog.py) are every field there is; a misspelt optional field
+    """REQUIRED and OPTIONAL (matrix/facts/catalog.py) are every field there is; a misspelt optional field
     would otherwise be ignored silently."""
     assert problems(CATALOG) == []
 
@@ -51,7 +51,7 @@ def test_problems_names_what_is_wrong():
 @pytest.mark.parametrize("change", CATALOG, ids=IDS)
 def test_also_seen_texts_are_other_texts(change):
     """also_seen holds other texts than the symptom, none of them an unrelated warning, and
-    matrix.catalog.message finds each by its start."""
+    matrix.facts.catalog.message finds each by its start."""
     seen = change.get("also_seen", [])
     assert change["symptom"] not in seen and len(set(seen)) == len(seen), change["id"]
     unrelated = load_unrelated_warnings()
@@ -173,7 +173,7 @@ def test_unrelated_warnings_compile_and_say_why():
 def test_cited_release_reads_the_last_version_word():
     from packaging.version import Version
 
-    from matrix.catalog import cited_release
+    from matrix.facts.catalog import cited_release
 
     assert cited_release("1.0.0") == Version("1.0.0")
     assert cited_release("TensorFlow 2.0.0") == Version("2.0.0")
@@ -185,7 +185,7 @@ def test_unavailable_releases_say_where_from_and_when():
     import re as _re
 
     from matrix import ERAS
-    from matrix.catalog import UNAVAILABLE_FIELDS, load_unavailable_releases
+    from matrix.facts.catalog import UNAVAILABLE_FIELDS, load_unavailable_releases
 
     entries = load_unavailable_releases()
     assert entries

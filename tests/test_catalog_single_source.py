@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from matrix.catalog import CITED_KEYS, by_id, cited_release, known_texts, load_catalog, split_message
+from matrix.facts.catalog import CITED_KEYS, by_id, cited_release, known_texts, load_catalog, split_message
 
 Version = pytest.importorskip("packaging.version").Version
 SpecifierSet = pytest.importorskip("packaging.specifiers").SpecifierSet
@@ -42,7 +42,7 @@ COPIES = sorted([*ROOT.glob("shims/**/*.py"), *ROOT.glob("variants/**/*.py"), *R
 #: where a pointer may stand (everything of ours that is not the catalog itself)
 POINTING = sorted({*COPIES, *ROOT.glob("matrix/**/*.py"), *ROOT.glob("tests/*.py"), ROOT / "noxfile.py"}
                   - {Path(__file__).resolve()})
-#: matrix/cell.py's reason for a script that exits 0 without a loss line; what follows is what it printed
+#: matrix/running/cell.py's reason for a script that exits 0 without a loss line; what follows is what it printed
 NO_LOSS_LINE = "exit status 0 but no `step loss` line on stdout (it printed '"
 
 
@@ -260,7 +260,7 @@ def test_links_are_catalog_sources(path):
 
 
 def test_expected_failures_agree_with_the_catalog():
-    from matrix import expected
+    from matrix.facts import expected
 
     entries = expected.load_expected()
     assert entries and all("change" in e for e in entries), "every [[fail]] names its change"
@@ -274,8 +274,9 @@ def test_expected_failures_agree_with_the_catalog():
 
 
 def test_the_no_loss_line_words_are_matrix_cells():
-    """The one harness text an expected error may start with is what matrix/cell.py writes."""
-    assert NO_LOSS_LINE.split(" (it printed")[0] in (ROOT / "matrix" / "cell.py").read_text(encoding="utf-8")
+    """The one harness text an expected error may start with is what matrix/running/cell.py writes."""
+    cell_py = (ROOT / "matrix" / "running" / "cell.py").read_text(encoding="utf-8")
+    assert NO_LOSS_LINE.split(" (it printed")[0] in cell_py
 
 
 def test_an_entry_that_found_no_release_cites_none():

@@ -1,13 +1,13 @@
 """The catalog's code runs: every ``new`` snippet runs on the test suite's torch, and every ``old``
-snippet does there what the entry's ``kind`` says (matrix/snippets.py judges each outcome).
+snippet does there what the entry's ``kind`` says (matrix/facts/snippets.py judges each outcome).
 
 And what the matrix recorded agrees with what the catalog cites: for every torch pin in results/,
 the probe's outcome is not contradicted by the entry's cited_versions (a pin at or past a cited
 ``fails`` errors, one below a cited ``warns`` neither warns nor errors, ...).
 
-The snippets run once, all of them, in one fresh interpreter (``python -m matrix.snippets --run``),
+The snippets run once, all of them, in one fresh interpreter (``python -m matrix.facts.snippets --run``),
 each after ``import torch`` and its entry's ``setup`` in a namespace and working directory of its own.
-Older pins: ``python -m matrix.snippets --python .nox/<session>/bin/python`` prints the same verdicts
+Older pins: ``python -m matrix.facts.snippets --python .nox/<session>/bin/python`` prints the same verdicts
 for another interpreter (not a test: CI has no such virtualenvs).
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ import json
 import pytest
 
 from conftest import ROOT
-from matrix import snippets as sn
-from matrix.catalog import cited_release
-from matrix.catalog import CITED_KEYS, by_id, load_catalog
+from matrix.facts import snippets as sn
+from matrix.facts.catalog import cited_release
+from matrix.facts.catalog import CITED_KEYS, by_id, load_catalog
 from matrix.probes import probe_name
 
 pytest.importorskip("torch", reason="torch is not installed in this environment")
@@ -58,7 +58,7 @@ def test_snippet(ran, item):
 
 
 def test_the_judge_catches_a_snippet_that_does_not_do_what_the_kind_says():
-    """matrix/snippets.py's verdicts on made-up outcomes: an error that warns, a warning with another
+    """matrix/facts/snippets.py's verdicts on made-up outcomes: an error that warns, a warning with another
     message, a new form that still warns, a removal that raises its own AttributeError."""
     warn = {"kind": "warning", "symptom": "UserWarning: volatile was removed and now has no effect."}
     err = {"kind": "error", "symptom": "IndexError: invalid index of a 0-dim tensor. Use x"}

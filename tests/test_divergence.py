@@ -1,4 +1,4 @@
-"""matrix.divergence: loss curves are compared only within one era, example, device, CPU, seed and
+"""matrix.records.divergence: loss curves are compared only within one era, example, device, CPU, seed and
 steps, and a difference is attributed to a catalog entry only by the rule the pages state; checked on
 tests/fixtures/, and re-derived from the raw committed records."""
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from matrix import divergence, observations
-from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.records import divergence, observations
+from matrix.facts.catalog import load_catalog, load_unrelated_warnings
 from matrix.probes import probe_name
 
 FIXTURES = ROOT / "tests" / "fixtures" / "results"

@@ -176,7 +176,7 @@ def test_cuda_refused_in_a_real_process(era, example):
     # absl::InitializeLog() is called are written to STDERR" and "I0000 ... oneDNN custom operations
     # are on ...", twice each). TF_CPP_MIN_LOG_LEVEL=2 or 3 does not silence them (measured); only
     # TF_ENABLE_ONEDNN_OPTS=0 does, by changing TF's kernels, which neither the matrix nor a user
-    # sets. So with TensorFlow the rule is on the lines that are ours (matrix/cell.py reports the last).
+    # sets. So with TensorFlow the rule is on the lines that are ours (matrix/running/cell.py reports the last).
     ours = [line for line in lines if line.startswith(f"{example}.py: ")]
     assert ours == lines[-1:], proc.stderr
     assert lines[-1] == f"{example}.py: error: --device cuda: {_why_no_cuda(kind)}", proc.stderr

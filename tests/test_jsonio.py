@@ -1,4 +1,4 @@
-"""matrix.jsonio: the one atomic writer; results, trace reports and probe outputs all go through it."""
+"""matrix.records.jsonio: the one atomic writer; results, trace reports and probe outputs all go through it."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from matrix import ROOT, jsonio, results
+from matrix import ROOT
+from matrix.records import jsonio, results
 from matrix.probes import runner
 
 
@@ -84,7 +85,7 @@ def test_a_trace_report_is_written_by_it(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("print(0, 1.0)\n")
     report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-c", "import os, sys; os.umask(0o022); from matrix import trace; "
+    proc = subprocess.run([sys.executable, "-c", "import os, sys; os.umask(0o022); from matrix.running import trace; "
                            "sys.exit(trace.main(sys.argv[1:]))", str(report), str(script)],
                           cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
                           timeout=60)
@@ -112,11 +113,11 @@ OWN_WRITERS = {
 
 
 def test_there_is_one_atomic_writer():
-    """Nothing in matrix/ or shims/ renames a temporary file into place but matrix/jsonio.py."""
+    """Nothing in matrix/ or shims/ renames a temporary file into place but matrix/records/jsonio.py."""
     writers = []
     for path in sorted([*(ROOT / "matrix").rglob("*.py"), *(ROOT / "shims").rglob("*.py")]):
         if "as_published" in path.parts or path.relative_to(ROOT).as_posix() in OWN_WRITERS:
             continue
         if _calls(ast.parse(path.read_text(encoding="utf-8"))) & {"os.replace", "os.rename", "tempfile.mkstemp"}:
             writers.append(path.relative_to(ROOT).as_posix())
-    assert writers == ["matrix/jsonio.py"]
+    assert writers == ["matrix/records/jsonio.py"]

@@ -1,7 +1,7 @@
-"""matrix.cell and matrix.trace: each outcome of a script in its own process gets the right status.
+"""matrix.running.cell and matrix.running.trace: each outcome of a script in its own process gets the right status.
 
 Every test runs twice: with each cell spawned as a fresh interpreter, and forked from a warm parent
-(matrix.launch, matrix.warm): the two launches must record the same thing."""
+(matrix.launch, matrix.running.warm): the two launches must record the same thing."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import python_or_skip
-from matrix import cell, launch
+from matrix.running import cell
+from matrix import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The launcher of the test that is running (None: spawned), set by the fixture below.
@@ -377,11 +378,15 @@ def test_cells_get_one_compute_thread_unless_the_caller_sets_it(tmp_path):
 
 #: The code that runs inside a matrix cell's interpreter (Python 3.7+ there: no newer syntax; the standard
 #: library, torch, numpy, tensorflow and this project's in-cell modules only).
-IN_CELL = ["matrix/trace.py", "matrix/warm.py", "matrix/jsonio.py", *sorted(p.relative_to(ROOT).as_posix()
-                                                          for p in (ROOT / "matrix" / "probes").glob("*.py"))]
+IN_CELL = ["matrix/running/__init__.py", "matrix/running/trace.py", "matrix/running/warm.py",
+           "matrix/records/__init__.py", "matrix/records/jsonio.py",
+           *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "matrix" / "probes").glob("*.py"))]
 THIRD_PARTY = {"torch", "numpy", "tensorflow", "functorch"}
-IN_CELL_MODULES = {"matrix", "matrix.jsonio", "matrix.trace", "matrix.probes", "matrix.probes.runner", "matrix.probes.autograd",
-                   "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem"}
+IN_CELL_MODULES = {"matrix", "matrix.running", "matrix.running.trace", "matrix.records", "matrix.records.jsonio",
+                   "matrix.probes", "matrix.probes.runner", "matrix.probes.autograd", "matrix.probes.api",
+                   "matrix.probes.numerics", "matrix.probes.ecosystem"}
+#: ``from PACKAGE import name`` imports PACKAGE.name where that is a module of PACKAGE.
+IN_CELL_PACKAGES = {"matrix", "matrix.running", "matrix.records"}
 
 
 @pytest.mark.parametrize("path", IN_CELL)
@@ -398,7 +403,8 @@ def test_code_run_inside_a_cell_is_python_37_and_imports_only_what_cells_have(pa
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [node.module] if node.module != "matrix" else [f"matrix.{a.name}" for a in node.names]
+            names = ([node.module] if node.module not in IN_CELL_PACKAGES
+                     else [f"{node.module}.{a.name}" for a in node.names])
         else:
             continue
         for name in names:

@@ -1,9 +1,9 @@
-"""matrix.compare: where a user's runs differ from the reference."""
+"""matrix.records.compare: where a user's runs differ from the reference."""
 from __future__ import annotations
 
 import math
 
-from matrix import compare, results
+from matrix.records import compare, results
 
 
 def _record(losses, *, status="passed", cpu="Intel Xeon (CPU)", build="2.4.1+cu121", example="nn"):

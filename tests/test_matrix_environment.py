@@ -1,4 +1,4 @@
-"""matrix.environment: pin checks, reuse decisions, index options, GPU detection, uv's messages."""
+"""matrix.running.environment: pin checks, reuse decisions, index options, GPU detection, uv's messages."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import python_or_skip
-from matrix import environment
+from matrix.running import environment
 
 
 @pytest.mark.parametrize("installed, pin, ok", [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from matrix import expected
+from matrix.facts import expected
 
 ENTRIES = [
     {"era": "legacy", "example": "tf_static_graph", "tensorflow": ">=2.16", "reason": "Keras 3"},
@@ -100,7 +100,7 @@ def test_as_published_cells_are_matched_by_mode():
 
 
 def test_every_expected_failure_names_a_catalog_entry():
-    from matrix.catalog import load_catalog
+    from matrix.facts.catalog import load_catalog
 
     ids = {entry["id"] for entry in load_catalog()}
     for entry in expected.load_expected():

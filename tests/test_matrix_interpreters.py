@@ -1,4 +1,4 @@
-"""matrix.interpreters: a candidate counts only if it runs and reports the wanted version."""
+"""matrix.running.interpreters: a candidate counts only if it runs and reports the wanted version."""
 from __future__ import annotations
 
 import os
@@ -6,7 +6,7 @@ import stat
 import sys
 from pathlib import Path
 
-from matrix import interpreters
+from matrix.running import interpreters
 
 HERE = "%d.%d" % sys.version_info[:2]
 FULL = "%d.%d.%d" % sys.version_info[:3]

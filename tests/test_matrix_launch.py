@@ -1,4 +1,4 @@
-"""matrix.launch and matrix.warm: a cell forked from a warm parent records what a spawned one does.
+"""matrix.launch and matrix.running.warm: a cell forked from a warm parent records what a spawned one does.
 
 The outcomes of every kind of script (passed, warned, failed, crashed, hung, ...) are checked under
 both launches in tests/test_matrix_cell.py; here: what the warm parent imports ahead, the real
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import cell, launch, options, warm
+from matrix.running import cell, options, warm
+from matrix import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +63,7 @@ def test_imports_ahead_keep_their_warnings_for_the_cells_report(tmp_path, monkey
     assert error.startswith("ModuleNotFoundError") and shown == []
     report = tmp_path / "report.json"
     run_me = script(tmp_path, "print(0, 1.0)\n", name="tiny.py")
-    assert __import__("matrix.trace").trace.main([str(report), str(run_me)], import_warnings=[
+    assert __import__("matrix.running.trace").running.trace.main([str(report), str(run_me)], import_warnings=[
         {"category": "FutureWarning", "message": "at import", "filename": "x.py", "lineno": 2, "module": "noisy"}]) == 0
     recorded = json.loads(report.read_text())
     assert recorded["import_warnings"][0]["module"] == "noisy" and recorded["warnings"] == []

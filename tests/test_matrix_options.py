@@ -1,4 +1,4 @@
-"""matrix.options: bad input is refused with one line before anything runs; records go to runs/ unless
+"""matrix.running.options: bad input is refused with one line before anything runs; records go to runs/ unless
 the reference is recorded on purpose."""
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-from matrix import ROOT, options, results
+from matrix import ROOT
+from matrix.running import options
+from matrix.records import results
 
 
 def test_a_users_run_writes_runs_results_and_record_writes_the_reference():

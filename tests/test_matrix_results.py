@@ -1,4 +1,4 @@
-"""matrix.results: atomic writes, not-run records, the summary table."""
+"""matrix.records.results: atomic writes, not-run records, the summary table."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from matrix import results, summary
+from matrix.records import results, summary
 
 
 def test_slug_and_session_name():
@@ -105,7 +105,7 @@ def test_file_is_json_with_one_line_per_cell_and_readable_permissions(tmp_path):
 
 def test_main_refuses_a_missing_folder_and_says_when_nothing_ran(tmp_path, capsys):
     assert results.main([str(tmp_path / "missing")]) == 2
-    assert capsys.readouterr().err == f"python -m matrix.results: error: no folder {tmp_path / 'missing'}\n"
+    assert capsys.readouterr().err == f"python -m matrix.records.results: error: no folder {tmp_path / 'missing'}\n"
     assert results.main([str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "nothing run yet" in out and "needs attention" not in out

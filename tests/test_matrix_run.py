@@ -1,9 +1,9 @@
-"""matrix/run.py: one nox run's state (id, records written, failed sessions, probes) and its summary."""
+"""matrix/running/run.py: one nox run's state (id, records written, failed sessions, probes) and its summary."""
 from __future__ import annotations
 
-from matrix import results
-from matrix import run as matrix_run
-from matrix.run import Run
+from matrix.records import results
+from matrix.running import run as matrix_run
+from matrix.running.run import Run
 
 
 def test_the_end_of_a_run_says_what_needs_attention_first(tmp_path, capsys):

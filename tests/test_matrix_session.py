@@ -1,4 +1,4 @@
-"""matrix.session.run_session with a stand-in for the nox session: not-run records, pin check, verdicts."""
+"""matrix.running.session.run_session with a stand-in for the nox session: not-run records, pin check, verdicts."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
-from matrix import EXAMPLES, ROOT, cell, environment, expected
-from matrix import session as matrix_session
-from matrix.run import Run
+from matrix import EXAMPLES, ROOT
+from matrix.running import cell, environment
+from matrix.facts import expected
+from matrix.running import session as matrix_session
+from matrix.running.run import Run
 
 
 class Skip(Exception):
@@ -273,7 +275,7 @@ def test_a_legacy_script_as_published_fails_as_expected_on_this_torch(tmp_path):
 
 
 def test_run_session_is_its_steps_in_order(tmp_path, monkeypatch):
-    """The chain matrix/session.py documents: decide not-run, interpreter, pin, device, cells, probes,
+    """The chain matrix/running/session.py documents: decide not-run, interpreter, pin, device, cells, probes,
     record, verdict; the verdict sees the cells of the record written (merged under --example)."""
     calls = []
 

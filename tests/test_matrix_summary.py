@@ -1,8 +1,8 @@
-"""matrix.summary: what needs attention comes first; expected failures and not-run cells are counted
+"""matrix.records.summary: what needs attention comes first; expected failures and not-run cells are counted
 apart from failures; every row names its run."""
 from __future__ import annotations
 
-from matrix import results, summary
+from matrix.records import results, summary
 
 
 def _cell(example, status, expected="pass", reason=None, **extra):

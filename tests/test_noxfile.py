@@ -46,14 +46,14 @@ def noxfile():
 
 @pytest.fixture(scope="module")
 def pins() -> tuple:
-    from matrix.pins import PINS
+    from matrix.facts.pins import PINS
 
     return PINS
 
 
 def test_the_noxfile_declares_the_sessions_from_matrix_pins(noxfile, pins):
-    """The pins are data (matrix/pins.py); the noxfile imports them and defines none of its own."""
-    from matrix import pins as pins_module
+    """The pins are data (matrix/facts/pins.py); the noxfile imports them and defines none of its own."""
+    from matrix.facts import pins as pins_module
 
     assert noxfile.PINS is pins and noxfile.DEVICES is pins_module.DEVICES
     assert not hasattr(noxfile, "Pin") and not hasattr(noxfile, "OLD_ERAS")
@@ -62,7 +62,7 @@ def test_the_noxfile_declares_the_sessions_from_matrix_pins(noxfile, pins):
 def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monkeypatch):
     """Matrix sessions record a missing Python as not run themselves (python=False); for the test suite
     a missing interpreter must be an error, never a skip that exits 0."""
-    from matrix.interpreters import Search
+    from matrix.running.interpreters import Search
 
     assert noxfile.nox.options.error_on_missing_interpreters is True
     monkeypatch.setitem(noxfile._PYTHONS, "3.9", Search("3.9"))
@@ -74,8 +74,8 @@ def test_a_missing_interpreter_fails_tests_and_docs_not_the_matrix(noxfile, monk
 
 
 def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatch):
-    from matrix import run as matrix_run
-    from matrix.interpreters import Search, Tried
+    from matrix.running import run as matrix_run
+    from matrix.running.interpreters import Search, Tried
 
     class Skipped(Exception):  # nox's skip exception, or any other: the run knows the session skipped
         pass
@@ -108,7 +108,7 @@ def test_a_missing_python_is_not_run_with_a_remedy(noxfile, tmp_path, monkeypatc
 
 def test_the_noxfile_makes_one_run(noxfile):
     """One Run per nox invocation, named by its start time, passed to every matrix session."""
-    from matrix.run import Run
+    from matrix.running.run import Run
 
     assert isinstance(noxfile.RUN, Run) and noxfile.RUN.id
     assert not hasattr(noxfile, "FAILED_SESSIONS") and not hasattr(noxfile, "_REGISTERED")
@@ -140,7 +140,7 @@ def test_docstrings_are_shown_by_nox_list():
 
 
 def test_a_pin_outside_an_era_is_refused_by_name(noxfile):
-    from matrix import options
+    from matrix.running import options
 
     known = options.matrix_session_names(["1.0.1", "2.4.1"], ["cpu"], {"1.0.1": ("legacy", "tensor_autograd")})
     assert "modern(torch='1.0.1', device='cpu')" not in known and "legacy(torch='1.0.1', device='cpu')" in known

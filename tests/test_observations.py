@@ -1,4 +1,4 @@
-"""matrix.observations: probe records as observations, and the version analysis on them (the first
+"""matrix.records.observations: probe records as observations, and the version analysis on them (the first
 pin that warns or fails, where a probe's compared values change, version order), checked on fake
 records; loading the records, on tests/fixtures/."""
 from __future__ import annotations
@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from conftest import ROOT, change, rec
-from matrix import observations
-from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.records import observations
+from matrix.facts.catalog import load_catalog, load_unrelated_warnings
 from matrix.pages import versions
 
 FIXTURES = ROOT / "tests" / "fixtures" / "results"
@@ -94,7 +94,7 @@ def test_load_results_skips_partial_dotfiles(tmp_path):
 
 
 def test_load_results_stops_on_a_file_that_is_not_json(tmp_path):
-    """matrix.results.load skips such a file; a page must not quietly lose a session."""
+    """matrix.records.results.load skips such a file; a page must not quietly lose a session."""
     (tmp_path / "legacy-torch2.15.0-cpu.json").write_text('{"era": "legacy", "cells": [')
     with pytest.raises(SystemExit, match="legacy-torch2.15.0-cpu.json: not valid JSON"):
         observations.load_results(tmp_path)

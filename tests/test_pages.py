@@ -20,8 +20,9 @@ import sys
 import pytest
 
 from conftest import ROOT, change, rec
-from matrix import divergence, observations, pages
-from matrix.catalog import load_catalog, load_unrelated_warnings
+from matrix.records import divergence, observations
+from matrix import pages
+from matrix.facts.catalog import load_catalog, load_unrelated_warnings
 from matrix.probes import probe_name
 from matrix.pages import cells, compat, versions
 from matrix.pages import text as markdown  # "text" is a local name in the tests
@@ -141,7 +142,7 @@ def blocks(text):
     return [b for b in out if b]
 
 
-#: internal terms of the recorder (matrix/cell.py, matrix/probes.py) that a reader should not meet:
+#: internal terms of the recorder (matrix/running/cell.py, matrix/probes.py) that a reader should not meet:
 #: what it looked for instead of what the script did, its own names for a run and a check
 HARNESS = re.compile(r"\bprobes?\b|\bprobe's\b|\bcells?\b|\bexit status\b|\bstep loss\b|\bstdout\b|\bstderr\b|"
                      r"\bnot_run\b|\bpassed_with_warnings\b|\bXPASS\b|\b(matrix|nox|this|each)\s+sessions?\b|"
@@ -620,8 +621,8 @@ def test_markdown_does_not_need_matplotlib(tmp_path, monkeypatch):
 
 
 def test_the_pages_read_the_catalog_once(tmp_path, monkeypatch):
-    """matrix.catalog.load_all: the three tables the pages use, from one read of catalog.toml."""
-    from matrix import catalog, tomlio
+    """matrix.facts.catalog.load_all: the three tables the pages use, from one read of catalog.toml."""
+    from matrix.facts import catalog, tomlio
 
     read, real_load = [], tomlio.load
     monkeypatch.setattr(tomlio, "load", lambda path: read.append(path) or real_load(path))
@@ -710,7 +711,7 @@ def test_the_command_line_writes_the_pages(tmp_path, fixture_pages):
 def test_releases_no_registry_offers_are_said_with_the_command_to_run_them(fixture_pages):
     """The legacy era's own releases (0.1-0.3) and 0.4: not installable from PyPI, said as cited (not
     measured) on both pages, with the noxfile's options for a torch the user installed."""
-    from matrix.catalog import load_unavailable_releases
+    from matrix.facts.catalog import load_unavailable_releases
 
     (entry,) = load_unavailable_releases()
     assert entry["releases"] == "0.1.x to 0.4.x" and entry["source"].startswith("https://pypi.org/project/torch")

@@ -1,4 +1,4 @@
-"""matrix/pins.py: the torch pins as data (noxfile.py, the bench, the workflow and the tests read them)."""
+"""matrix/facts/pins.py: the torch pins as data (noxfile.py, the bench, the workflow and the tests read them)."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from matrix import ERAS, ROOT
-from matrix.pins import DEVICES, OLD_ERAS, PINS, Pin, newest, oldest, pin_of
+from matrix.facts.pins import DEVICES, OLD_ERAS, PINS, Pin, newest, oldest, pin_of
 
 pins = PINS
 
@@ -23,7 +23,7 @@ def test_pins_span_old_to_new_and_each_says_why():
         if Version(pin.torch) < Version("2.3"):  # built against NumPy 1
             assert pin.numpy.startswith("numpy<") and Version(pin.numpy[len("numpy<"):]) <= Version("2"), pin
     assert len({p.tensorflow for p in pins if p.tensorflow}) >= 2
-    # the legacy era's own releases, with TensorFlow 1 (protobuf<3.20 comes with it: matrix/environment.py)
+    # the legacy era's own releases, with TensorFlow 1 (protobuf<3.20 comes with it: matrix/running/environment.py)
     tf1 = [p for p in pins if p.tensorflow and p.tensorflow.startswith("1.")]
     assert {p.torch for p in tf1} == {"1.0.1", "1.4.0"} and all(p.python == "3.7" for p in tf1)
     assert all("modern" not in p.eras and "legacy" in p.eras for p in tf1)
@@ -46,8 +46,9 @@ def test_pin_of_oldest_and_newest():
 
 
 def test_importing_the_pins_does_nothing_else():
-    """Data only: importing matrix.pins imports no other module of the project, nor nox."""
-    code = "import sys, matrix.pins; print(sorted(m for m in sys.modules if m.split('.')[0] in ('matrix', 'nox')))"
+    """Data only: importing matrix.facts.pins imports no other module of the project, nor nox."""
+    code = ("import sys, matrix.facts.pins; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matrix', 'nox')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["['matrix',", "'matrix.pins']"]
+    assert done.stdout.split() == ["['matrix',", "'matrix.facts',", "'matrix.facts.pins']"]

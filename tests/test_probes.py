@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT
 from matrix import probes
-from matrix.catalog import known_texts, load_catalog, message
+from matrix.facts.catalog import known_texts, load_catalog, message
 
 Version = pytest.importorskip("packaging.version").Version
 
@@ -318,7 +318,7 @@ sys.exit(probes.main(["--out", {out!r}, "--only", "grad_none_zero", "--only", "z
 
 
 def test_out_is_written_after_every_probe(tmp_path):
-    """matrix/session.py keeps what finished when the probes process dies and reruns the rest."""
+    """matrix/running/session.py keeps what finished when the probes process dies and reruns the rest."""
     out = tmp_path / "probes.json"
     script = tmp_path / "crasher.py"
     script.write_text(CRASHER.format(root=str(ROOT), out=str(out)))

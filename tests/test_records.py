@@ -1,4 +1,4 @@
-"""matrix.records: the TypedDicts name every key the recorded files have, and only those."""
+"""matrix.records.schema: the TypedDicts name every key the recorded files have, and only those."""
 from __future__ import annotations
 
 import ast
@@ -6,10 +6,13 @@ import json
 
 import pytest
 
-from matrix import ROOT, cell, expected, records, results
-from matrix import session as matrix_session
+from matrix import ROOT
+from matrix.running import cell
+from matrix.facts import expected
+from matrix.records import results, schema
+from matrix.running import session as matrix_session
 from matrix.probes import runner
-from matrix.run import Run
+from matrix.running.run import Run
 
 RECORDED = results.record_paths(results.RESULTS_DIR)
 
@@ -27,21 +30,21 @@ def check(record: dict, td, where: str) -> None:
 
 
 def check_session(record: dict, where: str) -> None:
-    check(record, records.SessionRecord, where)
+    check(record, schema.SessionRecord, where)
     for c in record["cells"]:
-        check(c, records.CellRecord, f"{where} cell {c.get('example')}/{c.get('mode')}")
+        check(c, schema.CellRecord, f"{where} cell {c.get('example')}/{c.get('mode')}")
         for w in c["warnings"]:
-            check(w, records.CellWarning, f"{where} cell warning")
+            check(w, schema.CellWarning, f"{where} cell warning")
         for w in c.get("import_warnings") or []:
-            check(w, records.CellImportWarning, f"{where} cell import warning")
+            check(w, schema.CellImportWarning, f"{where} cell import warning")
         if c["error"]:
-            check(c["error"], records.Problem, f"{where} cell error")
+            check(c["error"], schema.Problem, f"{where} cell error")
     for p in record["probes"]:
-        check(p, records.ProbeRecord, f"{where} probe {p.get('id')}")
+        check(p, schema.ProbeRecord, f"{where} probe {p.get('id')}")
         for w in p["warnings"]:
-            check(w, records.ProbeWarning, f"{where} probe warning")
+            check(w, schema.ProbeWarning, f"{where} probe warning")
         if p["error"]:
-            check(p["error"], records.Problem, f"{where} probe error")
+            check(p["error"], schema.Problem, f"{where} probe error")
 
 
 @pytest.mark.skipif(not RECORDED, reason="no recorded results/")
@@ -62,7 +65,7 @@ def test_every_key_named_is_recorded_somewhere_or_optional():
             seen["probe"] |= set(p)
     if not RECORDED:
         pytest.skip("no recorded results/")
-    for name, td in (("session", records.SessionRecord), ("cell", records.CellRecord), ("probe", records.ProbeRecord)):
+    for name, td in (("session", schema.SessionRecord), ("cell", schema.CellRecord), ("probe", schema.ProbeRecord)):
         required, _ = keys(td)
         # the rest are optional: e.g. "run" (records made before runs were named) and "unexpected_error"
         assert required <= seen[name], f"{name}: required but never recorded: {sorted(required - seen[name])}"
@@ -114,7 +117,7 @@ def test_the_records_this_code_writes_have_only_named_keys(tmp_path, monkeypatch
 
 
 def _documented(cls: ast.ClassDef, lines: list) -> dict:
-    """key -> whether records.py explains it: a ``#:`` comment on its line or just above, or its
+    """key -> whether schema.py explains it: a ``#:`` comment on its line or just above, or its
     class's docstring naming it."""
     doc = ast.get_docstring(cls) or ""
     out = {}
@@ -126,8 +129,8 @@ def _documented(cls: ast.ClassDef, lines: list) -> dict:
     return out
 
 
-def test_each_key_is_documented_in_records_py():
-    source = (ROOT / "matrix" / "records.py").read_text(encoding="utf-8")
+def test_each_key_is_documented_in_schema_py():
+    source = (ROOT / "matrix" / "records" / "schema.py").read_text(encoding="utf-8")
     lines = source.splitlines()
     classes = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
     undocumented = [f"{c.name}.{k}" for c in classes for k, ok in _documented(c, lines).items() if not ok]

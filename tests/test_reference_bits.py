@@ -11,7 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from matrix import UNTRUSTED, results
+from matrix import UNTRUSTED
+from matrix.records import results
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = json.loads((ROOT / "tests" / "fixtures" / "reference" / "spawned_losses.json").read_text())

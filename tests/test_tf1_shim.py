@@ -19,7 +19,7 @@ import pytest
 from packaging.version import Version
 
 from conftest import ROOT
-from matrix.catalog import message
+from matrix.facts.catalog import message
 
 tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed in this environment")
 # The major number of the parsed version, which local builds ("2.21.0+nv25.1") keep; not a comparison

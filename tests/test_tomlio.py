@@ -1,10 +1,12 @@
-"""matrix.tomlio: the one TOML reader (tomllib, or tomli before Python 3.11), for the catalog and expected.toml."""
+"""matrix.facts.tomlio: the one TOML reader (tomllib, or tomli before Python 3.11), for the catalog and
+expected.toml."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from matrix import ROOT, catalog, expected, tomlio
+from matrix import ROOT
+from matrix.facts import catalog, expected, tomlio
 
 
 def test_loads_a_file_as_plain_data(tmp_path):
@@ -23,7 +25,7 @@ def test_the_catalog_and_expected_toml_are_read_through_it(monkeypatch):
 
 
 def test_there_is_one_toml_reader():
-    """Nothing in matrix/ imports tomllib or tomli but matrix/tomlio.py."""
+    """Nothing in matrix/ imports tomllib or tomli but matrix/facts/tomlio.py."""
     readers = []
     for path in sorted((ROOT / "matrix").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -31,4 +33,4 @@ def test_there_is_one_toml_reader():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(n.split(".")[0] in ("tomllib", "tomli") for n in names):
                 readers.append(path.relative_to(ROOT).as_posix())
-    assert sorted(set(readers)) == ["matrix/tomlio.py"]
+    assert sorted(set(readers)) == ["matrix/facts/tomlio.py"]

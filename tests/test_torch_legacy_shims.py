@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed in this envi
 
 from torch.autograd import Variable  # noqa: E402
 
-from matrix.catalog import message  # noqa: E402
+from matrix.facts.catalog import message  # noqa: E402
 from shims import torch_legacy as tl  # noqa: E402
 
 # The messages torch gives, from their one place: matrix/catalog.toml (symptom, also_seen).

@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT
 
 pytest.importorskip("libcst")
-from matrix.catalog import load_catalog  # noqa: E402
+from matrix.facts.catalog import load_catalog  # noqa: E402
 from shims.upgrade.engine import upgrade_source  # noqa: E402
 from shims.upgrade.rules import ORDER, REGISTRY, RUNTIME_ONLY  # noqa: E402
 

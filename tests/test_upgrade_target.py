@@ -27,8 +27,8 @@ import pytest
 from conftest import ROOT, oldest_pin_python
 
 pytest.importorskip("libcst")
-from matrix.catalog import load_catalog  # noqa: E402
-from matrix.environment import public_version  # noqa: E402
+from matrix.facts.catalog import load_catalog  # noqa: E402
+from matrix.running.environment import public_version  # noqa: E402
 from shims.upgrade.engine import upgrade_source  # noqa: E402
 from shims.upgrade.target import BadVersion, Target  # noqa: E402
 

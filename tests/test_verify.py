@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT, TEST_ENVS
 
 pytest.importorskip("libcst")
-from matrix.catalog import load_catalog  # noqa: E402
+from matrix.facts.catalog import load_catalog  # noqa: E402
 from shims.verify import compare as cmp  # noqa: E402
 from shims.verify.explain import candidates  # noqa: E402
 

@@ -1,6 +1,6 @@
-"""The GitHub workflow (matrix/workflow.py): its matrix is nox's session list, each session on the
+"""The GitHub workflow (matrix/ci/workflow.py): its matrix is nox's session list, each session on the
 right runner, the committed file as generated and accepted by actionlint; the merge job's
-``python -m matrix.results --fail-on-unexpected`` fails on an unexpected cell and only then."""
+``python -m matrix.records.results --fail-on-unexpected`` fails on an unexpected cell and only then."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix import ROOT, results, workflow
+from matrix import ROOT
+from matrix.records import results
+from matrix.ci import workflow
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is in pyproject.toml's test group (nox -s tests)")
 
@@ -50,8 +52,8 @@ def test_each_entry_has_its_pins_python_and_record_name(include):
 
 
 def test_pin_pythons_are_the_pins():
-    """Each pin's Python, in PINS order (matrix/pins.py: the one list of them, which noxfile.py imports)."""
-    from matrix.pins import PINS
+    """Each pin's Python, in PINS order (matrix/facts/pins.py: the one list of them, which noxfile.py imports)."""
+    from matrix.facts.pins import PINS
 
     pythons = workflow.pin_pythons()
     assert pythons["1.0.1"] == "3.7" and pythons["1.8.1"] == "3.9" and pythons["2.15.0"] == "3.11"
@@ -96,7 +98,7 @@ def test_the_jobs_run_the_readme_commands_and_merge_every_record(committed):
 
 def test_the_committed_files_are_as_generated():
     _nox_list()
-    out = subprocess.run([sys.executable, "-m", "matrix.workflow", "--check"], cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "matrix.ci.workflow", "--check"], cwd=ROOT, capture_output=True,
                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr
 
@@ -131,10 +133,10 @@ def test_generation_embeds_no_machine_path_and_is_deterministic(monkeypatch):
 
 
 def test_the_template_ships_and_passes_github_and_shell_syntax_through():
-    """matrix/workflow.yml.in is package data; only its lower-case $name placeholders are filled in."""
+    """matrix/ci/workflow.yml.in is package data; only its lower-case $name placeholders are filled in."""
     tomllib = pytest.importorskip("tomllib")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "workflow.yml.in" in pyproject["tool"]["setuptools"]["package-data"]["matrix"]
+    assert "workflow.yml.in" in pyproject["tool"]["setuptools"]["package-data"]["matrix.ci"]
     text = workflow.TEMPLATE.substitute({name: f"<{name}>" for name in (
         "header", "tests_runner", "hosted_runner", "gpu_variable", "tools_python", "pythons", "include",
         "checkout", "setup_python", "cache", "upload", "download")})

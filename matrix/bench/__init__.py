@@ -8,7 +8,7 @@ keys). ``docs/performance.md`` is rendered from that file and shows no figure it
 - :mod:`matrix.bench.stats`: medians, percentiles, the interleaving order, ratios (pure functions)
 - :mod:`matrix.bench.timing`: one variant run once in a pin's interpreter -> its seconds per step;
   the size sweep run there
-- :mod:`matrix.bench.stamp`: the variant under :mod:`matrix.trace`, each printed line stamped in the
+- :mod:`matrix.bench.stamp`: the variant under :mod:`matrix.running.trace`, each printed line stamped in the
   child's own process (Python 3.7+, standard library)
 - :mod:`matrix.bench.sweep`: the size sweep's workload, run *inside* a pin's interpreter (Python 3.7+,
   the standard library and torch only)

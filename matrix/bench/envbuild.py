@@ -1,8 +1,8 @@
 """A pin's virtualenv, built and timed: warm (uv's shared cache) and, with ``--cold``, cold.
 
-What a matrix session pays before its first cell (:func:`matrix.session.install_pin`): ``uv venv``
+What a matrix session pays before its first cell (:func:`matrix.running.session.install_pin`): ``uv venv``
 with the pin's Python, then ``uv pip install --compile-bytecode`` of the pin's requirements
-(:func:`matrix.environment.requirements`, with ``TORCH_INDEX_URL``'s options). Timed from the start of
+(:func:`matrix.running.environment.requirements`, with ``TORCH_INDEX_URL``'s options). Timed from the start of
 ``uv venv`` to the end of the install.
 
 - warm: uv's shared cache, as a second run of the matrix finds it (the wheels normally already
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from matrix import ROOT, environment
+from matrix import ROOT
+from matrix.running import environment
 
 #: The bench's own environments, one per pin (ignored by git, as all of .nox/).
 ENVS = ROOT / ".nox"

@@ -26,8 +26,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from matrix import ROOT, UNTRUSTED, launch, results
-from matrix.pins import PINS
+from matrix import ROOT, UNTRUSTED, launch
+from matrix.records import results
+from matrix.facts.pins import PINS
 
 #: The issue's goal for the fastest way: the whole nox command within this many times its cells'
 #: training time.

@@ -77,7 +77,8 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from matrix import ROOT, jsonio
+from matrix import ROOT
+from matrix.records import jsonio
 
 SCHEMA = 1
 KIND = "bench"
@@ -129,7 +130,7 @@ def project_commit(root: Path = ROOT) -> Optional[str]:
 
 def machine(gpu: Optional[str]) -> Dict[str, Any]:
     """The machine the bench ran on; ``gpu``: the GPU's name as torch reported it, or None."""
-    from matrix import environment
+    from matrix.running import environment
 
     cpu = environment.cpu_name()
     return {"cpu": cpu[:-len(" (CPU)")] if cpu.endswith(" (CPU)") else cpu, "cores": os.cpu_count(),
@@ -197,7 +198,7 @@ def dumps(record: Mapping[str, Any]) -> str:
 
 def write(path: Path, record: Mapping[str, Any]) -> None:
     """Serialise first (a value that can't be fails before any file is touched), then replace ``path``
-    atomically (:func:`matrix.jsonio.write_atomically`), creating its folder."""
+    atomically (:func:`matrix.records.jsonio.write_atomically`), creating its folder."""
     text = dumps(record)
     path.parent.mkdir(parents=True, exist_ok=True)
     jsonio.write_atomically(path, text)

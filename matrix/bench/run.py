@@ -5,7 +5,7 @@
                            [--skip shim_cost pin_cost size_sweep environment_build matrix_cost]
                            [--installed] [--timeout S] [--out FILE]
 
-1. per pin (:data:`matrix.pins.PINS`, in that order): its Python (:func:`matrix.interpreters.find_python`;
+1. per pin (:data:`matrix.facts.pins.PINS`, in that order): its Python (:func:`matrix.running.interpreters.find_python`;
    missing: the pin's rows are not run, with the remedy), its environment ``.nox/bench-torch-<pin>``
    built and timed (the warm build; ``--skip environment_build`` reuses one that holds the pin), then
    with ``--cold`` built once more into a temporary folder with an empty cache;
@@ -41,10 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from matrix import ERAS, EXAMPLES, ROOT, environment, interpreters, results
-from matrix import cell as matrix_cell
+from matrix import ERAS, EXAMPLES, ROOT
+from matrix.running import environment, interpreters
+from matrix.records import results
+from matrix.running import cell as matrix_cell
 from matrix.bench import envbuild, record, stats, timing
-from matrix.pins import PINS
+from matrix.facts.pins import PINS
 
 SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build", "matrix_cost")
 DEFAULT_ROUNDS = 4
@@ -123,7 +125,7 @@ class Target:
     eras: Tuple[str, ...]
     python: Optional[str] = None  #: the environment's interpreter
     reason: Optional[str] = None  #: why nothing runs for this pin
-    info: Dict[str, Any] = field(default_factory=dict)  #: :func:`matrix.environment.describe` of it
+    info: Dict[str, Any] = field(default_factory=dict)  #: :func:`matrix.running.environment.describe` of it
 
 
 def prepare(pin: Any, opts: argparse.Namespace) -> Tuple[Target, Dict[str, Any]]:

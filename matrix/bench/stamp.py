@@ -1,14 +1,14 @@
-"""Run a variant under :mod:`matrix.trace`, stamping each line it prints with the clock of its own process.
+"""Run a variant under :mod:`matrix.running.trace`, stamping each line it prints with the clock of its own process.
 
     python -m matrix.bench.stamp STAMPS.json REPORT.json variants/<era>/<example>.py --steps 300 ...
 
-Why: :mod:`matrix.cell` stamps a line when the parent reads it from the pipe. On a busy machine the
+Why: :mod:`matrix.running.cell` stamps a line when the parent reads it from the pipe. On a busy machine the
 parent's reader thread waits for a core, reads several lines at once and gives them nearly the same
 stamp: a run of 10 ms between its first and last loss line was measured as 0.1 ms (torch 1.8.1, the
 modern tensors example, 2 shared cores). Here ``sys.stdout`` is wrapped in the child itself, and each
 completed line is stamped with ``time.perf_counter()`` as the script writes it; the text still
 reaches stdout unchanged. The stamps ``[[seconds since start, line], ...]`` are written to STAMPS.json
-when the script is done (atomically, :mod:`matrix.jsonio`), whatever way it ended.
+when the script is done (atomically, :mod:`matrix.records.jsonio`), whatever way it ended.
 
 Runs inside a pin's interpreter: Python 3.7+ and the standard library only.
 """
@@ -16,7 +16,8 @@ import json
 import sys
 import time
 
-from matrix import jsonio, trace
+from matrix.records import jsonio
+from matrix.running import trace
 
 USAGE = "usage: python -m matrix.bench.stamp STAMPS.json REPORT.json SCRIPT [ARGS...]"
 

@@ -1,9 +1,9 @@
 """Timings taken in a pin's interpreter: one variant run once, and the size sweep.
 
-A variant runs as the matrix runs a cell (:mod:`matrix.cell`): under :mod:`matrix.trace`, in a fresh
-process, the project on PYTHONPATH, one compute thread (:func:`matrix.cell.child_env`), classified by
-:func:`matrix.cell.classify`; and under :mod:`matrix.bench.stamp`, which stamps each printed line in
-the child itself. Its seconds per step is :func:`matrix.cell.seconds_per_step` of those stamps: the
+A variant runs as the matrix runs a cell (:mod:`matrix.running.cell`): under :mod:`matrix.running.trace`, in a fresh
+process, the project on PYTHONPATH, one compute thread (:func:`matrix.running.cell.child_env`), classified by
+:func:`matrix.running.cell.classify`; and under :mod:`matrix.bench.stamp`, which stamps each printed line in
+the child itself. Its seconds per step is :func:`matrix.running.cell.seconds_per_step` of those stamps: the
 time between the first and the last loss line over the steps between them, so the interpreter's
 start, the imports and the setup are not in it. ``--log-every`` is larger than the matrix's 1 so that printing (and the trace's
 line handling here) does not weigh on the step.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from matrix import PASSING, ROOT
-from matrix import cell as matrix_cell
+from matrix.running import cell as matrix_cell
 from matrix import launch
 
 SWEEP_SCRIPT = Path(__file__).resolve().parent / "sweep.py"
@@ -43,7 +43,7 @@ def run_variant(python: str, era: str, example: str, *, steps: int, log_every: i
     """Run ``variants/<era>/<example>.py`` once in ``python`` (a fresh process); its seconds per step.
 
     A run that did not pass (an exception, a signal, the timeout, no loss line, a nan loss) gives no
-    time: its status and reason say why (:func:`matrix.cell.classify`)."""
+    time: its status and reason say why (:func:`matrix.running.cell.classify`)."""
     script = ROOT / "variants" / era / f"{example}.py"
     env = matrix_cell.child_env(os.environ, ROOT)
     env["PYTHONUNBUFFERED"] = "1"

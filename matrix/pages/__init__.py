@@ -3,7 +3,7 @@
 Inputs: the catalog (the cited facts and hypotheses), the recorded matrix results (what happened on
 which torch, on which CPU, when), the variant scripts (the code), and the hand-written fragments in
 docs/prose/. Every statement the pages make as measured is derived from results/*.json (by
-:mod:`matrix.observations` and :mod:`matrix.divergence`) and refers, by a letter, to the table
+:mod:`matrix.records.observations` and :mod:`matrix.records.divergence`) and refers, by a letter, to the table
 "How these were measured" (:mod:`matrix.pages.provenance`), which gives per machine (the record's
 CPU) and torch pin the torch build and the date of the run, once; float32 bits depend on the CPU, so
 values are only ever compared between records of the same CPU. The pages speak the reader's words,

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from matrix import EXAMPLES, ROOT
-from matrix.catalog import load_all
-from matrix.observations import load_results
+from matrix.facts.catalog import load_all
+from matrix.records.observations import load_results
 from matrix.pages.compat import render_compat
 from matrix.pages.figures import OVERLAP_PX, curve_descriptions, curves_for, data_hash, difference_descriptions, draw
 from matrix.pages.migration import render_migration

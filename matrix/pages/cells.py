@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import math
 
 from matrix import ERAS, EXAMPLES, NOT_PASSING, PASSING
-from matrix.observations import cpu_of, version_key
+from matrix.records.observations import cpu_of, version_key
 from matrix.pages.provenance import Provenance
 from matrix.pages.text import Footnotes, first_line, md_escape, reader_text
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from matrix import ERAS, EXAMPLES, NOT_PASSING
-from matrix.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
+from matrix.records.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
                                  probe_observations, short_date, version_key)
 from matrix.pages.cells import cell_of, cell_text, published_text
 from matrix.pages.provenance import unavailable_lines

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from matrix import ERAS
-from matrix.divergence import curve_groups, first_difference
-from matrix.observations import short_date, span, version_key
+from matrix.records.divergence import curve_groups, first_difference
+from matrix.records.observations import short_date, span, version_key
 
 
 def curves_for(example: str, sessions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:

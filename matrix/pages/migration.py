@@ -6,7 +6,7 @@ changed and the old code follow; the evidence (per pin, the texts, the tutorial'
 published, the sources) is collapsed under it. Where and when the measurements ran is said once, under
 "How these were measured" (:mod:`matrix.pages.provenance`); each measured statement refers to it by a
 letter. The silent-changes section shows each divergence of the loss curves with its attribution
-(:mod:`matrix.divergence`) and lists the unexplained ones; the examples section shows each example's
+(:mod:`matrix.records.divergence`) and lists the unexplained ones; the examples section shows each example's
 figure and the era-to-era diffs of its scripts.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, ROOT
-from matrix.catalog import MESSAGE
-from matrix.divergence import explain_divergence, find_divergences
-from matrix.observations import clean_message, first_per_pin, probe_observations, short_date
+from matrix.facts.catalog import MESSAGE
+from matrix.records.divergence import explain_divergence, find_divergences
+from matrix.records.observations import clean_message, first_per_pin, probe_observations, short_date
 from matrix.probes import PROBES, probe_name
 from matrix.pages.cells import published_lines
 from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
@@ -231,7 +231,7 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance, unav
 
 def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
     """Under one pin's 'why': each cause alone, as a check ran the script's loop on both pins
-    (:func:`matrix.divergence.isolated_runs`): where zeroed vs None grads, and this torch's linspace vs
+    (:func:`matrix.records.divergence.isolated_runs`): where zeroed vs None grads, and this torch's linspace vs
     the float64 one rounded once, move the loss most; and whether the loop with both held fixed gives
     the same curve on the two pins (then these two causes are all that changed)."""
     out = []
@@ -266,7 +266,7 @@ def isolated_lines(e: Dict[str, Any], ref: str) -> List[str]:
 
 
 def largest_text(largest) -> str:
-    """'step 25: 8628811.0 (46770404.0)' from :func:`matrix.divergence.largest_difference`; '-' for none."""
+    """'step 25: 8628811.0 (46770404.0)' from :func:`matrix.records.divergence.largest_difference`; '-' for none."""
     if not largest:
         return "-"
     t, ref, here = largest

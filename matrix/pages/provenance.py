@@ -1,6 +1,6 @@
 """Where and when the measured statements were measured, said once.
 
-Each machine the records name (the CPU, as :func:`matrix.observations.cpu_of` says; for a CUDA run
+Each machine the records name (the CPU, as :func:`matrix.records.observations.cpu_of` says; for a CUDA run
 the GPU it ran on) gets a letter. A measured statement on the pages names its torch pin and carries
 that letter, a link to the table under "How these were measured", whose row for (letter, pin) gives
 the torch build, Python, NumPy and TensorFlow, the date of the run and its commit. Everything in the
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
-from matrix.observations import cpu_of, short_date, span, version_key
+from matrix.records.observations import cpu_of, short_date, span, version_key
 from matrix.pages.text import md_escape, reader_text, sentence
 
 ANCHOR = "measured"
@@ -53,7 +53,7 @@ class Provenance:
 
     @classmethod
     def of_observations(cls, obs: Iterable[Dict[str, Any]]) -> "Provenance":
-        """From check observations alone (what :func:`matrix.observations.observation` attaches)."""
+        """From check observations alone (what :func:`matrix.records.observations.observation` attaches)."""
         prov = cls()
         for o in obs:
             prov.add(o["_cpu"], o["_pin"], build=o.get("_build") or o.get("_torch"), python=o.get("_python"),

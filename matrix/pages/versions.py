@@ -2,7 +2,7 @@
 (bracketed by two pins, with the cited release in between, or not bracketed), the values where they
 change, one line of what the sources say; and the per-pin detail that goes under "Evidence".
 
-Measured lines come from the observations (:mod:`matrix.observations`) and carry a reference to the
+Measured lines come from the observations (:mod:`matrix.records.observations`) and carry a reference to the
 machine they ran on ([A](#measured): the table under "How these were measured" gives, per machine and
 pin, the torch build and the date). Cited lines say whether the source states the version or it was
 inferred. Both are always shown: a "since version X" is measured (the pins show it) or cited, never
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from matrix.catalog import CITED_KEYS, NO_SOURCE, cited_release, stated_keys
-from matrix.observations import (BOUNDARIES, LIBRARY_NAMES, RAN, boundary, compare_value, first_per_pin, fmt_compare,
+from matrix.facts.catalog import CITED_KEYS, NO_SOURCE, cited_release, stated_keys
+from matrix.records.observations import (BOUNDARIES, LIBRARY_NAMES, RAN, boundary, compare_value, first_per_pin,
+                                         fmt_compare,
                                  library_version, value_changes, version_key)
 from matrix.pages.provenance import Provenance
 from matrix.pages.text import reader_text, reader_words, sentence
@@ -126,7 +127,7 @@ def bracket_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: P
     already shows it, that the first release is not measured here. The release the catalog cites is
     set against the two pins: inside the bracket, or said to disagree with the measurement.
 
-    Only pins whose check ran count (:func:`matrix.observations.boundary`): a not-run pin never moves a
+    Only pins whose check ran count (:func:`matrix.records.observations.boundary`): a not-run pin never moves a
     boundary. Entries whose outcome depends on another library's version, or that break the outcome
     down per function (their table says it per function), get none.
     """

@@ -15,7 +15,7 @@ registered with, ``@probe("size-average")``) and classifies it:
 ``not_run``  could not be tried here (``detail`` says why: a module that is not installed, an API
              that does not exist yet on this torch)
 
-(``crashed`` is never written here: :mod:`matrix.session` records it, with ``error = {"type": "crash",
+(``crashed`` is never written here: :mod:`matrix.running.session` records it, with ``error = {"type": "crash",
 "message": ...}``, for the probe that was running when this process died.)
 
 ``--out FILE`` is rewritten (atomically) after every probe, so that when the process dies in the

@@ -21,10 +21,10 @@ import traceback
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
 
-from matrix import jsonio
+from matrix.records import jsonio
 
-if TYPE_CHECKING:  # matrix.records needs Python 3.8+ (typing.TypedDict); annotations only
-    from matrix.records import ProbeRecord, ProbeWarning
+if TYPE_CHECKING:  # matrix.records.schema needs Python 3.8+ (typing.TypedDict); annotations only
+    from matrix.records.schema import ProbeRecord, ProbeWarning
 
 Probe = Callable[[], Dict[str, Any]]
 #: catalog id -> the probe that serves that entry, filled by :func:`probe` as :mod:`matrix.probes`
@@ -65,7 +65,7 @@ def probe_name(change_id: str) -> str:
 
 def catalog_ids(path: str = CATALOG_PATH) -> List[str]:
     """The ``[[change]]`` ids of the catalog, in file order (each entry's first line is its ``id``;
-    tests/test_catalog.py checks that against :func:`matrix.catalog.load_catalog`)."""
+    tests/test_catalog.py checks that against :func:`matrix.facts.catalog.load_catalog`)."""
     with open(path, encoding="utf-8") as f:
         return re.findall(r'(?m)^\[\[change\]\]\s*\nid = "([^"]+)"', f.read())
 
@@ -190,7 +190,7 @@ def dumps(records: List[ProbeRecord]) -> str:
 
 
 def write_atomically(path: str, records: List[ProbeRecord]) -> None:
-    """Write the records as one JSON list, atomically (:func:`matrix.jsonio.write_atomically`)."""
+    """Write the records as one JSON list, atomically (:func:`matrix.records.jsonio.write_atomically`)."""
     jsonio.write_atomically(path, dumps(records) + "\n")
 
 

@@ -32,7 +32,7 @@ class Entry:
 @functools.lru_cache(maxsize=1)
 def entries() -> Dict[str, Entry]:
     """id -> :class:`Entry`, in catalog order."""
-    from matrix.catalog import known_texts, load_catalog, split_message
+    from matrix.facts.catalog import known_texts, load_catalog, split_message
 
     out = {}
     for change in load_catalog():

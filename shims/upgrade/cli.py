@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-from matrix import jsonio
+from matrix.records import jsonio
 from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
 from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
 from shims.upgrade.notebook import NotebookError, parse_notebook

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 
 from packaging.version import Version
 
-from matrix.environment import public_version
+from matrix.running.environment import public_version
 
 
 class BadVersion(ValueError):
@@ -55,7 +55,7 @@ def _torch_release(text: object) -> Optional[Version]:
 
 @functools.lru_cache(maxsize=1)
 def _catalog() -> Dict[str, dict]:
-    from matrix.catalog import load_catalog
+    from matrix.facts.catalog import load_catalog
 
     return {c["id"]: c for c in load_catalog()}
 
@@ -65,9 +65,9 @@ def measured() -> Dict[str, List[Tuple[Version, bool]]]:
     """change id -> [(torch pin, the old form ran without a warning on every record of that pin)], by
     pin, from results/ (the probes' records; catalog's unrelated warnings set aside). Empty where
     there are no records."""
-    from matrix.catalog import load_unrelated_warnings
-    from matrix.observations import RAN, load_results, probe_observations
-    from matrix.results import RESULTS_DIR
+    from matrix.facts.catalog import load_unrelated_warnings
+    from matrix.records.observations import RAN, load_results, probe_observations
+    from matrix.records.results import RESULTS_DIR
 
     if not RESULTS_DIR.is_dir():
         return {}

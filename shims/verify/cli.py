@@ -25,9 +25,10 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from matrix import environment, jsonio
-from matrix.catalog import load_catalog
-from matrix.pins import PINS, Pin, pin_of
+from matrix.running import environment
+from matrix.records import jsonio
+from matrix.facts.catalog import load_catalog
+from matrix.facts.pins import PINS, Pin, pin_of
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import match_message
 from shims.upgrade.engine import BadSource, upgrade_source
@@ -89,7 +90,7 @@ def _old_candidates(wanted: Optional[str], new_pin: Pin) -> List[Pin]:
     whose Python is found here, oldest first."""
     if wanted:
         return [pin_of(wanted)]
-    from matrix.interpreters import find_python
+    from matrix.running.interpreters import find_python
 
     older = [pin for pin in PINS if pin.torch != new_pin.torch and
              environment.public_version(pin.torch) < environment.public_version(new_pin.torch)]

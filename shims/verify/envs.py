@@ -1,10 +1,10 @@
 """The environments verify runs a script in: one virtualenv per torch pin, built as the matrix builds
-its own (:mod:`matrix.environment`: uv, the pin's NumPy and TensorFlow, uv's cache) and reused.
+its own (:mod:`matrix.running.environment`: uv, the pin's NumPy and TensorFlow, uv's cache) and reused.
 
 Where to look, in order: a matrix session's virtualenv under the project's ``.nox/`` that already
 holds the pin (``nox -s legacy`` built it), then verify's own under ``SHIMS_VERIFY_ENVS`` (default
 ``~/.cache/pytorch-examples-eras/verify``), built there the first time. The Python is found as the
-matrix finds it (:func:`matrix.interpreters.find_python`).
+matrix finds it (:func:`matrix.running.interpreters.find_python`).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from matrix import environment, interpreters
-from matrix.pins import Pin
+from matrix.running import environment, interpreters
+from matrix.facts.pins import Pin
 
 ROOT = Path(__file__).resolve().parents[2]
 #: what the first build of a pin costs, measured (docs/performance.md: env builds, warm and cold)
@@ -33,7 +33,7 @@ class NoEnvironment(Exception):
 class Env:
     pin: Pin
     python: str
-    info: dict  # matrix.environment.describe of it
+    info: dict  # matrix.running.environment.describe of it
     built: bool  # built by this call (False: reused)
     seconds: float
 

@@ -19,8 +19,8 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from matrix import cell as matrix_cell
-from matrix.catalog import load_catalog
+from matrix.running import cell as matrix_cell
+from matrix.facts.catalog import load_catalog
 from matrix.probes import probe_name
 from shims.verify.compare import Comparison, agrees, compare
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from matrix import cell as matrix_cell
+from matrix.running import cell as matrix_cell
 
 CHILD = Path(__file__).with_name("child.py")
 #: one compute thread, as the matrix runs its cells: the numbers then don't depend on the core count

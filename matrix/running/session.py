@@ -1,6 +1,6 @@
 """The body of a nox matrix session (era x torch pin x device), as a chain of small steps.
 
-    from matrix import session as matrix_session
+    from matrix.running import session as matrix_session
     matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
                                numpy="numpy", tensorflow="2.18.*", device="cpu", run=run)  # noxfile.py
 
@@ -15,9 +15,9 @@
    reused when it already holds it, then checked against the pin. A pin with no wheel here is
    recorded as not run; a failed install or another torch than the pin, as a failed session.
 4. :func:`describe_device`: the device the cells run on (the CPU's or the GPU's name), logged.
-5. :func:`run_cells`: each example in its own process (:func:`matrix.cell.run_cell`), ``--repeats``
+5. :func:`run_cells`: each example in its own process (:func:`matrix.running.cell.run_cell`), ``--repeats``
    times with the same seed (losses that differ: "nondeterministic"), variants then "as published"
-   (:func:`cells_of`), each marked with its expectation (:mod:`matrix.expected`). ``--launch``: each
+   (:func:`cells_of`), each marked with its expectation (:mod:`matrix.facts.expected`). ``--launch``: each
    process forked from a warm parent that imported the libraries once (:mod:`matrix.launch`, the
    default on Linux) or spawned; ``--jobs``: how many at once.
 6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
@@ -29,7 +29,7 @@
    diverged or nondeterministic; not run aside) fails the session.
 
 ``session`` is the nox session (``log``, ``warn``, ``skip``, ``error``, ``bin``, ``posargs``,
-``name``, ``run_install``); ``skip`` and ``error`` raise under nox. ``run`` (:class:`matrix.run.Run`)
+``name``, ``run_install``); ``skip`` and ``error`` raise under nox. ``run`` (:class:`matrix.running.run.Run`)
 is the nox run the session belongs to: its id goes into the record, the record's path into its list,
 its probes are shared with the sessions of the same pin.
 """
@@ -49,11 +49,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from matrix import EXAMPLES, ROOT
-from matrix import cell as matrix_cell
+from matrix.running import cell as matrix_cell
 from matrix import launch as matrix_launch
-from matrix import environment, expected, options, results, summary
-from matrix.records import CellRecord, Interpreter, ProbeRecord, SessionRecord
-from matrix.run import Run
+from matrix.running import environment, options
+from matrix.facts import expected
+from matrix.records import results, summary
+from matrix.records.schema import CellRecord, Interpreter, ProbeRecord, SessionRecord
+from matrix.running.run import Run
 
 #: The shims whose originals matrix/as_published holds: a variant importing one of them also runs "as
 #: published" (the legacy scripts but the NumPy one; the tensor_autograd and modern scripts import none).
@@ -103,7 +105,7 @@ class Plan:
     tensorflow: Optional[str]  #: the tensorflow-cpu release paired with the pin, or None
     device: str
     installed: bool  #: run against an installed torch (MATRIX_USE_INSTALLED), no virtualenv
-    opts: argparse.Namespace  #: the options after ``--`` (:func:`matrix.options.parse`)
+    opts: argparse.Namespace  #: the options after ``--`` (:func:`matrix.running.options.parse`)
     out_path: Path  #: the session's results file
     name: str  #: the session's name
     commit: Optional[str]  #: the project's git commit
@@ -373,7 +375,7 @@ def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[
         reason = tf_reason or (
             f"no TensorFlow in this interpreter ({python})" if plan.installed or plan.tensorflow else
             f"no tensorflow-cpu release is paired with torch {plan.torch_pin} on Python {info.get('python')} "
-            f"(see PINS in matrix/pins.py)")
+            f"(see PINS in matrix/facts/pins.py)")
         cell = results.not_run_cell(cell_base, example, reason, want, mode=mode)
     else:
         cell = dict(cell_base, example=example, date=results.now())

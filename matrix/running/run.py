@@ -1,12 +1,12 @@
 """One nox run of the matrix: its id, the records it wrote, the sessions that failed, the probes it ran.
 
     run = Run(results.now())                      # noxfile.py, once per nox invocation
-    matrix.session.run_session(session, ..., run=run)
+    matrix.running.session.run_session(session, ..., run=run)
     run.summarize_at_exit()                       # the end-of-run summary after the last session
 
 nox has no hook after its last session, so the summary is printed at interpreter exit (``atexit``),
 registered by the first matrix session that runs. A session skipped (its cells recorded as not run)
-is not a failure: :func:`matrix.session.not_run` says so with :meth:`Run.skipping` before it skips.
+is not a failure: :func:`matrix.running.session.not_run` says so with :meth:`Run.skipping` before it skips.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import atexit
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
-from matrix import results, summary
-from matrix.records import ProbeRecord
+from matrix.records import results, summary
+from matrix.records.schema import ProbeRecord
 
 #: The probes a session ran, kept for the sessions of the same pin: (records, error, the session's name).
 ProbesRun = Tuple[List[ProbeRecord], Optional[str], str]
@@ -34,7 +34,7 @@ class Run:
         self.failed_sessions: List[Tuple[str, str]] = []
         #: The sessions that skipped (recorded as not run): an exception out of them is no failure.
         self.skipped: Set[str] = set()
-        #: The probes run, by :func:`matrix.session.probes_key` (the eras of a pin share them).
+        #: The probes run, by :func:`matrix.running.session.probes_key` (the eras of a pin share them).
         self.probes: Dict[tuple, ProbesRun] = {}
         self._at_exit = False
 

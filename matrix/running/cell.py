@@ -1,6 +1,6 @@
 """Run one matrix cell (an example, in its own process) and classify what happened.
 
-A cell is ``python -m matrix.trace REPORT.json variants/<era>/<example>.py --log-every 1 --seed S
+A cell is ``python -m matrix.running.trace REPORT.json variants/<era>/<example>.py --log-every 1 --seed S
 --device D`` in the session's interpreter, with PYTHONUNBUFFERED=1 so that each ``step loss`` line
 reaches us when it is printed: its arrival time is stamped here, and ``seconds_per_step`` is the time
 between the first and the last loss line over the steps between them (import time and setup excluded).
@@ -26,12 +26,12 @@ Only ``passed`` and ``passed_with_warnings`` count as passed: ``not_run`` never 
 or nondeterministic cell ran to the end but its numbers are no result (``matrix.UNTRUSTED``).
 
 Warnings shown while a module was being imported (TensorFlow's or NumPy's own at ``import
-tensorflow``: :mod:`matrix.trace` tells them apart) are kept apart as ``import_warnings``, each naming
+tensorflow``: :mod:`matrix.running.trace` tells them apart) are kept apart as ``import_warnings``, each naming
 the import, and never make a cell "passed_with_warnings": they are the installed libraries' news, not
 the tutorial code's.
 
-Whether a cell is expected to pass is :mod:`matrix.expected`'s; the session around the cells
-(install the pin, run every cell and the probes, write the record) is :mod:`matrix.session`'s.
+Whether a cell is expected to pass is :mod:`matrix.facts.expected`'s; the session around the cells
+(install the pin, run every cell and the probes, write the record) is :mod:`matrix.running.session`'s.
 """
 from __future__ import annotations
 
@@ -45,9 +45,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence, Tuple
 
 from matrix import FAILING, ROOT
-from matrix import launch, options
+from matrix import launch
+from matrix.running import options
 from matrix.launch import RawRun, run_process  # noqa: F401  (spawning a process is launch's; named here too)
-from matrix.records import CellRun, Outcome
+from matrix.records.schema import CellRun, Outcome
 
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
 EXIT_UNAVAILABLE = 69
@@ -209,7 +210,7 @@ def run_once(python: str, era: str, example: str, *, device: str, seed: int, ste
         report_path = os.path.join(tmp, "report.json")
         argv = [report_path, str(script), *args]
         if launcher is None:
-            raw = run_process([python, "-m", "matrix.trace", *argv], timeout=timeout, cwd=root, env=run_env)
+            raw = run_process([python, "-m", "matrix.running.trace", *argv], timeout=timeout, cwd=root, env=run_env)
         else:
             raw = launcher.run(python, argv, timeout=timeout, cwd=root, env=run_env, script=script)
         report = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
-from matrix.observations import compare_value, first_per_pin, fmt_compare, probe_observations, version_key
+from matrix.records.observations import compare_value, first_per_pin, fmt_compare, probe_observations, version_key
 
 
 def curve_groups(sessions: Sequence[Dict[str, Any]]) -> Dict[Tuple, Dict[str, Dict[str, Any]]]:

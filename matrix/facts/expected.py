@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from matrix import FAILING, NOT_PASSING, PASSING, ROOT
-from matrix import environment, tomlio
-from matrix.records import CellRecord
+from matrix.running import environment
+from matrix.facts import tomlio
+from matrix.records.schema import CellRecord
 
 EXPECTED_FILE = ROOT / "matrix" / "expected.toml"
 

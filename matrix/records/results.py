@@ -1,15 +1,15 @@
 """Result records: one JSON file per session, written atomically; where they go; the summary.
 
-    python -m matrix.results [FOLDER]     # what needs attention, the counts and the table (default runs/results)
-    python -m matrix.results --fail-on-unexpected [FOLDER]   # the same; exit 1 on an unexpected cell (CI)
+    python -m matrix.records.results [FOLDER]   # what needs attention, the counts and the table (default runs/results)
+    python -m matrix.records.results --fail-on-unexpected [FOLDER]   # the same; exit 1 on an unexpected cell (CI)
 
 Two folders hold records. ``results/`` is the reference: tracked, recorded on purpose by the
 maintainers (``nox ... -- --record``), and what docs/ is generated from. ``runs/results/`` (ignored by
 git) is where a user's run goes by default, so that running the matrix never changes the reference.
 
-A session's file is replaced only by a complete new one (:mod:`matrix.jsonio`: temporary file in the
+A session's file is replaced only by a complete new one (:mod:`matrix.records.jsonio`: temporary file in the
 same folder, then ``os.replace``), so a reader never sees half a file and a crash mid-write leaves the
-old one. The keys of a record are described in :mod:`matrix.records`.
+old one. The keys of a record are described in :mod:`matrix.records.schema`.
 """
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Mapping, Sequence
 
-from matrix import ROOT, jsonio, summary
-from matrix.expected import verdict
-from matrix.records import CellRecord, SessionRecord
+from matrix import ROOT
+from matrix.records import jsonio, summary
+from matrix.facts.expected import verdict
+from matrix.records.schema import CellRecord, SessionRecord
 
 SCHEMA = 1
 #: The reference: tracked, written only by a deliberate ``--record`` (docs/ is generated from it).
@@ -48,7 +49,7 @@ def session_name(era: str, torch_pin: str, device: str) -> str:
 
 def write_json_atomically(path: str | os.PathLike, data: object) -> None:
     """Serialize first (:func:`dumps`: a value that can't be fails before any file is touched), then
-    replace ``path`` atomically (:func:`matrix.jsonio.write_atomically`), creating its folder."""
+    replace ``path`` atomically (:func:`matrix.records.jsonio.write_atomically`), creating its folder."""
     path = Path(path)
     text = dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,7 @@ def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
 
 def unexpected(records: Sequence[SessionRecord]) -> List[str]:
     """One line per thing that makes a merged run fail: a session recorded as failed, and each cell
-    that did not do what was expected (:func:`matrix.expected.verdict`, the rule a session is judged
+    that did not do what was expected (:func:`matrix.facts.expected.verdict`, the rule a session is judged
     by: a diverged or nondeterministic cell expected to pass fails too). Cells not run (a CUDA
     session without a GPU, a missing Python) and XPASSes (reported, not failing without --strict)
     are not in it."""
@@ -146,7 +147,7 @@ def unexpected(records: Sequence[SessionRecord]) -> List[str]:
     return lines
 
 
-USAGE = "usage: python -m matrix.results [--fail-on-unexpected] [FOLDER]"
+USAGE = "usage: python -m matrix.records.results [--fail-on-unexpected] [FOLDER]"
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -160,13 +161,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
     results_dir = Path(args[0]) if args else USER_RESULTS_DIR
     if args and not results_dir.is_dir():
-        print(f"python -m matrix.results: error: no folder {results_dir}", file=sys.stderr)
+        print(f"python -m matrix.records.results: error: no folder {results_dir}", file=sys.stderr)
         return 2
     records = load(results_dir)
     print(f"{len(records)} session record(s) in {results_dir}")
     if not records:  # "needs attention: nothing" would read as if something had run and passed
         print("(nothing run yet: `nox -s modern legacy` writes runs/results; the reference is "
-              "`python -m matrix.results results`)")
+              "`python -m matrix.records.results results`)")
         return 1 if fail_on_unexpected else 0
     print(summary.report(records))
     if fail_on_unexpected:

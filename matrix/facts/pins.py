@@ -1,13 +1,13 @@
 """The torch pins: which releases the matrix runs, on which Python, with which NumPy and TensorFlow, and why.
 
-    from matrix.pins import PINS, Pin, pin_of, oldest, newest
+    from matrix.facts.pins import PINS, Pin, pin_of, oldest, newest
     pin_of("2.4.1").python        # "3.11"
     newest().torch                # "2.15.0": the tests' and docs' torch
 
 Data only: no side effect on import, the standard library and :data:`matrix.ERAS` only. noxfile.py
 declares its sessions from it (era x pin x device); the bench (:mod:`matrix.bench`), the workflow
-(:mod:`matrix.workflow`) and the tests read the same tuple. Change a pin here, then regenerate the
-workflow (``python -m matrix.workflow``).
+(:mod:`matrix.ci.workflow`) and the tests read the same tuple. Change a pin here, then regenerate the
+workflow (``python -m matrix.ci.workflow``).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Pin(NamedTuple):
     torch: str  # exact release; the installed one must match (local suffixes like +cu121 aside)
     python: str  # the one Python it is run on here (others are not generated)
     numpy: str  # requirement: "numpy<2" where torch was built against NumPy 1 (torch < 2.3)
-    tensorflow: Optional[str]  # TensorFlow release for tf_static_graph (CPU build: matrix/environment.py; None: not run)
+    tensorflow: Optional[str]  # TensorFlow for tf_static_graph (CPU build: matrix/running/environment.py; None: not run)
     why: str
     eras: tuple = ERAS  # the eras whose sessions this pin gets
 
@@ -36,7 +36,7 @@ PINS = (
         "non-static autograd Function still runs silently, `loss.data[0]` already fails. TensorFlow 1.13.1: "
         "the oldest TF 1 with Python 3.7 wheels; numpy<1.17, the NumPy of its time (on 1.17 `import "
         "tensorflow` raises a FutureWarning per quantized dtype: 'Passing (type, 1) or '1type' as a synonym "
-        "of type is deprecated'), protobuf<3.20 (matrix/environment.py)",
+        "of type is deprecated'), protobuf<3.20 (matrix/running/environment.py)",
         OLD_ERAS),
     Pin("1.4.0", "3.7", "numpy<1.19", "1.15.5",
         "the last release before the non-static autograd Function was removed (1.5): it warns; the "

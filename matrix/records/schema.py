@@ -7,7 +7,7 @@ document their keys, for readers and type checkers. A key in a ``total=False`` c
 from a record; every other key is always written (its value may be ``null``).
 
 ``typing.TypedDict`` needs Python 3.8+: only the nox side imports this module. Code that runs inside a
-matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`) names these types under ``TYPE_CHECKING`` only.
+matrix cell (:mod:`matrix.running.trace`, :mod:`matrix.probes`) names these types under ``TYPE_CHECKING`` only.
 """
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ class ProbeWarning(TypedDict):
 
 
 class CellWarning(ProbeWarning):
-    """A warning a cell's script showed (through :mod:`matrix.trace`'s hook: once per location)."""
+    """A warning a cell's script showed (through :mod:`matrix.running.trace`'s hook: once per location)."""
 
     filename: str  #: the file the warning points at
     lineno: int  #: and the line
 
 
 class CellImportWarning(CellWarning):
-    """A warning shown while a module was being imported (:mod:`matrix.trace`): the libraries' own."""
+    """A warning shown while a module was being imported (:mod:`matrix.running.trace`): the libraries' own."""
 
     #: the outermost module whose import was in progress ("tensorflow" for one raised inside
     #: ``import tensorflow``), or null when only a C extension's import was on the stack
@@ -44,7 +44,7 @@ class CellImportWarning(CellWarning):
 
 
 class Outcome(TypedDict):
-    """How one cell's process ended (:func:`matrix.cell.classify`); the statuses are in ``matrix.STATUSES``."""
+    """How one cell's process ended (:func:`matrix.running.cell.classify`); the statuses are in ``matrix.STATUSES``."""
 
     #: "passed", "passed_with_warnings", "failed", "crashed", "diverged" (a nan or inf loss),
     #: "nondeterministic" (another run with the same seed printed other losses, or ended otherwise) or
@@ -88,7 +88,7 @@ class _CellRunOptional(TypedDict, total=False):
 
 
 class CellRun(Outcome, _CellRunOptional):
-    """What running one example measured (:func:`matrix.cell.run_cell`): its outcome and loss curve,
+    """What running one example measured (:func:`matrix.running.cell.run_cell`): its outcome and loss curve,
     from its first run (the later ones only checked against it: "nondeterministic" if they differ)."""
 
     #: "variant" (the script in variants/), or "as_published" (a legacy script with matrix/as_published
@@ -125,7 +125,7 @@ class CellRecord(CellRun, _CellOptional):
 
     era: str  #: "legacy", "tensor_autograd" or "modern" (``matrix.ERAS``): the folder of variants/
     example: str  #: the script's name in variants/<era>/ (``matrix.EXAMPLES``)
-    torch_pin: str  #: the release pinned in matrix/pins.py ("2.4.1"), or "installed" (MATRIX_USE_INSTALLED)
+    torch_pin: str  #: the release pinned in matrix/facts/pins.py ("2.4.1"), or "installed" (MATRIX_USE_INSTALLED)
     #: the installed torch's version (the distribution's: no build suffix); null if none was found
     torch: Optional[str]
     tensorflow: Optional[str]  #: the installed TensorFlow's version, or null (none installed)
@@ -146,7 +146,7 @@ class ProbeRecord(TypedDict):
 
     id: str  #: the probe's function name, kept for the reference: matrix.probes.probe_name(<id>) ("_import": none ran)
     #: "works", "warns", "errors", "differs" (another answer than the old form gave), "not_run" (can't be
-    #: tried here), or "crashed" (the probes process died running it: matrix/session.py)
+    #: tried here), or "crashed" (the probes process died running it: matrix/running/session.py)
     outcome: str
     detail: str  #: one line for people: what it did, or why it was not run
     warnings: List[ProbeWarning]  #: the warnings it caused, once each
@@ -155,7 +155,7 @@ class ProbeRecord(TypedDict):
 
 
 class Interpreter(TypedDict, total=False):
-    """A session's interpreter (:data:`matrix.environment.DESCRIBE`); python, platform, torch,
+    """A session's interpreter (:data:`matrix.running.environment.DESCRIBE`); python, platform, torch,
     torch_build, torch_cuda, numpy, tensorflow and device_name mean what they do in a session record."""
 
     python: str
@@ -187,7 +187,7 @@ class _SessionOptional(TypedDict, total=False):
 class SessionRecord(_SessionOptional):
     """One nox matrix session (era x torch pin x device): one results file."""
 
-    schema: int  #: the record format (``matrix.results.SCHEMA``); readers skip other formats
+    schema: int  #: the record format (``matrix.records.results.SCHEMA``); readers skip other formats
     session: str  #: the nox session's name: ``modern(torch='2.4.1', device='cpu')``
     era: str  #: as in a cell
     torch_pin: str  #: as in a cell

@@ -1,6 +1,6 @@
 """Recorded probe results as observations, and what they say about versions.
 
-A session record (results/*.json, :mod:`matrix.results`) holds one record per probe of the catalog.
+A session record (results/*.json, :mod:`matrix.records.results`) holds one record per probe of the catalog.
 The docs use each as an *observation*: the record with the catalog's unrelated warnings set aside,
 plus where and when it ran (torch pin and build, CPU, date, Python, NumPy, TensorFlow). From those:
 the first pin that warns, fails or differs (:func:`measured_versions`), the boundary around it (the
@@ -9,7 +9,7 @@ a probe's compared values change (:func:`value_changes`). Where and when each wa
 date) travels with it; the pages say it once per machine and pin (:mod:`matrix.pages.provenance`).
 
 Float32 bits depend on the CPU, so values are only compared between observations of the same CPU.
-Versions are ordered by ``packaging``. :mod:`matrix.divergence` and :mod:`matrix.pages` build on this
+Versions are ordered by ``packaging``. :mod:`matrix.records.divergence` and :mod:`matrix.pages` build on this
 module; it imports neither.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from matrix import ERAS
-from matrix.environment import version_key  # (the pages and the analysis sort pins by it, from here)
+from matrix.running.environment import version_key  # (the pages and the analysis sort pins by it, from here)
 from matrix.probes import probe_name  # the records' probe names (importing the probes does not import torch)
-from matrix.results import record_paths
+from matrix.records.results import record_paths
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?")
@@ -70,8 +70,8 @@ def fmt_value(v: Any) -> str:
 def load_results(results_dir: Path) -> List[Dict[str, Any]]:
     """Every results/*.json, sorted by era, torch pin (as a version), device, file name.
 
-    The files are :func:`matrix.results.record_paths` (dotfiles, ``.tmp-*.json``: a partial file left by
-    an interrupted atomic write, are skipped). Unlike :func:`matrix.results.load`, which skips a file
+    The files are :func:`matrix.records.results.record_paths` (dotfiles, ``.tmp-*.json``: a partial file left by
+    an interrupted atomic write, are skipped). Unlike :func:`matrix.records.results.load`, which skips a file
     that is not valid JSON, this stops the generator, naming the file: a page must not quietly lose a
     session. Each record gets its file name as ``_slug``.
     """

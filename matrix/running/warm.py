@@ -1,11 +1,11 @@
 """A warm parent: import torch, numpy or TensorFlow once, then fork a fresh child for every cell run.
 
-    python -m matrix.warm FD MODULE...      # started by matrix.launch, never by hand
+    python -m matrix.running.warm FD MODULE...      # started by matrix.launch, never by hand
 
 Starting Python and importing torch (and TensorFlow) took about three quarters of each cell's time
 (issue 12: 324 s of 180 cells' 404 s wall). This process pays that once per session: it imports the
 MODULEs (the third-party libraries a script imports, in its order), then waits on the Unix socket FD
-for requests. Each request forks a child that becomes what ``python -m matrix.trace REPORT SCRIPT
+for requests. Each request forks a child that becomes what ``python -m matrix.running.trace REPORT SCRIPT
 ARGS`` would have been:
 
 - its own session and process group (``os.setsid``: the caller kills the group at the timeout, as for a
@@ -15,7 +15,7 @@ ARGS`` would have been:
 - the warnings machinery as a fresh interpreter has it: the filters as they were before the imports,
   and every module's ``__warningregistry__`` emptied, so a warning shown during the imports is shown
   again by the script (the ``default`` action shows each once per location);
-- then :func:`matrix.trace.main`, which runs the script and writes the report; the warnings the
+- then :func:`matrix.running.trace.main`, which runs the script and writes the report; the warnings the
   imports showed here are in its ``import_warnings``, as the script's own imports would have shown
   them (one difference: ``module`` names the library imported here, where a spawned cell names the
   outermost module whose import was in progress, e.g. a shim that imports torch; no recorded cell
@@ -45,7 +45,7 @@ import socket
 import sys
 import warnings
 
-from matrix import trace
+from matrix.running import trace
 
 #: Largest message: a request carries the cell's environment (a few KB).
 MAX_MESSAGE = 1 << 20
@@ -75,7 +75,7 @@ def receive(sock: socket.socket) -> tuple:
 
 
 def preload(modules: list) -> tuple:
-    """Import ``modules`` in order under matrix.trace's warning hook; (warnings shown, error or None)."""
+    """Import ``modules`` in order under matrix.running.trace's warning hook; (warnings shown, error or None)."""
     shown = []
     original = warnings.showwarning
 
@@ -182,7 +182,7 @@ def _child(sock: socket.socket, request: dict, fds: list, filters: list, shown: 
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    # sys.path as the interpreter builds it: [0] (matrix.trace replaces it with the script's folder),
+    # sys.path as the interpreter builds it: [0] (matrix.running.trace replaces it with the script's folder),
     # then PYTHONPATH, then the rest (the standard library, site-packages) without this process's own PYTHONPATH.
     # Duplicates dropped as site.removeduppaths drops them (before [0] is added).
     rest = [p for p in base_path[1:] if p not in own_pythonpath]
@@ -238,7 +238,7 @@ def _exit(code: int) -> None:
 def main(argv: list = None) -> int:  # type: ignore[assignment]
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python -m matrix.warm FD [MODULE...]", file=sys.stderr)
+        print("usage: python -m matrix.running.warm FD [MODULE...]", file=sys.stderr)
         return 2
     sock = socket.socket(fileno=int(argv[0]))
     _PARENT[0] = os.getpid()

@@ -1,7 +1,7 @@
 """Run the catalog's ``old`` and ``new`` snippets, and judge each against the entry's ``kind``.
 
-    python -m matrix.snippets                          # on this interpreter's torch: a line per snippet
-    python -m matrix.snippets --python /path/to/python # the same, run by another interpreter (older pins)
+    python -m matrix.facts.snippets                          # on this interpreter's torch: a line per snippet
+    python -m matrix.facts.snippets --python /path/to/python # the same, run by another interpreter (older pins)
 
 tests/test_catalog_snippets.py runs every snippet on the test suite's torch. The snippets run in one
 child process (``--run``: JSON in on stdin, JSON out on stdout; Python 3.9+, standard library and
@@ -19,7 +19,7 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from matrix.catalog import known_texts, split_message as head_and_body
+from matrix.facts.catalog import known_texts, split_message as head_and_body
 
 #: what a removed API raises on its own, whatever the symptom names
 REMOVAL_TYPES = ("AttributeError", "ImportError", "ModuleNotFoundError")
@@ -191,9 +191,10 @@ def _child(stdin: Any, stdout: Any) -> int:
 
 def run(items: Sequence[Dict[str, Any]], python: Optional[str] = None, timeout: float = 600) -> Dict[str, Any]:
     """Run ``items`` (from :func:`snippets`) in a child ``python`` (default: this one)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=root, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    proc = subprocess.run([python or sys.executable, "-m", "matrix.snippets", "--run"], input=json.dumps(list(items)),
+    proc = subprocess.run([python or sys.executable, "-m", "matrix.facts.snippets", "--run"],
+                          input=json.dumps(list(items)),
                           capture_output=True, text=True, cwd=root, env=env, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"the snippet runner failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -203,14 +204,14 @@ def run(items: Sequence[Dict[str, Any]], python: Optional[str] = None, timeout: 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m matrix.snippets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m matrix.facts.snippets", description=__doc__.splitlines()[0])
     parser.add_argument("--python", help="the interpreter to run the snippets with (default: this one)")
     parser.add_argument("--only", choices=("old", "new"), help="run only the old or only the new snippets")
     parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args(argv)
     if args.run:
         return _child(sys.stdin, sys.stdout)
-    from matrix.catalog import by_id, load_catalog
+    from matrix.facts.catalog import by_id, load_catalog
 
     changes = load_catalog()
     items = [s for s in snippets(changes) if not args.only or s["which"] == args.only]

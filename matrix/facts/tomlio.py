@@ -1,9 +1,9 @@
 """The one TOML reader: ``tomllib`` on Python 3.11+, ``tomli`` (the same API) before.
 
-    from matrix import tomlio
+    from matrix.facts import tomlio
     data = tomlio.load("matrix/catalog.toml")
 
-Used by :mod:`matrix.catalog` and :mod:`matrix.expected` on the nox side only: nothing that runs
+Used by :mod:`matrix.facts.catalog` and :mod:`matrix.facts.expected` on the nox side only: nothing that runs
 inside a matrix cell reads TOML (those interpreters may have neither module).
 """
 from __future__ import annotations

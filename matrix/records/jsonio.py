@@ -1,15 +1,15 @@
 """The one atomic file writer: a file is replaced by a complete new one, or not at all.
 
-    from matrix import jsonio
+    from matrix.records import jsonio
     jsonio.write_atomically(path, json.dumps(data, indent=1))
 
 The caller serialises (so that a value that can't be serialised fails before any file is touched) and
-keeps its own layout: :mod:`matrix.results` one line per cell and per probe, :mod:`matrix.trace` and
-:mod:`matrix.probes` ``json.dumps(..., indent=1)``. Not only JSON: :mod:`matrix.workflow` writes the
+keeps its own layout: :mod:`matrix.records.results` one line per cell and per probe, :mod:`matrix.running.trace` and
+:mod:`matrix.probes` ``json.dumps(..., indent=1)``. Not only JSON: :mod:`matrix.ci.workflow` writes the
 GitHub workflow with it, and ``python -m shims upgrade --write`` (:mod:`shims.upgrade.cli`) people's
 scripts, keeping their mode bits and line endings (``keep_mode=True, newline=""``).
 
-Runs inside every matrix cell (:mod:`matrix.trace`, :mod:`matrix.probes`), so: Python 3.7+ and the
+Runs inside every matrix cell (:mod:`matrix.running.trace`, :mod:`matrix.probes`), so: Python 3.7+ and the
 standard library only.
 """
 from __future__ import annotations

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence
 
 from matrix import ERAS, EXAMPLES
-from matrix import launch, results
+from matrix import launch
+from matrix.records import results
 
 DEFAULT_TIMEOUT = 600.0
 #: Runs of each cell, same seed, each in its own process: losses that differ make it "nondeterministic".

@@ -1,6 +1,6 @@
 """What a run of the matrix tells its user: what needs attention first, the counts, then the table.
 
-    python -m matrix.results [FOLDER]      # all of this for every record in FOLDER (default runs/results)
+    python -m matrix.records.results [FOLDER]      # all of this for every record in FOLDER (default runs/results)
 
 Every cell falls in exactly one :func:`outcome`. Expected failures (the tutorial's code as published
 doing what matrix/expected.toml and the catalog say it does) and cells that were not run are counted
@@ -14,7 +14,7 @@ import math
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES, NOT_PASSING, PASSING
-from matrix.environment import version_key
+from matrix.running.environment import version_key
 
 #: The outcomes of a cell, in the order the counts are printed.
 OUTCOMES = ("passed", "passed with warnings", "expected failure", "XPASS", "failed", "crashed", "diverged",

@@ -1,10 +1,10 @@
 """Load ``matrix/catalog.toml``: the changes, as plain dicts, in file order.
 
-    from matrix.catalog import load_all, load_catalog, load_unrelated_warnings, load_unavailable_releases, by_id
+    from matrix.facts.catalog import load_all, load_catalog, load_unrelated_warnings, load_unavailable_releases, by_id
     changes = load_catalog()
     changes, unrelated_warnings, unavailable_releases = load_all()  # the three from one read of the file
 
-Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons: :mod:`matrix.tomlio`); the probes,
+Needs ``tomllib`` (Python 3.11+) or ``tomli`` (older Pythons: :mod:`matrix.facts.tomlio`); the probes,
 which run in every matrix cell, do not import this module. The fields are described at the top of
 the TOML file.
 """
@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from matrix import tomlio
+from matrix.facts import tomlio
 
-CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog.toml"  # data stays at matrix/ top
 
 #: (an entry's probe is not a field: matrix/probes/ registers it under the entry's id, ``@probe("<id>")``)
 REQUIRED = ("id", "title", "kind", "old", "new", "symptom", "why", "fix", "sources", "variants", "cited_versions")

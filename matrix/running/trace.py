@@ -1,6 +1,6 @@
 """Run one variant as ``__main__`` and write what happened to a JSON report.
 
-    python -m matrix.trace REPORT.json variants/<era>/<example>.py --log-every 1 --seed 0 --device cpu
+    python -m matrix.running.trace REPORT.json variants/<era>/<example>.py --log-every 1 --seed 0 --device cpu
 
 The script runs in this process exactly as ``python SCRIPT ARGS`` would run it (``sys.argv``,
 ``sys.path[0]`` = the script's folder, ``__name__ == "__main__"``); stdout and stderr pass through
@@ -20,7 +20,7 @@ untouched, so the caller still sees the ``step loss`` lines as they are printed.
   written when the script is done).
 
 Runs on Python 3.7+ with the standard library only (it runs inside every matrix cell); the report is
-written atomically by :mod:`matrix.jsonio`.
+written atomically by :mod:`matrix.records.jsonio`.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ import time
 import traceback
 import warnings
 
-from matrix import jsonio
+from matrix.records import jsonio
 
-USAGE = "usage: python -m matrix.trace REPORT.json SCRIPT [ARGS...]"
+USAGE = "usage: python -m matrix.running.trace REPORT.json SCRIPT [ARGS...]"
 #: The file names of the import machinery's frames (``<frozen importlib._bootstrap>`` and
 #: ``<frozen importlib._bootstrap_external>``, the same from Python 3.7 to 3.13): one of them on the
 #: stack means a module's code is running because something imports it.
@@ -52,7 +52,7 @@ def _exit_code(code: object) -> int:
 
 
 def warning_record(message, category, filename, lineno) -> dict:  # noqa: ANN001 - showwarning's arguments
-    """A shown warning as the report keeps it (``matrix.records.CellWarning``)."""
+    """A shown warning as the report keeps it (``matrix.records.schema.CellWarning``)."""
     return {
         "category": getattr(category, "__name__", str(category)),
         "message": str(message),
@@ -84,7 +84,7 @@ def importing_module(frame) -> tuple[bool, str | None]:  # noqa: ANN001 - a fram
 def main(argv: list[str] | None = None, import_warnings: list | None = None) -> int:
     """Run the script of ``argv`` (REPORT SCRIPT ARGS...) and write its report; returns the exit status.
 
-    ``import_warnings``: those its imports already showed in a warm parent (:mod:`matrix.warm`), which
+    ``import_warnings``: those its imports already showed in a warm parent (:mod:`matrix.running.warm`), which
     imported the libraries before forking this process; they start the report's ``import_warnings``.
     """
     argv = sys.argv[1:] if argv is None else argv

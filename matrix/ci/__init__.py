@@ -1,0 +1,1 @@
+"""CI: the GitHub Actions workflow, generated from ``nox --list --json`` (:mod:`matrix.ci.workflow`)."""
