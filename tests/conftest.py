@@ -72,8 +72,8 @@ def oldest_pin_python() -> tuple:
     machinery (shims.verify.envs) under TEST_ENVS; (None, why) where it can't be had."""
     import shutil
 
-    from matrix.interpreters import find_python
-    from matrix.pins import PINS
+    from matrix.running.interpreters import find_python
+    from matrix.facts.pins import PINS
     from shims.verify import envs
 
     if not (shutil.which("uv") or os.path.exists(os.path.join(os.path.dirname(sys.executable), "uv"))):
