@@ -6,34 +6,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-#: the label the table prints after each entry's verdict: the name its rule had when the catalog joined
-#: entries to rules by name (``rewrite = "<name>"``); kept so that docs/migration.md does not change.
-#: The join is by id now (tests/test_upgrade_rules.py: one label per entry with ``upgrade``)
-RULE_LABELS = {
-    "variable-volatile": "variable_volatile", "zero-dim-index": "data_index_item", "size-average": "size_average",
-    "legacy-autograd-function": "legacy_function", "legacy-tensor-types": "legacy_tensor_types",
-    "torch-load-weights-only": "torch_load_weights_only", "tf1-graph-on-tf2": "tf1_compat_v1",
-    "tf1-assign-race": "tf1_assign_race", "grad-none-zero": "grad_none_zero",
-    "tensordataset-kwargs": "tensordataset_positional", "retain-variables": "retain_variables",
-    "zero-dim-iteration": "zero_dim_iteration", "numpy-ndim-scalar": "numpy_ndim_scalar",
-    "reduction-elementwise-mean": "reduction_elementwise_mean", "target-size-broadcast": "target_size_broadcast",
-    "optimizer-step-between-backwards": "step_between_backwards", "functional-sigmoid-tanh": "functional_sigmoid_tanh",
-    "function-instance-backward": "function_instance_backward", "tf-contrib": "tf_contrib",
-    "tf1-rnn-keras3": "tf1_rnn_keras3",
-}
-
-
 def what_upgrade_does(change: Dict[str, Any]) -> str:
     upgrade = change.get("upgrade")
     if upgrade is None:
         return "nothing in the text; `run` names it when the script fails with its message" \
             if change["kind"] in ("error", "removal") else "nothing"
-    rule = RULE_LABELS[change["id"]]
     if upgrade == "runtime":
-        return f"nothing in the text (known only while it runs); `run` reports torch's message with the line (`{rule}`)"
+        return "nothing in the text (known only while it runs); `run` reports torch's message with the line"
     if upgrade == "report":
-        return f"reports each place, with the fix, for you to change (`{rule}`)"
-    return f"rewrites it; reports what it cannot rewrite safely (`{rule}`)"
+        return "reports each place, with the fix, for you to change"
+    return "rewrites it; reports what it cannot rewrite safely"
 
 
 def new_form_since(change: Dict[str, Any], prov: Any = None) -> str:
