@@ -57,6 +57,8 @@ from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, order
                                   run_probe, write_atomically)
 
 runner.DESCRIPTION = __doc__.splitlines()[0]  # python -m matrix.probes --help
+# matrix.probes.<name> is each probe function, as the catalog's docs and docs/migration.md name them
+globals().update({fn.__name__: fn for fn in PROBES.values()})
 
 __all__ = ["PROBES", "NotRun", "import_torch_once", "main", "ordered", "probe", "probe_name", "run_all", "run_probe",
            "write_atomically", *(fn.__name__ for fn in PROBES.values())]
