@@ -468,3 +468,10 @@ def test_tf1_rnn_cell_keras3(records):
         assert rec["outcome"] == "not_run"
     elif importlib.util.find_spec("tf_keras") is None and rec["outcome"] == "errors":
         assert rec["error"] == {"type": "AttributeError", "message": symptom_body("tf1_rnn_cell_keras3")}
+
+
+def test_functional_upsample(records):
+    rec = records["functional_upsample"]
+    assert rec["outcome"] == "warns"
+    assert symptom_body("functional_upsample") in messages(rec)
+    assert rec["value"]["same"] is True

@@ -223,6 +223,18 @@ def functional_sigmoid_tanh():
     return {"detail": f"F.sigmoid/F.tanh ran; same values as torch.sigmoid/torch.tanh: {same}", "value": same}
 
 
+@probe("functional-upsample")
+def functional_upsample():
+    """``F.upsample`` (deprecated for ``F.interpolate``, which it calls) instead of ``F.interpolate``."""
+    torch = load_torch()
+    F = torch.nn.functional
+    x = torch.arange(4.0).reshape(1, 1, 2, 2)
+    # size, not scale_factor: 1.5-1.x warn about how a scale_factor is rounded, another change
+    old = F.upsample(x, size=(4, 4), mode="nearest").tolist()
+    same = old == F.interpolate(x, size=(4, 4), mode="nearest").tolist()
+    return {"detail": f"F.upsample ran; same values as F.interpolate: {same}", "value": {"same": same}}
+
+
 @probe("torch-load-numpy-array")
 def torch_load_numpy_array():
     """``torch.load(f)`` of a file holding a NumPy array (``torch.save(np_array, f)``), without ``weights_only``."""

@@ -132,6 +132,20 @@ class FunctionalSigmoidTanh(Rule):
         return cst.Attribute(value=cst.Name(torch_name), attr=cst.Name(fn))
 
 
+@rule("functional-upsample", order=135)
+class FunctionalUpsample(Rule):
+    """catalog: functional-upsample: ``F.upsample(...)`` -> ``F.interpolate(...)``, the same arguments (the same
+    function since interpolate was added; upsample_bilinear, whose defaults differ, is left alone)."""
+
+    needs = ("upsample",)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if self.q(updated) != "torch.nn.functional.upsample":
+            return updated
+        self.changed(original, f"{_code(original)} -> {_code(updated.value)}.interpolate")
+        return updated.with_changes(attr=cst.Name("interpolate"))
+
+
 @rule("zero-dim-iteration", order=50)
 class ZeroDimIteration(Rule):
     """catalog: zero-dim-iteration: ``x.data.numpy()[0]`` (and ``.data.cpu().numpy()[0]``) -> ``x.item()``; reported,
