@@ -76,7 +76,12 @@ def old_env() -> Optional[Dict[str, object]]:
 
 #: runs the script as ``python script.py`` would, then leaves without the interpreter's shutdown: torch
 #: 1.8.1 here (pip wheel, Python 3.9) prints its result and then hangs at exit after any backward()
-RUN = ("import os, runpy, sys; sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__'); "
+#: TensorFlow 1.x's own modules warn (DeprecationWarning: imp, collections' ABCs) while they import on
+#: Python 3.7: those are not the script's, so they are let through (the filter matches module prefixes)
+RUN = ("import os, runpy, sys, warnings; sys.argv = [sys.argv[1]]; "
+       "[warnings.filterwarnings('ignore', category=c, module='tensorflow|google|tensorboard|absl') "
+       "for c in (DeprecationWarning, FutureWarning)]; "
+       "runpy.run_path(sys.argv[0], run_name='__main__'); "
        "sys.stdout.flush(); sys.stderr.flush(); os._exit(0)")
 
 
