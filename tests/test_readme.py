@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from matrix import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -62,7 +60,6 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: 23 README sentences still over 35 words; rewrite pending")
 def test_readme_sentences_are_at_most_35_words():
     long = [s for s in _sentences(README) if len(s.split()) > MAX_WORDS]
     assert not long, "README sentences over %d words:\n" % MAX_WORDS + "\n".join(
