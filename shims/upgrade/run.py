@@ -134,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if notebook is not None and notebook.magics():
-        print(f"python -m shims run: {script}: not run (IPython only): {_magics_note(notebook)}", file=sys.stderr)
+        print(f"python -m shims run: {script}: not run (IPython only): {magics_note(notebook)}", file=sys.stderr)
     if any(f.change_id == "tf1-rnn-keras3" for f in result.findings) and "TF_USE_LEGACY_KERAS" not in os.environ:
         import importlib.util
 
@@ -144,7 +144,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _execute(script, script_args, result, place)
 
 
-def _magics_note(notebook: Notebook) -> str:
+def magics_note(notebook: Notebook) -> str:
     """``cell 2:line 1 %matplotlib inline; cell 5 %%bash (the whole cell)``: the lines not run."""
     out, whole = [], set()
     for cell, line, text in notebook.magics():

@@ -33,6 +33,7 @@ from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import match_message
 from shims.upgrade.engine import BadSource, upgrade_source
 from shims.upgrade.notebook import parse_notebook
+from shims.upgrade.run import magics_note
 from shims.verify import envs
 from shims.verify.compare import ATOL, RTOL, agrees, compare, texts_differ
 from shims.verify.explain import CONTROL_RTOL, explain
@@ -166,14 +167,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not v.script.is_file():
         print(f"python -m shims verify: {args.script}: no such file", file=sys.stderr)
         return EXIT_BAD_INPUT
+    place, relabel = str, str  # a line (and a message) as the report names it: a notebook's by cell
     try:
         source = v.script.read_bytes().decode("utf-8")
         if v.script.suffix == ".ipynb":  # its code cells in order, IPython-only lines made inert
             notebook = parse_notebook(source, str(v.script))
-            source = notebook.script()[0]
+            source, place, relabel = notebook.script()[0], notebook.place, notebook.relabel
             if notebook.magics():
-                say(f"{args.script}: not run (IPython only): "
-                    + "; ".join(f"cell {c}:line {n} {t.strip()}" for c, n, t in notebook.magics()))
+                say(f"{args.script}: not run (IPython only): {magics_note(notebook)}")
         new_pin = pin_of(args.new) if args.new else PINS[-1]
         old_pins = _old_candidates(args.old, new_pin)
         # what `upgrade --target-torch NEW` writes: never a form the new side's torch lacks
@@ -182,8 +183,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"python -m shims verify: {args.script}: not UTF-8 text", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BadSource as exc:
-        print(f"python -m shims verify: {args.script}:{exc.line}: syntax error: {exc.message}; not run",
-              file=sys.stderr)
+        print(f"python -m shims verify: {args.script}:{place(exc.line)}: syntax error: {relabel(exc.message)}; "
+              "not run", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValueError as exc:  # no such pin; a notebook that is not nbformat 4 (NotebookError)
         print(f"python -m shims verify: {exc}", file=sys.stderr)
