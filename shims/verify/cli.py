@@ -281,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if printed_same:
         return finish(v, "\n".join(lines) + "\nverdict: not verified: the files differ (no file is explained by "
                       "intervention yet)", 1)
-    why = explain(old_runs[0].stdout, new_runs[0].stdout,
+    why = explain(old_runs[0].stdout, result,
                   lambda ids, controls: v.run(new_env, upgraded.new, ids, controls),
                   lambda controls: v.run(old_env, old_text, [], controls), upgraded.new,
                   old_python=old_env.python, new_python=new_env.python, old_torch=old_pin.torch,

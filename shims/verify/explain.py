@@ -111,14 +111,14 @@ def probe_evidence(change: dict, old_python: str, new_python: str, old_torch: st
     return f"its probe's {', '.join(differ)} differ between torch {old_torch} and {new_torch} on this CPU"
 
 
-def explain(old_stdout: str, new_stdout: str, new_run: Callable[..., "object"], old_run: Callable[..., "object"],
+def explain(old_stdout: str, baseline: Comparison, new_run: Callable[..., "object"], old_run: Callable[..., "object"],
             text: str, *, old_python: str, new_python: str, old_torch: str, new_torch: str, rtol: float,
             atol: float, old_versions: Optional[dict] = None, new_versions: Optional[dict] = None,
             say: Callable[[str], None] = lambda _: None) -> Explanation:
     """Try each candidate's restorer (then all together), then the candidates' controls; return what
     explains the difference.
 
-    ``new_run(ids, controls)`` runs the new side once more with those ids' old behaviour restored and
+    ``baseline`` is the old side against the new one as run; ``new_run(ids, controls)`` runs the new side once more with those ids' old behaviour restored and
     the controls applied; ``old_run(controls)`` the old side with the controls; both return a
     :class:`shims.verify.runner.Run`.
     """
@@ -127,7 +127,6 @@ def explain(old_stdout: str, new_stdout: str, new_run: Callable[..., "object"], 
     result = Explanation("unexplained")
     tries = [[cid] for cid in restorable] + ([restorable] if len(restorable) > 1 else [])
     best: Optional[Comparison] = None
-    baseline = compare(old_stdout, new_stdout, rtol, atol)
     for ids in tries:
         say(f"re-running the new side with the old behaviour of {' + '.join(ids)} restored")
         run = new_run(ids, [])
@@ -151,8 +150,11 @@ def explain(old_stdout: str, new_stdout: str, new_run: Callable[..., "object"], 
         say(f"running the probe of {change['id']} on both sides")
         evidence = probe_evidence(change, old_python, new_python, old_torch, new_torch, old_versions, new_versions)
         if evidence is None:
+            library = change.get("depends_on")
+            sides = (f"{library} {(old_versions or {}).get(library)} and {(new_versions or {}).get(library)}"
+                     if library else f"torch {old_torch} and {new_torch}")
             result.ruled_out[change["id"]] = (f"its probe's {', '.join(change.get('compare') or [])} are the same "
-                                              f"on torch {old_torch} and {new_torch} here")
+                                              f"on {sides} here")
         else:
             result.consistent_with[change["id"]] = evidence
     if result.consistent_with and result.status != "explained":

@@ -17,12 +17,16 @@ import math
 RESTORERS = {}
 
 
-def restorer(change_id):
-    """Register the decorated function as the restorer of catalog entry ``change_id``."""
+def _registers(table, key):
     def register(fn):
-        RESTORERS[change_id] = fn
+        table[key] = fn
         return fn
     return register
+
+
+def restorer(change_id):
+    """Register the decorated function as the restorer of catalog entry ``change_id``."""
+    return _registers(RESTORERS, change_id)
 
 
 def _release(text):
@@ -145,10 +149,7 @@ CONTROLS = {}
 
 def control(name):
     """Register the decorated function as the control ``name``."""
-    def register(fn):
-        CONTROLS[name] = fn
-        return fn
-    return register
+    return _registers(CONTROLS, name)
 
 
 @control("float64")
