@@ -152,13 +152,20 @@ def test_a_file_without_torch_or_tensorflow_is_left_alone():
 
 
 def test_a_file_with_nothing_to_do_costs_one_parse(monkeypatch):
-    """No rule whose ``needs`` are absent from the text is run (each run wraps the module: a copy and a
-    metadata pass); where one is there, it runs."""
+    """No metadata pass where no rule's ``needs`` are in the text; one for all the rules that run
+    (they share one walk of the tree: shims/upgrade/together.py), however many they are."""
     import shims.upgrade.engine as engine
 
     wrapped = []
     real = engine.MetadataWrapper
-    monkeypatch.setattr(engine, "MetadataWrapper", lambda module: wrapped.append(module) or real(module))
+    monkeypatch.setattr(engine, "MetadataWrapper", lambda module, **kw: wrapped.append(module) or real(module, **kw))
     src = "import torch\n\nx = torch.ones(3)\ny = (x * 2).sum().item()\n"
     assert not upgrade_source(src).changed and wrapped == []
     assert upgrade_source(src + "z = x.data[0]\n").changed and len(wrapped) == 1
+    many = (FIXTURES / "variable-volatile" / "wrappers.in.py").read_text() + "\n" + "".join(
+        p.read_text() for p in sorted(FIXTURES.glob("*/*.in.py"))[:6])
+    wrapped.clear()
+    result = upgrade_source(many)
+    assert len({f.change_id for f in result.findings}) >= 4 and len(wrapped) == 1
+
+

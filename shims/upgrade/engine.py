@@ -1,28 +1,32 @@
 """Run the rules over one source text: the new text, and every finding with its line in the *original*.
 
-The rules run one after another (:data:`shims.upgrade.rules.ORDER`), each on the previous one's
-output, with positions of that text (a rule whose ``needs`` are absent from the current text is
-skipped without a pass: a file with nothing to do costs one parse); after each pass the lines of the
-new text are mapped to the lines of the old with difflib, so that a finding always names the line the
-user wrote.
+One parse, one walk: every rule whose ``needs`` are in the text runs in a single walk of the parsed
+module (:class:`shims.upgrade.together.Together`), in :data:`shims.upgrade.rules.ORDER`, each
+seeing what the rules before it made of the same node; their pre-scans share one read-only walk
+before it (:class:`shims.upgrade.together.Scan`); positions are those of the user's module (one
+metadata pass, none when no rule runs), so a finding names the line the user wrote. A rule that
+reads what the others made of the whole module (``last_pass``: the import of Variable goes when no
+use is left) runs after them, on their result. The lines of the new text are mapped to the old
+ones once, at the end (:mod:`shims.upgrade.lines`).
 
 With ``target_torch`` / ``keep_working_on`` (:mod:`shims.upgrade.target`) a rule's rewrite is kept only
-where its new form exists on both; otherwise its output is dropped and each place it would have
-changed is reported as ``not_rewritten`` (the new form needs a newer torch) or ``kept`` (the old form
-still works there, without a warning).
+where its new form exists on both; otherwise the walk is made again without it and each place it
+would have changed is reported as ``not_rewritten`` (the new form needs a newer torch) or ``kept``
+(the old form still works there, without a warning).
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
-from typing import Collection, List, Optional, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Tuple, Type
 
 import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from packaging.version import Version
-from libcst.metadata import MetadataWrapper
 
+from shims.upgrade.lines import line_map
 from shims.upgrade.names import imports_of, uses_torch_or_tf
-from shims.upgrade.rules import ORDER, Finding, not_rewritten_text
+from shims.upgrade.rules import ORDER, Finding, Rule, not_rewritten_text
+from shims.upgrade.together import Scan, Together
 from shims.upgrade.target import BadVersion, Target  # noqa: F401 - BadVersion: the callers' error
 
 
@@ -61,16 +65,6 @@ def check_syntax(source: str, filename: str) -> None:
         raise BadSource(exc.lineno or 0, exc.msg) from None
 
 
-def _line_map(old: str, new: str) -> List[int]:
-    """For each line of ``new`` (index 0 = line 1), the line of ``old`` it comes from (or stands next to)."""
-    a, b = old.splitlines(), new.splitlines()
-    out = [0] * len(b)
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        for k, j in enumerate(range(j1, j2)):
-            out[j] = (min(i1 + k, max(i2 - 1, i1)) if tag != "insert" else max(i1 - 1, 0)) + 1
-    return out
-
-
 def _for_target(target: Target, findings: List[Finding]) -> Tuple[bool, List[Finding]]:
     """A rule's findings under ``target``, and whether its rewrite stands. Dropped where a new form it
     wrote is missing on the target (each place it changed becomes ``not_rewritten``) or where every
@@ -103,35 +97,80 @@ def upgrade_source(source: str, filename: str = "<string>", *, target_torch: Opt
     ("1.8.1", "2.4.1+cu121"); :class:`shims.upgrade.target.BadVersion` where one is not a version."""
     target = Target.of(target_torch, keep_working_on)
     check_syntax(source, filename)
+    module = _parse(source)
+    aliases = imports_of(module)
+    if not uses_torch_or_tf(aliases):
+        return Upgraded(source, source, skipped="no torch or tensorflow import")
+    chosen = [r for r in ORDER if (only is None or r.change_id in only)]
+    first = [r for r in chosen if not r.last_pass and r.wanted(source)]
+    findings: List[Finding] = []
+    text = source
+    if first:
+        module, found = _first_pass(module, source, aliases, first, target)
+        findings.extend(found)
+        text = module.code
+    for rule_cls in chosen:  # the rules that read the others' result, each on it (no positions: they report nothing)
+        if rule_cls.last_pass and rule_cls.wanted(text):
+            rule = rule_cls(module, aliases, text)
+            module = module.visit(rule)
+            findings.extend(rule.findings)
+            text = module.code
+    findings.sort(key=lambda f: (f.line, f.action, f.change_id))
+    to_original = line_map(source, text) if text != source else list(range(1, len(source.splitlines()) + 1))
+    return Upgraded(source, text, findings, to_original=to_original)
+
+
+def _parse(source: str) -> cst.Module:
     try:
-        module = cst.parse_module(source)
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:  # Python accepted it, LibCST did not (a newer grammar)
         raise BadSource(exc.raw_line, f"LibCST cannot parse this: {exc.message}") from None
-    if not uses_torch_or_tf(imports_of(module)):
-        return Upgraded(source, source, skipped="no torch or tensorflow import")
-    findings: List[Finding] = []
-    to_original = list(range(1, len(source.splitlines()) + 1))
-    text = source
-    for rule_cls in ORDER:
-        if only is not None and rule_cls.change_id not in only:
-            continue
-        if not rule_cls.wanted(text):  # nothing it looks for is in the text (``Rule.needs``): no wrap, no pass
-            continue
-        rule = rule_cls(module)
+
+
+def _first_pass(module: cst.Module, source: str, aliases: Dict[str, str], classes: List[Type[Rule]],
+                target: Optional[Target]) -> Tuple[cst.Module, List[Finding]]:
+    """Every rule of ``classes`` in one walk (:class:`shims.upgrade.together.Together`), with the
+    positions of the user's module. Under a target, a rule whose rewrite is dropped (:func:`_for_target`)
+    is taken out and the walk made again without it, until none is dropped."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)  # the engine owns the tree
+    dropped: Dict[Type[Rule], List[Finding]] = {}
+    while True:
+        new, found = _walk(module, source, aliases, [c for c in classes if c not in dropped], positions, target)
+        if target is None:
+            return new, [f for fs in found.values() for f in fs]
+        kept: List[Finding] = []
+        more = False
+        for cls, fs in found.items():
+            keep, fs = _for_target(target, fs)
+            if keep:
+                kept.extend(fs)
+            else:
+                dropped[cls], more = fs, True
+        if not more:
+            return new, kept + [f for fs in dropped.values() for f in fs]
+
+
+def _walk(module: cst.Module, source: str, aliases: Dict[str, str], classes: List[Type[Rule]],
+          positions: Mapping[cst.CSTNode, CodeRange], target: Optional[Target]
+          ) -> Tuple[cst.Module, Dict[Type[Rule], List[Finding]]]:
+    rules = [cls(module, aliases, source) for cls in classes]
+    scans = [s for r in rules for s in r.scans]
+    if scans:
+        Scan(scans).run(module)
+    for r in rules:
+        r.scanned()
+    together = Together(rules)
+
+    def line_of(node: cst.CSTNode) -> int:
+        where = positions.get(together.origin(node))
+        if where is None and together.stack:
+            where = positions.get(together.stack[-1])
+        return where.start.line if where is not None else 0
+
+    for r in rules:
+        r.line_of = line_of
         if target is not None:
-            rule.missing, rule.target_label = target.new_form_missing, str(target.limit)
-        new_module = MetadataWrapper(module).visit(rule)
-        if target is not None:
-            keep, rule.findings = _for_target(target, rule.findings)
-            new_module = new_module if keep else module
-        for f in rule.findings:
-            line = to_original[f.line - 1] if 0 < f.line <= len(to_original) else f.line
-            findings.append(Finding(line, f.change_id, f.action, f.what))
-        new_text = new_module.code
-        if new_text != text:
-            step = _line_map(text, new_text)
-            to_original = [to_original[i - 1] if 0 < i <= len(to_original) else i for i in step]
-            text = new_text
-        module = new_module
-    findings.sort(key=lambda f: (f.line, f.action, f.change_id))
-    return Upgraded(source, text, findings, to_original=to_original)
+            r.missing, r.target_label = target.new_form_missing, str(target.limit)
+    new = together.run(module)
+    assert isinstance(new, cst.Module)
+    return new, {type(r): r.findings for r in rules}

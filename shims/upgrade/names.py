@@ -29,6 +29,10 @@ class Imports(cst.CSTVisitor):
     def __init__(self) -> None:
         self.aliases: Dict[str, str] = {}
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # an import is a statement: the expressions (most of a module's nodes) hold none
+        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
+
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = _module_name(alias.name)

@@ -3,6 +3,9 @@ zeroing a grad that is still None, retain_variables=, an optimizer step between 
 """
 from __future__ import annotations
 
+import io
+import re
+import tokenize
 from typing import Dict, List, Sequence, Set
 
 import libcst as cst
@@ -54,14 +57,20 @@ class VariableVolatile(Rule):
 @rule("variable-volatile", order=190)
 class DropVariableImport(Rule):
     """catalog: variable-volatile (cleanup): ``from torch.autograd import Variable`` goes once no ``Variable``
-    is left in the module (run after :class:`VariableVolatile`)."""
+    is left in the module. It reads what :class:`VariableVolatile` left (``last_pass``), and only the
+    statements: whether the name is still used is read from the text (:func:`names_in_code`)."""
 
     needs = ("Variable",)
+    last_pass = True
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
-        self.used: Set[str] = set()
-        module.visit(_NameCounter(self.used))
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        local = {k for k, v in self.aliases.items() if v in VARIABLE}
+        self.used: Set[str] = names_in_code(self.source, local)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # imports are statements: no need to walk the expressions (most of a module)
+        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom):
         if isinstance(updated.names, cst.ImportStar) or updated.module is None:
@@ -92,20 +101,36 @@ def _last_alias_clean(names: List[cst.ImportAlias]) -> List[cst.ImportAlias]:
     return names
 
 
-class _NameCounter(cst.CSTVisitor):
-    """Names used outside import statements."""
+def names_in_code(text: str, names: Set[str]) -> Set[str]:
+    """Which of ``names`` the code uses outside import statements (comments and strings do not count).
+    A word search first: a name found only on import lines, or nowhere, is not used and the text is
+    not tokenized (that costs about as much as a parse)."""
+    wanted = set()
+    for name in names:
+        for hit in re.finditer(rf"\b{re.escape(name)}\b", text):
+            start = text.rfind("\n", 0, hit.start()) + 1
+            if not IMPORT_LINE.match(text, start):
+                wanted.add(name)
+                break
+    used: Set[str] = set()
+    if not wanted:
+        return used
+    at_start, in_import = True, False
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or tok.string == ";":
+            at_start, in_import = True, False
+        elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            if at_start:
+                in_import, at_start = tok.type == tokenize.NAME and tok.string in ("import", "from"), False
+            if tok.type == tokenize.NAME and tok.string in wanted and not in_import:
+                used.add(tok.string)
+            elif tok.type == tokenize.STRING and "f" in tok.string[:2].lower():  # an f-string (tokenized whole
+                used.update(n for n in wanted if re.search(rf"\b{re.escape(n)}\b", tok.string))  # before 3.12)
+    return used
 
-    def __init__(self, used: Set[str]) -> None:
-        self.used = used
 
-    def visit_Import(self, node) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node) -> bool:
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.used.add(node.value)
+#: a line that starts an import statement
+IMPORT_LINE = re.compile(r"[ \t]*(?:from|import)\b")
 
 
 # --------------------------------------------------------- legacy-autograd-function (+ half-static)
@@ -188,10 +213,13 @@ class LegacyFunction(Rule):
 
     needs = ("Function",)
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
-        scan = _FunctionClasses(self.aliases)
-        module.visit(scan)
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.classes = _FunctionClasses(self.aliases)
+        self.scan(self.classes)
+
+    def scanned(self) -> None:
+        scan = self.classes
         self.plan = scan.plan
         for cls in scan.instantiated_with_args:
             plan = self.plan.get(cls)

@@ -46,11 +46,22 @@ class Rule(cst.CSTTransformer):
     #: without wrapping the module (a copy and a metadata pass), so a file with nothing to do costs one
     #: parse. Only ever a necessary condition: a rule skipped would have found nothing
     needs: Optional[Tuple[Union[str, Tuple[str, ...]], ...]] = None
+    #: True: the rule reads what the other rules made of the whole module (which names are still used),
+    #: so the engine runs it after them, on their result, in a walk of its own
+    last_pass = False
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, aliases: Optional[Dict[str, str]] = None,
+                 source: Optional[str] = None) -> None:
+        """``aliases`` (:func:`shims.upgrade.names.imports_of`) and ``source`` (the module's text) where
+        the caller has them already: each is a walk of the whole module otherwise."""
         super().__init__()
-        self.aliases = imports_of(module)
+        self.module = module
+        self.aliases = imports_of(module) if aliases is None else aliases
+        self._source = source
+        #: read-only walks the rule needs before it rewrites (:meth:`scan`); the engine makes them all in
+        #: one walk, then calls :meth:`scanned`
+        self.scans: List[cst.CSTVisitor] = []
         self.findings: List[Finding] = []
         self.targets: Set[int] = set()
         #: with a target torch, the engine sets this to ``Target.new_form_missing``: an entry id -> the
@@ -58,6 +69,28 @@ class Rule(cst.CSTTransformer):
         #: another entry's new form (size_average writes reduction-elementwise-mean's 'mean')
         self.missing: Callable[[str], Optional[str]] = lambda change_id: None
         self.target_label = ""
+
+    @property
+    def source(self) -> str:
+        """The text of the module the rule walks."""
+        if self._source is None:
+            self._source = self.module.code
+        return self._source
+
+    def scan(self, visitor: cst.CSTVisitor) -> None:
+        """Ask for ``visitor`` to walk the whole module before the rule's own walk."""
+        self.scans.append(visitor)
+
+    def scanned(self) -> None:
+        """Called once the :meth:`scan` visitors have walked: what the rule concludes from them."""
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The line of ``node`` in the text the user wrote (the engine sets its own: positions of the
+        user's module, for the nodes the walk rebuilt too); 0 where unknown."""
+        try:
+            return self.get_metadata(PositionProvider, node).start.line
+        except KeyError:
+            return 0
 
     @classmethod
     def wanted(cls, text: str) -> bool:
@@ -84,10 +117,7 @@ class Rule(cst.CSTTransformer):
         self._mark(node.target)
 
     def _line(self, node: cst.CSTNode) -> int:
-        try:
-            return self.get_metadata(PositionProvider, node).start.line
-        except KeyError:
-            return 0
+        return self.line_of(node)
 
     def changed(self, node: cst.CSTNode, what: str, change_id: Optional[str] = None) -> None:
         self.findings.append(Finding(self._line(node), change_id or self.change_id, "changed", what))

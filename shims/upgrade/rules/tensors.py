@@ -34,12 +34,12 @@ class DataIndexItem(Rule):
         # the printed-sum rewrite needs a script with no autograd at all
         return all(s in text for s in cls.needs[0]) or "print" in text and not AUTOGRAD.search(text)
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
-        self.no_autograd = not AUTOGRAD.search(module.code)
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.no_autograd = not AUTOGRAD.search(self.source)
         self.printed: Set[str] = set()
         self.rows: Set[int] = set()
-        module.visit(_PrintedNames(self.printed))
+        self.scan(_PrintedNames(self.printed))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         # x.data[0][0]: the inner [0] is a row, not a number; a 0-dim result of the whole works today
@@ -155,10 +155,10 @@ class ZeroDimIteration(Rule):
 
     needs = ("numpy", "cat", "for")
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
         self.tensors: Set[str] = set()
-        module.visit(_TensorNames(self.tensors, self.aliases))
+        self.scan(_TensorNames(self.tensors, self.aliases))
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
         if id(original) in self.targets:

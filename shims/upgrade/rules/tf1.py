@@ -28,14 +28,16 @@ class Tf1CompatV1(Rule):
 
     needs = (("tensorflow", "import"),)
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
-        used: Set[str] = set()
-        module.visit(_QualifiedAttributes(self.aliases, used))
-        # the graph API used in the code (not named in a comment or a docstring)
-        self.graph_code = any(q.startswith("tensorflow.") and q.split(".")[1] in GRAPH_ONLY for q in used)
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.used: Set[str] = set()
+        self.scan(_QualifiedAttributes(self.aliases, self.used))
         # code that already chooses its TensorFlow API (tf.compat.v1, disable_eager_execution) is left alone
-        self.handled = bool(re.search(r"compat\.v1|disable_eager_execution|disable_v2_behavior", module.code))
+        self.handled = bool(re.search(r"compat\.v1|disable_eager_execution|disable_v2_behavior", self.source))
+
+    def scanned(self) -> None:
+        # the graph API used in the code (not named in a comment or a docstring)
+        self.graph_code = any(q.startswith("tensorflow.") and q.split(".")[1] in GRAPH_ONLY for q in self.used)
 
     def leave_SimpleStatementLine(self, original, updated):
         if len(updated.body) != 1 or not m.matches(updated.body[0], m.Import(names=[m.ImportAlias(
@@ -73,10 +75,10 @@ class Tf1AssignRace(Rule):
 
     needs = ("assign",)
 
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(module)
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
         self.grads: Dict[str, str] = {}  # gradient name -> the loss it differentiates
-        module.visit(_GradientNames(self.grads, self.aliases))
+        self.scan(_GradientNames(self.grads, self.aliases))
         self.depth = 0
         self.tf = next((k for k, v in self.aliases.items() if v in ("tensorflow", "tensorflow.compat.v1")), None)
 
