@@ -97,6 +97,23 @@ def test_bad_options_exit_2_before_anything_is_written(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_partial_record_is_refused_by_the_session_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    """The per-session check (a selection with other sessions than the matrix's is not checked when the
+    noxfile loads): `--record --example nn` refused, the reference (here a stand-in folder) untouched."""
+    from matrix.records import results
+
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "reference")
+    session = FakeSession(tmp_path)
+    session.posargs = ["--record", "--example", "nn"]
+    with pytest.raises(SystemExit) as exit_:
+        matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11", numpy="numpy",
+                                   tensorflow=None, device="cpu", skip_reason="no Python 3.11 (test)")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.startswith("nox: error: --record writes the reference, which only a complete run "
+                                              "may replace; this run is partial (--example nn)")
+    assert not list(tmp_path.iterdir())
+
+
 def fake_cells(statuses):
     it = iter(statuses)
 
