@@ -14,7 +14,8 @@ already holds the pin), checks the installed torch against the pin, runs the nin
 era each in its own process (and once more "as published", without the shims, where a script uses
 one: matrix/as_published), runs the catalog's probes, and writes runs/results/<era>-torch<pin>-<device>.json
 (ignored by git). ``-- --record`` writes results/ instead: the reference, recorded on purpose, that
-docs/ is generated from (``nox -s docs``). The work is in matrix/; this file only declares the matrix.
+docs/ is generated from (``nox -s docs``); a complete run only (``--record-partial``: a partial one,
+marked so). The work is in matrix/; this file only declares the matrix.
 
 A pin's Python is looked for where machines keep one (PATH, pyenv's versions, uv's, the system's:
 matrix/running/interpreters.py) and used only if it runs; without one the pin's cells are recorded as not
@@ -103,6 +104,7 @@ def _check_command_line() -> None:
     pins = ["installed"] if INSTALLED else [pin.torch for pin in PINS]
     known = options.matrix_session_names(pins, DEVICES, {pin.torch: pin.eras for pin in PINS})
     try:
+        options.check_report(sys.argv[1:])
         only_matrix = options.check_selection(sys.argv[1:], known, pins, DEVICES, nox.options.sessions or [])
         if only_matrix:
             options.parse(options.posargs_of(sys.argv[1:]))
@@ -178,11 +180,17 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=_python_for(newest().python), tags=["report"])
 def report(session: nox.Session) -> None:
     """Your runs as docs: runs/results -> runs/docs, with runs/docs/differences.md against the reference."""
+    if session.posargs:  # refused before anything is installed or rebuilt
+        _refuse(options.REPORT_TAKES_NOTHING.format(got=" ".join(session.posargs)))
+    mine = results.USER_RESULTS_DIR
+    for folder in (mine, results.RESULTS_DIR):  # a file that is no record: named, never a report without it
+        records, unreadable = results.load_all(folder)
+        if unreadable:
+            session.error("unreadable record(s): " + " | ".join(unreadable))
+        if folder == mine and not records:
+            session.error(f"no records in {mine}: run the matrix first (nox -s modern legacy)")
     session.env["UV_COMPILE_BYTECODE"] = "1"
     session.install(*DOCS_REQUIREMENTS)
-    mine = results.USER_RESULTS_DIR
-    if not results.load(mine):
-        session.error(f"no records in {mine}: run the matrix first (nox -s modern legacy)")
     out = results.RUNS_DIR / "docs"
     env = {"PYTHONPATH": os.getcwd()}
     session.run("python", "docs/generate.py", "--results", str(mine), "--out", str(out), "--repo-link", "../../",

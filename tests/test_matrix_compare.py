@@ -45,3 +45,19 @@ def test_render_and_probes(tmp_path):
     out = tmp_path / "d.md"
     assert compare.main([str(tmp_path / "mine"), str(tmp_path / "ref"), "--out", str(out)]) == 0
     assert "identical bit for bit" in out.read_text()
+
+
+def test_a_shorter_run_is_compared_over_the_steps_both_ran():
+    """A --steps 3 run against the reference's 5 steps: not "other numbers, largest relative difference 0"
+    beside last losses steps apart."""
+    ref = [_record([[0, 9.0], [1, 5.0], [2, 3.0], [3, 1e-9], [4, 1e-10]])]
+    same = compare.compare([_record([[0, 9.0], [1, 5.0], [2, 3.0]])], ref)
+    assert same["values"] == [] and same["same"] == []
+    assert same["steps"] == ["- modern/nn, torch 2.4.1, cpu: passed, 3 steps here, 5 in the reference (a shorter "
+                             "run): identical bit for bit over the 3 shared steps (loss 3.0 at step 2)"]
+    other = compare.compare([_record([[0, 9.0], [1, 5.5], [2, 3.0]], cpu="AMD EPYC (CPU)")], ref)["steps"][0]
+    assert "over the 3 shared steps, losses differ from step 1 (largest relative difference 0.0909); " \
+           "at step 2: 3.0 here, 3.0 in the reference" in other and "another CPU" in other
+    text = compare.render([_record([[0, 9.0], [1, 5.0], [2, 3.0]])], ref, "runs/results", "results")
+    assert "## Another number of steps (compared over the steps both ran)" in text
+    assert "1 another number of steps" in text and "## Same outcome, other numbers" not in text

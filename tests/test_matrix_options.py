@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from matrix import ROOT
+from matrix import EXAMPLES, ROOT
 from matrix.running import options
 from matrix.records import results
 
@@ -73,6 +73,46 @@ def test_each_cell_runs_twice_unless_told():
 def test_good_environment_passes():
     options.check_environment({"MATRIX_STEPS": "5", "MATRIX_TIMEOUT": "1.5", "MATRIX_STRICT": "1", "MATRIX_REPEATS": "1",
                                "TORCH_INDEX_URL": "https://download.pytorch.org/whl/cpu"})
+
+
+@pytest.mark.parametrize("posargs,env,partial", [
+    (["--record", "--example", "nn"], {}, "(--example nn)"),
+    (["--record", "--steps", "50", "--example", "nn"], {}, "(--example nn, --steps 50)"),
+    (["--record", "--repeats", "1"], {}, "(--repeats 1)"),
+    (["--record", "--seed", "3"], {}, "(--seed 3)"),
+    ([], {"MATRIX_RECORD": "1", "MATRIX_STEPS": "50"}, "(--steps 50): drop that (and unset MATRIX_STEPS)"),
+])
+def test_record_refuses_a_partial_run_unless_told(posargs, env, partial):
+    """The reference is replaced only by a complete run: every example, each script's steps, the default
+    repeats and seed; one line that says what to drop, or how to record it anyway."""
+    with pytest.raises(options.BadInput) as err:
+        options.parse(posargs, env=env)
+    message = str(err.value)
+    assert message.startswith("--record writes the reference, which only a complete run may replace; this run is "
+                              f"partial {partial}")
+    assert message.endswith("or use --record-partial to record it anyway, marked partial") and "\n" not in message
+    told = options.parse([a for a in posargs if a != "--record"] + ["--record-partial"], env=env)
+    assert told.record and told.results == results.RESULTS_DIR and told.partial
+
+
+def test_a_complete_run_is_no_partial_one():
+    assert options.parse(["--record"], env={}).partial == {}
+    assert options.parse(["--record", "--repeats", "2", "--seed", "0"], env={}).partial == {}
+    assert options.parse(["--record"] + [a for ex in EXAMPLES for a in ("--example", ex)], env={}).partial == {}
+    assert options.parse(["--steps", "5", "--example", "nn"], env={}).partial == {"examples": ["nn"], "steps": 5}
+    with pytest.raises(options.BadInput, match="--results: not allowed with argument --record-partial"):
+        options.parse(["--record-partial", "--results", "r"], env={})
+
+
+def test_the_docstrings_commands_are_ones_the_options_accept():
+    """options.py once showed `--steps 50 --example nn --record`, the very command that replaced the
+    reference with a partial run."""
+    commands = [line.split("#")[0].strip() for line in options.__doc__.splitlines() if " nox " in f" {line} "]
+    assert any("--record" in c for c in commands)
+    for command in commands:
+        posargs = command.split(" -- ", 1)[1].split() if " -- " in command else []
+        env = dict(word.split("=", 1) for word in command.split() if "=" in word and word[0].isupper())
+        options.parse(posargs, env=env)  # raises BadInput if refused
 
 
 KNOWN = options.matrix_session_names(["1.8.1", "2.4.1"], ["cpu", "cuda"])

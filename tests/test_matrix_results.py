@@ -78,7 +78,6 @@ def test_table_lists_cells_and_groups_reasons(tmp_path):
     assert text.count("no NVIDIA GPU here") == 1  # one line for the cells that share a reason
     assert "cells: 1 passed, 1 expected failure, 2 not run" in text
     results.write_json_atomically(tmp_path / "a.json", record)
-    (tmp_path / "broken.json").write_text("{")
     assert [r["session"] for r in results.load(tmp_path)] == [record["session"]]
     assert results.main([str(tmp_path)]) == 0
 
@@ -109,3 +108,65 @@ def test_main_refuses_a_missing_folder_and_says_when_nothing_ran(tmp_path, capsy
     assert results.main([str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "nothing run yet" in out and "needs attention" not in out
+
+
+# A record that cannot be read is a failure everywhere: the summary, the CI gate, the comparison and the
+# docs judge a results folder alike, and name the file with what to do.
+UNREADABLE = [("truncated", '{\n "schema": 1,\n "session": "modern(torch=', "not valid JSON"),
+              ("empty", "{}", "an empty record ({})"),
+              ("list", "[]", "a JSON list, not a session record"),
+              ("another format", '{"schema": 2}', "record format (schema) 2, but this code reads 1")]
+
+
+def _folder_with(tmp_path, text):
+    folder = tmp_path / "records"
+    results.write_json_atomically(folder / "legacy-torch2.4.1-cpu.json", dict(_not_run_record(), device="cpu"))
+    bad = folder / "modern-torch2.4.1-cpu.json"
+    bad.write_text(text)
+    return folder, bad
+
+
+@pytest.mark.parametrize("name,text,problem", UNREADABLE, ids=[u[0] for u in UNREADABLE])
+def test_an_unreadable_record_fails_the_summary_and_the_gate_naming_the_file(tmp_path, capsys, name, text, problem):
+    folder, bad = _folder_with(tmp_path, text)
+    records, unreadable = results.load_all(folder)
+    assert [r["device"] for r in records] == ["cpu"] and len(unreadable) == 1
+    assert unreadable[0].startswith(f"{bad}: {problem}")
+    assert unreadable[0].endswith('rerun its session (nox -s "modern(torch=\'2.4.1\', device=\'cpu\')") '
+                                  'or delete the file')
+    for argv in ([str(folder)], ["--fail-on-unexpected", str(folder)]):
+        assert results.main(argv) == 1
+        out, err = capsys.readouterr()
+        assert err == ""  # not a line at the top that scrolls away: under "needs attention", at the end
+        attention = out.split("\nneeds attention:\n", 1)[1]
+        assert attention.startswith(f"  UNREADABLE record {bad}: {problem}")
+        assert "needs attention: nothing" not in out
+    assert f"--fail-on-unexpected: 1 file(s), session(s) or cell(s)" in out
+    with pytest.raises(results.UnreadableRecord, match=str(bad)):
+        results.load(folder)
+
+
+def test_a_folder_of_only_unreadable_records_is_no_empty_folder(tmp_path, capsys):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "x.json").write_text("{}")
+    assert results.main([str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "nothing run yet" not in out
+    assert f"UNREADABLE record {folder / 'x.json'}: an empty record ({{}}); rerun the session that wrote it" in out
+
+
+def test_an_unreadable_reference_record_says_to_record_it_again():
+    assert results.remedy(results.RESULTS_DIR / "modern-torch2.4.1-cpu.json") == \
+        'rerun its session (nox -s "modern(torch=\'2.4.1\', device=\'cpu\')" -- --record) or delete the file'
+
+
+def test_the_comparison_and_the_docs_refuse_an_unreadable_record_too(tmp_path, capsys):
+    from matrix.records import compare, observations
+
+    folder, bad = _folder_with(tmp_path, "{}")
+    assert compare.main([str(folder), str(folder), "--out", str(tmp_path / "d.md")]) == 1
+    assert f"error: {bad}: an empty record ({{}})" in capsys.readouterr().err
+    assert not (tmp_path / "d.md").exists()
+    with pytest.raises(SystemExit, match="an empty record"):
+        observations.load_results(folder)

@@ -23,6 +23,17 @@ def test_the_end_of_a_run_says_what_needs_attention_first(tmp_path, capsys):
     assert "legacy" in out and "modern" in out
 
 
+def test_a_record_of_this_run_that_cannot_be_read_needs_attention(tmp_path, capsys):
+    run = Run("R")
+    (tmp_path / "modern-torch2.4.1-cpu.json").write_text("{}")  # damaged since it was written
+    run.wrote(tmp_path / "modern-torch2.4.1-cpu.json")
+    run.print_summary()
+    out, err = capsys.readouterr()
+    assert err == "" and "needs attention: nothing" not in out
+    assert f"needs attention:\n  UNREADABLE record {tmp_path / 'modern-torch2.4.1-cpu.json'}: an empty record ({{}}); " \
+           f"rerun its session" in out
+
+
 def test_nothing_recorded_nothing_printed(capsys):
     Run("R").print_summary()
     assert capsys.readouterr().out == ""

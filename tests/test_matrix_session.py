@@ -97,6 +97,23 @@ def test_bad_options_exit_2_before_anything_is_written(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_partial_record_is_refused_by_the_session_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    """The per-session check (a selection with other sessions than the matrix's is not checked when the
+    noxfile loads): `--record --example nn` refused, the reference (here a stand-in folder) untouched."""
+    from matrix.records import results
+
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "reference")
+    session = FakeSession(tmp_path)
+    session.posargs = ["--record", "--example", "nn"]
+    with pytest.raises(SystemExit) as exit_:
+        matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11", numpy="numpy",
+                                   tensorflow=None, device="cpu", skip_reason="no Python 3.11 (test)")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.startswith("nox: error: --record writes the reference, which only a complete run "
+                                              "may replace; this run is partial (--example nn)")
+    assert not list(tmp_path.iterdir())
+
+
 def fake_cells(statuses):
     it = iter(statuses)
 
@@ -193,6 +210,32 @@ def test_running_some_examples_keeps_the_other_cells_of_the_same_torch(tmp_path,
         go()
     record = load(tmp_path, "modern-torchinstalled-cpu")
     assert [(c["example"], c["status"]) for c in record["cells"]] == [("nn", "passed"), ("optim", "failed")]
+
+
+def test_kept_cells_keep_their_run_and_a_partial_run_says_so_in_its_record(tmp_path, monkeypatch):
+    """The record of `--example optim` holds nn from the run before: marked with that run, so that the
+    summary shows it there; the record says which examples (and steps) this run had."""
+    from matrix.records import summary
+
+    def go(run, *posargs):
+        session, _ = run_installed(tmp_path, monkeypatch, ["passed"] * len(EXAMPLES))
+        session.posargs = ["--results", str(tmp_path), *posargs]
+        return matrix_session.run_session(session, era="modern", torch_pin="installed", python_version=None,
+                                          numpy="numpy", tensorflow=None, device="cpu", installed=True, run=run)
+
+    go(Run("2026-11-29T10:00:00Z"), "--example", "nn", "--example", "optim")
+    first = load(tmp_path, "modern-torchinstalled-cpu")
+    assert first["partial"] == {"examples": ["nn", "optim"]}
+    go(Run("2026-11-30T08:00:00Z"), "--example", "optim", "--steps", "5")
+    record = load(tmp_path, "modern-torchinstalled-cpu")
+    assert record["run"] == "2026-11-30T08:00:00Z" and record["partial"] == {"examples": ["optim"], "steps": 5}
+    assert [(c["example"], c.get("run")) for c in record["cells"]] == [("nn", "2026-11-29T10:00:00Z"),
+                                                                       ("optim", None)]
+    rows = [line.split()[:3] for line in summary.table([record]).splitlines() if line.startswith(("A ", "B "))]
+    assert rows == [["A", "modern", "nn"], ["B", "modern", "optim"]]
+    go(Run("2026-12-01T08:00:00Z"))  # a complete run: no longer partial, every cell its own
+    record = load(tmp_path, "modern-torchinstalled-cpu")
+    assert "partial" not in record and all("run" not in c for c in record["cells"])
 
 
 FAKE_PROBES = '''

@@ -88,3 +88,49 @@ def test_records_without_a_run_name_fall_back_to_their_day():
     record = _record([_cell("nn", "passed")], run=None)
     record["date"] = "2026-11-22T10:00:00Z"
     assert summary.run_of(record) == ("2026-11-22 (day)", "abc1234")
+
+
+def test_a_long_reason_is_cut_at_a_word_with_an_ellipsis():
+    reason = "RuntimeError: " + " ".join(f"word{i:03d}" for i in range(60))  # 434 characters
+    text = summary.table([_record([_cell("nn", "failed", reason=reason)])])
+    line = next(line for line in text.splitlines() if "RuntimeError" in line)
+    kept = line.split(": ", 1)[1]
+    assert kept.endswith("…") and len(kept) <= 220
+    assert kept[:-1].split()[-1] in reason.split()  # the last word whole: not cut mid-word
+    assert summary.clip("a b", 220) == "a b" and summary.clip("abc def ghi", 8) == "abc def…"
+    assert summary.clip("abcdefghij", 5) == "abcd…"  # one word longer than the width: cut, still marked
+
+
+def test_cells_kept_from_an_earlier_run_are_shown_under_that_run():
+    """`--example nn` reruns nn and keeps the other cells: they are the earlier run's, not this one's."""
+    kept = _cell("optim", "passed", run="2026-11-29T10:00:00Z")
+    record = _record([_cell("nn", "passed"), kept], run="2026-11-30T08:00:00Z")
+    text = summary.table([record])
+    rows = {line.split()[2]: line.split()[0] for line in text.splitlines() if line.startswith(("A ", "B "))}
+    assert rows == {"nn": "B", "optim": "A"}
+    assert "  A: 2026-11-29T10:00:00Z, commit abc1234, on Intel Xeon (CPU)" in text
+    assert "  B: 2026-11-30T08:00:00Z, commit abc1234, on Intel Xeon (CPU)" in text
+
+
+def test_probes_that_crashed_or_timed_out_need_attention_once_per_pin():
+    died = {"id": "probe_x", "outcome": "crashed", "detail": "the probe process died: still running after the "
+            "600 s timeout; killed", "warnings": [], "error": {"type": "crash", "message": "x"}, "value": None}
+    records = [_record([_cell("nn", "passed")], era=era) for era in ("legacy", "modern")]
+    for record in records:
+        record["probes"], record["probes_error"] = [died], "probe probe_x: still running after the 600 s timeout"
+    other = _record([_cell("nn", "passed")], pin="2.15.0")
+    other["probes_error"] = "python -m matrix.probes --list failed (exit 1): ImportError: x"
+    lines = summary.attention(records + [other])
+    assert lines == ["PROBE CRASHED probe_x torch 2.4.1 cpu (legacy, modern): the probe process died: still running "
+                     "after the 600 s timeout; killed",
+                     "PROBES FAILED torch 2.15.0 cpu (legacy): python -m matrix.probes --list failed (exit 1): "
+                     "ImportError: x"]
+    assert "needs attention: nothing" not in summary.report(records)
+
+
+def test_a_partial_record_says_how_under_the_table():
+    record = _record([_cell("nn", "passed")])
+    record["partial"] = {"examples": ["nn"], "steps": 50}
+    text = summary.table([record, _record([_cell("nn", "passed")], pin="2.15.0")])
+    assert "  legacy(torch='2.4.1', device='cpu') (run A): only nn, 50 steps" in text.splitlines()
+    assert text.count("only nn") == 1

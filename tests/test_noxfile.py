@@ -170,3 +170,60 @@ def test_installed_mode_replaces_the_pins_with_the_current_interpreter():
     matrix = [n for n in listed if n.split("(")[0] in ERAS]
     assert sorted(matrix) == sorted(f"{era}(torch='installed', device='{d}')" for era in ERAS for d in ("cpu", "cuda"))
     assert all(listed[n]["python"] is False for n in matrix)
+
+
+class _ReportSession:
+    """A stand-in for nox's session in the report session: what it was asked to install and run."""
+
+    def __init__(self, *posargs):
+        self.posargs, self.env, self.calls = list(posargs), {}, []
+
+    def install(self, *args, **kwargs):
+        self.calls.append(("install",) + args)
+
+    def run(self, *args, **kwargs):
+        self.calls.append(("run",) + args)
+
+    def error(self, message):
+        raise RuntimeError(message)
+
+
+def test_report_refuses_options_before_it_installs_or_rebuilds_anything(noxfile, capsys):
+    session = _ReportSession("--bad-flag")
+    with pytest.raises(SystemExit) as exit_:
+        noxfile.report(session)
+    assert exit_.value.code == 2 and session.calls == []
+    assert capsys.readouterr().err == ("nox: error: nox -s report takes no options after `--` (got --bad-flag); for "
+                                       "other folders: python -m matrix.records.compare MINE REFERENCE --out FILE\n")
+
+
+def test_report_fails_on_an_unreadable_record_naming_it_before_anything_is_built(noxfile, tmp_path, monkeypatch):
+    from matrix.records import results
+
+    (tmp_path / "modern-torch2.4.1-cpu.json").write_text('{"schema": 1, "cells": [')
+    monkeypatch.setattr(results, "USER_RESULTS_DIR", tmp_path)
+    session = _ReportSession()
+    with pytest.raises(RuntimeError, match=f"{tmp_path / 'modern-torch2.4.1-cpu.json'}: not valid JSON .*; rerun its "
+                                           "session"):
+        noxfile.report(session)
+    assert session.calls == []
+
+
+@pytest.mark.parametrize("argv,line", [
+    (["-s", "modern", "legacy", "--", "--steps", "50", "--example", "nn", "--record"],
+     "nox: error: --record writes the reference, which only a complete run may replace; this run is partial "
+     "(--example nn, --steps 50): drop that, or use --record-partial to record it anyway, marked partial"),
+    (["-s", "report", "--", "--bad-flag"],
+     "nox: error: nox -s report takes no options after `--` (got --bad-flag); for other folders: "
+     "python -m matrix.records.compare MINE REFERENCE --out FILE"),
+])
+def test_nox_refuses_a_partial_record_and_report_options_when_it_loads(noxfile, monkeypatch, capsys, argv, line):
+    """Checked in process, when the noxfile is loaded: run for real, a regression would replace the
+    tracked reference with a partial record (the very fault) or build the report's virtualenv."""
+    monkeypatch.setattr(sys, "argv", ["nox", *argv])
+    for name in [k for k in os.environ if k.startswith("MATRIX_")]:
+        monkeypatch.delenv(name)
+    with pytest.raises(SystemExit) as exit_:
+        noxfile._check_command_line()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == line + "\n"

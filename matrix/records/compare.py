@@ -49,10 +49,27 @@ def curve_difference(a: Sequence, b: Sequence) -> Tuple[Optional[int], float]:
     return first, worst
 
 
+def steps_line(losses: Sequence, ref_losses: Sequence) -> str:
+    """Two curves of different lengths (a ``--steps`` run against the reference's full one), compared
+    over the steps both ran: whether they match there, and the loss at the last shared step; the
+    last losses themselves, steps apart, say nothing."""
+    shared = min(len(losses), len(ref_losses))
+    first, worst = curve_difference(losses[:shared], ref_losses[:shared])
+    step, here, there = losses[shared - 1][0], losses[shared - 1][1], ref_losses[shared - 1][1]
+    which = "shorter" if len(losses) < len(ref_losses) else "longer"
+    head = f"{len(losses)} steps here, {len(ref_losses)} in the reference (a {which} run)"
+    if first is None:
+        return f"{head}: identical bit for bit over the {shared} shared steps (loss {here} at step {step})"
+    return (f"{head}: over the {shared} shared steps, losses differ from step {first} (largest relative "
+            f"difference {worst:.3g}); at step {step}: {here} here, {there} in the reference")
+
+
 def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, List[str]]:
-    """Lines of markdown, by section: same, values, outcome, only_mine, not_run."""
+    """Lines of markdown, by section: same, values, steps (another number of steps: a ``--steps`` run,
+    compared over the steps both ran), outcome, only_mine, not_run."""
     ours, theirs = _cells(mine), _cells(reference)
-    sections: Dict[str, List[str]] = {"outcome": [], "values": [], "same": [], "not_run": [], "only_mine": []}
+    sections: Dict[str, List[str]] = {"outcome": [], "values": [], "steps": [], "same": [], "not_run": [],
+                                      "only_mine": []}
     unrun: Dict[Tuple, List[str]] = {}  # (era, pin, device, side, reason) -> examples: one line per session
     for key in sorted(ours):
         record, cell = ours[key]
@@ -66,7 +83,7 @@ def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, 
         if "not run" in (mine_outcome, ref_outcome):
             who = "yours" if mine_outcome == "not run" else "the reference"
             why = cell.get("reason") if mine_outcome == "not run" else ref_cell.get("reason")
-            unrun.setdefault((era, pin, device, who, " ".join(str(why).split())[:200]), []).append(
+            unrun.setdefault((era, pin, device, who, summary.clip(why, 200)), []).append(
                 example + (" (as published)" if mode != "variant" else ""))
             continue
         same_cpu = record.get("device_name") == ref_record.get("device_name")
@@ -78,9 +95,13 @@ def compare(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> Dict[str, 
         note = f" [{'; '.join(context)}]" if context else ""
         if mine_outcome != ref_outcome:
             sections["outcome"].append(f"- {name}: **{mine_outcome}** here, {ref_outcome} in the reference"
-                                       f" ({' '.join(str(cell.get('reason') or '').split())[:200] or 'no reason'}){note}")
+                                       f" ({summary.clip(cell.get('reason') or '', 200) or 'no reason'}){note}")
             continue
-        first, worst = curve_difference(cell.get("losses") or [], ref_cell.get("losses") or [])
+        losses, ref_losses = cell.get("losses") or [], ref_cell.get("losses") or []
+        if len(losses) != len(ref_losses) and losses and ref_losses:
+            sections["steps"].append(f"- {name}: {mine_outcome}, {steps_line(losses, ref_losses)}{note}")
+            continue
+        first, worst = curve_difference(losses, ref_losses)
         if first is None:
             count = len(cell.get("losses") or [])
             same = f"{count} losses identical bit for bit" if count else "no losses on either side"
@@ -122,6 +143,7 @@ def probe_differences(mine: Sequence[Mapping], reference: Sequence[Mapping]) -> 
 TITLES = {
     "outcome": "Different outcome (look here first)",
     "values": "Same outcome, other numbers",
+    "steps": "Another number of steps (compared over the steps both ran)",
     "same": "Identical to the reference",
     "not_run": "Not run on one side",
     "only_mine": "Not in the reference",
@@ -140,7 +162,7 @@ def render(mine: Sequence[Mapping], reference: Sequence[Mapping], mine_dir: str,
              "expected to match bit for bit only on the reference's CPU and torch build.", ""]
     lines.append("Cells: " + ", ".join(f"{len(v)} {TITLES[k].split(' (')[0].lower()}" for k, v in sections.items())
                  + f"; probes differing: {len(probes)}.")
-    for key in ("outcome", "values", "not_run", "only_mine", "same"):
+    for key in ("outcome", "values", "steps", "not_run", "only_mine", "same"):
         if sections[key]:
             lines += ["", f"## {TITLES[key]}", ""] + sections[key]
     if probes:
@@ -154,7 +176,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("reference", nargs="?", type=Path, default=results.RESULTS_DIR)
     parser.add_argument("--out", type=Path, help="write the markdown here (default: print it)")
     args = parser.parse_args(argv)
-    mine, reference = results.load(args.mine), results.load(args.reference)
+    try:
+        mine, reference = results.load(args.mine), results.load(args.reference)
+    except results.UnreadableRecord as exc:  # a record lost without a word would read as a match
+        for line in str(exc).splitlines():
+            print(f"{parser.prog}: error: {line}", file=sys.stderr)
+        return 1
     if not mine:
         parser.exit(2, f"{parser.prog}: error: no records in {args.mine}: run the matrix first\n")
     text = render(mine, reference, str(args.mine), str(args.reference))

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from matrix import ERAS
 from matrix.running.environment import version_key  # (the pages and the analysis sort pins by it, from here)
 from matrix.probes import probe_name  # the records' probe names (importing the probes does not import torch)
-from matrix.records.results import record_paths
+from matrix.records.results import UnreadableRecord, read_record, record_paths
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?")
@@ -71,16 +71,17 @@ def load_results(results_dir: Path) -> List[Dict[str, Any]]:
     """Every results/*.json, sorted by era, torch pin (as a version), device, file name.
 
     The files are :func:`matrix.records.results.record_paths` (dotfiles, ``.tmp-*.json``: a partial file left by
-    an interrupted atomic write, are skipped). Unlike :func:`matrix.records.results.load`, which skips a file
-    that is not valid JSON, this stops the generator, naming the file: a page must not quietly lose a
-    session. Each record gets its file name as ``_slug``.
+    an interrupted atomic write, are skipped), judged by :func:`matrix.records.results.read_record` as
+    every reader of a results folder judges them: a file that is no record (not valid JSON, ``{}``)
+    stops the generator, naming the file and what to do; a page must not quietly lose a session.
+    Each record gets its file name as ``_slug``.
     """
     sessions = []
     for path in record_paths(results_dir):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise SystemExit(f"{path}: not valid JSON ({exc}); rerun that session or delete the file") from exc
+            data: Dict[str, Any] = dict(read_record(path))
+        except UnreadableRecord as exc:
+            raise SystemExit(str(exc)) from None
         data["_slug"] = path.stem
         sessions.append(data)
     era_rank = {e: i for i, e in enumerate(ERAS)}

@@ -3,6 +3,10 @@
     python -m matrix.records.results [FOLDER]   # what needs attention, the counts and the table (default runs/results)
     python -m matrix.records.results --fail-on-unexpected [FOLDER]   # the same; exit 1 on an unexpected cell (CI)
 
+A file in a results folder that is no record (truncated JSON, ``{}``, another format) is judged once,
+by :func:`read_record`, for every reader (this summary, the CI gate, ``nox -s report``, the docs): named
+under "needs attention" with what to do, and a failure, never skipped.
+
 Two folders hold records. ``results/`` is the reference: tracked, recorded on purpose by the
 maintainers (``nox ... -- --record``), and what docs/ is generated from. ``runs/results/`` (ignored by
 git) is where a user's run goes by default, so that running the matrix never changes the reference.
@@ -19,7 +23,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, List, Mapping, Sequence
+from typing import Iterable, List, Mapping, Sequence, Tuple
 
 from matrix import ROOT
 from matrix.records import jsonio, summary
@@ -112,38 +116,105 @@ def record_paths(results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
     return [p for p in sorted(Path(results_dir).glob("*.json")) if not p.name.startswith(".")]
 
 
+#: What every session record has, whatever made it: a file without them is no record this code can read.
+REQUIRED = ("session", "era", "torch_pin", "device", "status", "cells", "probes")
+_SLUG = re.compile(r"^(legacy|tensor_autograd|modern)-torch(.+)-(cpu|cuda)$")
+
+
+class UnreadableRecord(ValueError):
+    """A file in a results folder that is no record this code can read; the message is the one line to
+    print: the file, what is wrong, what to do."""
+
+
+def problem_of(data: object) -> str | None:
+    """What makes parsed JSON no session record (None when it is one): the one judgement every reader
+    of a results folder makes (the summary, the CI gate, the docs, the comparison)."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not a session record"
+    if not data:
+        return "an empty record ({})"
+    if data.get("schema") != SCHEMA:
+        return (f"record format (schema) {data.get('schema')!r}, but this code reads {SCHEMA}" if "schema" in data
+                else "no record format (schema): not a session record")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        return f"no {', '.join(missing)}: not a whole session record"
+    if not isinstance(data["cells"], list) or not isinstance(data["probes"], list):
+        return "its cells or probes are not lists"
+    return None
+
+
+def remedy(path: str | os.PathLike) -> str:
+    """What to do about an unreadable record: rerun the session that writes it (named from the file's
+    name; with ``--record`` for the reference), or delete the file."""
+    path = Path(path)
+    match = _SLUG.match(path.stem)
+    record = " -- --record" if path.parent.resolve() == RESULTS_DIR.resolve() else ""
+    rerun = (f'rerun its session (nox -s "{session_name(match.group(1), match.group(2), match.group(3))}"{record})'
+             if match else "rerun the session that wrote it")
+    return f"{rerun} or delete the file"
+
+
+def read_record(path: str | os.PathLike) -> SessionRecord:
+    """The session record in ``path``; :class:`UnreadableRecord` (naming the file, the fault and the
+    remedy) when it can't be read, is not valid JSON (a truncated file) or is no record (``{}``)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        what = f"can't be read ({exc.strerror or exc})" if isinstance(exc, OSError) else f"not valid JSON ({exc})"
+        raise UnreadableRecord(f"{path}: {what}; {remedy(path)}") from None
+    problem = problem_of(data)
+    if problem:
+        raise UnreadableRecord(f"{path}: {problem}; {remedy(path)}")
+    return data  # type: ignore[return-value]
+
+
+def read_records(paths: Iterable[str | os.PathLike]) -> Tuple[List[SessionRecord], List[str]]:
+    """(the records, one line per file that is none: :func:`read_record`'s message), in the order given."""
+    records, unreadable = [], []
+    for path in paths:
+        try:
+            records.append(read_record(path))
+        except UnreadableRecord as exc:
+            unreadable.append(str(exc))
+    return records, unreadable
+
+
+def load_all(results_dir: str | os.PathLike = RESULTS_DIR) -> Tuple[List[SessionRecord], List[str]]:
+    """(every session record in ``results_dir``, one line per file there that is none)."""
+    return read_records(record_paths(results_dir))
+
+
 def load(results_dir: str | os.PathLike = RESULTS_DIR) -> List[SessionRecord]:
-    """Every session record in ``results_dir`` (leftover ``.tmp-*`` files of a killed write skipped)."""
+    """Every session record in ``results_dir``; :class:`UnreadableRecord` (every bad file, one line
+    each) if a file there is none: a record must never be lost without a word."""
     return load_files(record_paths(results_dir))
 
 
 def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
-    records = []
-    for path in map(Path, paths):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            print(f"skipping {path}: {exc}", file=sys.stderr)
-            continue
-        if isinstance(data, dict) and data.get("schema") == SCHEMA:
-            records.append(data)
+    """The records in ``paths``; :class:`UnreadableRecord` as :func:`load`."""
+    records, unreadable = read_records(paths)
+    if unreadable:
+        raise UnreadableRecord("\n".join(unreadable))
     return records
 
 
-def unexpected(records: Sequence[SessionRecord]) -> List[str]:
-    """One line per thing that makes a merged run fail: a session recorded as failed, and each cell
+def unexpected(records: Sequence[SessionRecord], unreadable: Sequence[str] = ()) -> List[str]:
+    """One line per thing that makes a merged run fail: a file in the folder that is no record
+    (``unreadable``: :func:`read_records`' lines), a session recorded as failed, and each cell
     that did not do what was expected (:func:`matrix.facts.expected.verdict`, the rule a session is judged
     by: a diverged or nondeterministic cell expected to pass fails too). Cells not run (a CUDA
     session without a GPU, a missing Python) and XPASSes (reported, not failing without --strict)
     are not in it."""
-    lines = []
+    lines = [f"UNREADABLE record {line}" for line in unreadable]
     for record in records:
         if record.get("status") == "failed":
-            lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
+            lines.append(f"FAILED session {record.get('session')}: {summary.clip(record.get('reason'), 300)}")
         bad, _xpass = verdict(record.get("cells") or [])
         for cell in bad:
             lines.append(f"UNEXPECTED {record.get('session')} {cell.get('example')} ({cell.get('mode', 'variant')}): "
-                         f"{cell.get('status')}: {' '.join(str(cell.get('reason')).split())[:300]}")
+                         f"{cell.get('status')}: {summary.clip(cell.get('reason'), 300)}")
     return lines
 
 
@@ -151,8 +222,10 @@ USAGE = "usage: python -m matrix.records.results [--fail-on-unexpected] [FOLDER]
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    """Print the summary of FOLDER. With ``--fail-on-unexpected`` (the GitHub workflow's merge job),
-    exit 1 when :func:`unexpected` finds anything, or when FOLDER holds no record at all."""
+    """Print the summary of FOLDER; exit 1 when a file there is no record this code can read (a
+    truncated file, ``{}``: named under "needs attention" with what to do). With ``--fail-on-unexpected``
+    (the GitHub workflow's merge job), exit 1 also when :func:`unexpected` finds anything, or when
+    FOLDER holds no record at all."""
     args = list(sys.argv[1:] if argv is None else argv)
     fail_on_unexpected = "--fail-on-unexpected" in args
     args = [a for a in args if a != "--fail-on-unexpected"]
@@ -163,20 +236,21 @@ def main(argv: Iterable[str] | None = None) -> int:
     if args and not results_dir.is_dir():
         print(f"python -m matrix.records.results: error: no folder {results_dir}", file=sys.stderr)
         return 2
-    records = load(results_dir)
-    print(f"{len(records)} session record(s) in {results_dir}")
-    if not records:  # "needs attention: nothing" would read as if something had run and passed
+    records, unreadable = load_all(results_dir)
+    print(f"{len(records)} session record(s) in {results_dir}"
+          + (f", and {len(unreadable)} file(s) that are none" if unreadable else ""))
+    if not records and not unreadable:  # "needs attention: nothing" would read as if something had run and passed
         print("(nothing run yet: `nox -s modern legacy` writes runs/results; the reference is "
               "`python -m matrix.records.results results`)")
         return 1 if fail_on_unexpected else 0
-    print(summary.report(records))
+    print(summary.report(records, unreadable=unreadable))
     if fail_on_unexpected:
-        bad = unexpected(records)
+        bad = unexpected(records, unreadable)
         if bad:
-            print(f"\n--fail-on-unexpected: {len(bad)} session(s) or cell(s) did not do what was expected:")
+            print(f"\n--fail-on-unexpected: {len(bad)} file(s), session(s) or cell(s) did not do what was expected:")
             print("\n".join(f"  {line}" for line in bad))
             return 1
-    return 0
+    return 1 if unreadable else 0
 
 
 if __name__ == "__main__":

@@ -118,6 +118,9 @@ class _CellOptional(TypedDict, total=False):
     #: ``error``, else "status failed or crashed" for a cell that diverged or was nondeterministic
     #: instead); the cell then fails its session
     unexpected_error: str
+    #: the run (as the session record's) that made a cell kept from an earlier record of the session
+    #: when ``--example`` reran others; absent from cells the record's own run made
+    run: Optional[str]
 
 
 class CellRecord(CellRun, _CellOptional):
@@ -182,12 +185,16 @@ class _SessionOptional(TypedDict, total=False):
     #: these are: same torch build, NumPy, TensorFlow, Python; absent when this one ran them), ``cells_seconds``, ``probes_seconds`` and ``seconds``
     #: (the cells and probes together: they overlap with ``jobs`` above 1)
     timings: Dict[str, Any]
+    #: how the run that wrote it departed from a complete run (the reference's): ``examples`` (the only
+    #: ones it ran; ``--example``), ``steps``, ``repeats``, ``seed`` (when not the defaults). Absent from
+    #: a complete run; in results/ only by ``--record-partial``
+    partial: Dict[str, Any]
 
 
 class SessionRecord(_SessionOptional):
     """One nox matrix session (era x torch pin x device): one results file."""
 
-    schema: int  #: the record format (``matrix.records.results.SCHEMA``); readers skip other formats
+    schema: int  #: the record format (``matrix.records.results.SCHEMA``); another is no record here: readers say so
     session: str  #: the nox session's name: ``modern(torch='2.4.1', device='cpu')``
     era: str  #: as in a cell
     torch_pin: str  #: as in a cell

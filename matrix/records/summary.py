@@ -49,9 +49,29 @@ def run_of(record: Mapping[str, object]) -> Tuple[str, str]:
     return str(run), str(record.get("commit") or "-")
 
 
+def cell_run_of(record: Mapping[str, object], cell: Mapping[str, object]) -> Tuple[str, str]:
+    """(run, commit) of a cell: the record's, unless the cell was kept from an earlier run of the same
+    session (``--example`` keeps the other cells: :func:`matrix.running.session.merge_with_previous`
+    marks each with its ``run``)."""
+    run, commit = run_of(record)
+    return (str(cell["run"]) if cell.get("run") else run), commit
+
+
 def _label(i: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return letters[i] if i < len(letters) else f"R{i}"
+
+
+def clip(text: object, width: int) -> str:
+    """``text`` on one line (runs of whitespace made one space), cut at the last word boundary that fits
+    in ``width`` characters and ended with an ellipsis when longer: never mid-word."""
+    line = " ".join(str(text).split())
+    if len(line) <= width:
+        return line
+    cut = line[:width - 1]
+    if " " in cut and line[width - 1] != " ":
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def _loss(value: object) -> str:
@@ -82,13 +102,13 @@ def _label_of(cell: Mapping[str, object]) -> str:
 
 
 def runs(records: Sequence[Mapping[str, object]]) -> Dict[Tuple, str]:
-    """Each distinct (run, commit) -> its letter, in the order of the table."""
-    labels: Dict[Tuple, str] = {}
-    for record in _sorted(records):
-        key = run_of(record)
-        if key not in labels:
-            labels[key] = _label(len(labels))
-    return labels
+    """Each distinct (run, commit), of the records and of the cells kept from earlier runs -> its
+    letter, in the order of the runs' names (their start times)."""
+    keys = set()
+    for record in records:
+        keys.add(run_of(record))
+        keys.update(cell_run_of(record, cell) for cell in record.get("cells") or [])  # type: ignore[union-attr]
+    return {key: _label(i) for i, key in enumerate(sorted(keys))}
 
 
 def counts(records: Sequence[Mapping[str, object]]) -> Dict[str, int]:
@@ -109,25 +129,53 @@ def counts_line(records: Sequence[Mapping[str, object]]) -> str:
     return f"{head}; cells: " + (", ".join(parts) if parts else "none")
 
 
-def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> List[str]:
-    """One line per thing to look at first: failed sessions, then each cell that failed unexpectedly,
-    then each XPASS (an expected failure that passed: expected.toml may be out of date)."""
-    lines: List[str] = []
+def probe_problems(records: Sequence[Mapping[str, object]]) -> List[str]:
+    """One line per probe whose process died (a timeout, a crash) and per other failure to run the
+    probes, once per torch pin and device: the eras of a pin share one probes run."""
+    seen: Dict[Tuple[str, ...], List[str]] = {}
+    for record in _sorted(records):
+        where = (str(record.get("torch_pin")), str(record.get("device")))
+        crashed = [p for p in record.get("probes") or [] if p.get("outcome") == "crashed"]  # type: ignore[union-attr]
+        for probe in crashed:
+            key = where + (f"PROBE CRASHED {probe.get('id')}", clip(probe.get("detail"), 300))
+            seen.setdefault(key, []).append(str(record.get("era")))
+        if record.get("probes_error") and not crashed:
+            key = where + ("PROBES FAILED", clip(record["probes_error"], 300))
+            seen.setdefault(key, []).append(str(record.get("era")))
+    return [f"{what} torch {pin} {device} ({', '.join(eras)}): {detail}"
+            for (pin, device, what, detail), eras in seen.items()]
+
+
+def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = (),
+              unreadable: Iterable[str] = ()) -> List[str]:
+    """One line per thing to look at first: files in the folder that are no record (``unreadable``:
+    :func:`matrix.records.results.read_records`' lines, each naming the file and what to do), failed
+    sessions, then each cell that failed unexpectedly, then each XPASS (an expected failure that
+    passed: expected.toml may be out of date), then probes that crashed or timed out."""
+    lines: List[str] = [f"UNREADABLE record {line}" for line in unreadable]
     named = set()
     for name, reason in failed_sessions:
         named.add(name)
-        lines.append(f"FAILED session {name}: {' '.join(str(reason).split())[:300]}")
+        lines.append(f"FAILED session {name}: {clip(reason, 300)}")
     for record in _sorted(records):
         if record.get("status") == "failed" and record.get("session") not in named:
-            lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
+            lines.append(f"FAILED session {record.get('session')}: {clip(record.get('reason'), 300)}")
     for record in _sorted(records):
         for cell in record.get("cells") or []:  # type: ignore[union-attr]
             kind = outcome(cell)
             if kind in NEEDS_ATTENTION or kind == "XPASS":
                 where = f"{cell.get('era')}/{_label_of(cell)} torch {_torch(record, cell)} {cell.get('device')}"
-                reason = " ".join(str(cell.get("reason")).split())[:300]
-                lines.append(f"{kind.upper()} {where}: {reason}")
-    return lines
+                lines.append(f"{kind.upper()} {where}: {clip(cell.get('reason'), 300)}")
+    return lines + probe_problems(records)
+
+
+def partial_line(record: Mapping[str, object]) -> str:
+    """How a record's run departed from a complete one (``partial``: --example, --steps, --repeats,
+    --seed), or "" for a complete run."""
+    partial = record.get("partial") or {}
+    words = {"examples": lambda v: "only " + ", ".join(v), "steps": lambda v: f"{v} steps",
+             "repeats": lambda v: f"{v} repeat(s)", "seed": lambda v: f"seed {v}"}
+    return ", ".join(words[k](v) for k, v in partial.items() if k in words)  # type: ignore[union-attr]
 
 
 def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True, counts: bool = True) -> str:
@@ -144,20 +192,21 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True, coun
                                                                  example_order.get(c.get("example"), 99)))
         torch = str(record.get("torch_pin"))
         reasons_here = {" ".join(str(c.get("reason")).split()) for c in cells}
-        by_reason: Dict[str, List[str]] = {}
+        by_reason: Dict[Tuple[str, str], List[str]] = {}  # (run, reason) -> cells
         if cells and all(c.get("status") == "not_run" for c in cells) and len(reasons_here) == 1:
             rows.append((run, str(record.get("era")), f"(all {len(cells)} cells)", torch, str(record.get("device")),
                          "not run", "-", "-", "-"))
-            by_reason[reasons_here.pop()[:220]] = [_label_of(c) for c in cells]
+            by_reason[(run, clip(reasons_here.pop(), 220))] = [_label_of(c) for c in cells]
         else:
             for cell in cells:
                 sps = cell.get("seconds_per_step")
-                rows.append((run, str(cell.get("era")), _label_of(cell), _torch(record, cell),
+                cell_run = labels[cell_run_of(record, cell)]  # a cell kept from an earlier run: that run's letter
+                rows.append((cell_run, str(cell.get("era")), _label_of(cell), _torch(record, cell),
                              str(cell.get("device")), outcome(cell), _loss(cell.get("first_loss")),
                              _loss(cell.get("last_loss")), "-" if sps is None else f"{sps:.2g}"))
                 if reasons and cell.get("status") != "passed" and cell.get("reason"):
-                    by_reason.setdefault(" ".join(str(cell["reason"]).split())[:220], []).append(_label_of(cell))
-        for reason, examples in by_reason.items():
+                    by_reason.setdefault((cell_run, clip(cell["reason"], 220)), []).append(_label_of(cell))
+        for (run, reason), examples in by_reason.items():
             which = "every cell" if len(examples) == len(cells) else ", ".join(examples)
             key = (str(record.get("era")), str(record.get("device")), run, which, reason)
             notes.setdefault(key, []).append(torch)
@@ -168,12 +217,17 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True, coun
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
     machines: Dict[Tuple, List[str]] = {}
     for record in records:
-        seen = machines.setdefault(run_of(record), [])
-        if record.get("device_name") and record["device_name"] not in seen:
-            seen.append(str(record["device_name"]))
+        for key in {run_of(record), *(cell_run_of(record, c) for c in record.get("cells") or [])}:  # type: ignore
+            seen = machines.setdefault(key, [])
+            if record.get("device_name") and record["device_name"] not in seen:
+                seen.append(str(record["device_name"]))
     lines += ["", "runs:"]
     for (run, commit), label in labels.items():
         lines.append(f"  {label}: {run}, commit {commit}, on {', '.join(sorted(machines.get((run, commit)) or [])) or '-'}")
+    partial = [(r, partial_line(r)) for r in _sorted(records) if partial_line(r)]
+    if partial:
+        lines += ["", "partial records (their run was not a complete one: --example, --steps, --repeats or --seed):"]
+        lines += [f"  {r.get('session')} (run {labels[run_of(r)]}): {how}" for r, how in partial]
     if reasons and notes:
         lines += ["", "reasons (every cell that did not simply pass; the same reason on several pins is one line):"]
         for (era, device, run, which, reason), pins in notes.items():
@@ -183,11 +237,12 @@ def table(records: Sequence[Mapping[str, object]], *, reasons: bool = True, coun
     return "\n".join(lines)
 
 
-def report(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> str:
+def report(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = (),
+           unreadable: Iterable[str] = ()) -> str:
     """The end of a run: the table, then (the last lines on the terminal) what needs attention first,
-    or that nothing does, and the counts."""
+    or that nothing does, and the counts. ``unreadable``: files that are no record, one line each."""
     failed_sessions = list(failed_sessions)
-    first = attention(records, failed_sessions)
+    first = attention(records, failed_sessions, unreadable)
     lines = [table(records, counts=False), ""]
     lines += ["needs attention:" if first else "needs attention: nothing (every cell expected to pass passed, "
               "every expected failure failed as expected)"]

@@ -1,7 +1,8 @@
 """What a user can pass to the matrix, checked before anything runs.
 
-    nox -s modern legacy -- --steps 50 --example nn --record
+    nox -s modern legacy -- --steps 50 --example nn      # a short run of one example, into runs/results
     MATRIX_STEPS=50 MATRIX_TIMEOUT=120 MATRIX_REPEATS=1 nox -t cpu
+    nox -t cpu -- --record                                # the reference: every example, default settings
 
 Bad input is refused with one line and exit status 2 (as argparse does), before a session installs,
 runs or writes anything: the environment variables and the session names when the noxfile is
@@ -11,6 +12,9 @@ the start of each matrix session, still before anything is installed or recorded
 Where records go (``results.USER_RESULTS_DIR`` unless told): a user's run writes ``runs/results/``
 (ignored by git), so that it never changes the reference in ``results/`` nor turns the tests red.
 ``--record`` (or ``MATRIX_RECORD=1``) writes into ``results/``: the maintainers' deliberate step.
+Only a complete run may replace the reference: ``--record`` with ``--example``, ``--steps``,
+``--repeats`` or ``--seed`` other than the defaults (or their MATRIX_* variables) is refused, unless
+``--record-partial`` says it is meant; the record then names what it lacks (``partial``).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import argparse
 import math
 import os
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from matrix import ERAS, EXAMPLES
 from matrix import launch
@@ -127,21 +131,55 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     where.add_argument("--results", type=Path, default=None,
                        help=f"folder for the records (default {results.USER_RESULTS_DIR.relative_to(results.ROOT)})")
     where.add_argument("--record", action="store_true", default=env.get("MATRIX_RECORD") == "1",
-                       help="write into results/, the reference (maintainers)")
+                       help="write into results/, the reference (maintainers): a complete run only")
+    where.add_argument("--record-partial", action="store_true",
+                       help="--record, though --example, --steps, --repeats or --seed make the run partial: "
+                            "the record says so")
     return parser
+
+
+def partial_of(opts: argparse.Namespace) -> Dict[str, Any]:
+    """How the options depart from a complete run (the reference's): ``examples`` run (when not all),
+    ``steps`` (when not each script's own), ``repeats`` and ``seed`` (when not the defaults); empty
+    for a complete run. A record made with such options says so (its ``partial``)."""
+    partial: Dict[str, Any] = {}
+    if opts.example and sorted(set(opts.example)) != sorted(EXAMPLES):
+        partial["examples"] = list(dict.fromkeys(opts.example))
+    if opts.steps is not None:
+        partial["steps"] = opts.steps
+    if opts.repeats != DEFAULT_REPEATS:
+        partial["repeats"] = opts.repeats
+    if opts.seed != 0:
+        partial["seed"] = opts.seed
+    return partial
+
+
+def _partial_words(partial: Mapping[str, Any]) -> str:
+    words = {"examples": lambda v: "--example " + " --example ".join(v), "steps": lambda v: f"--steps {v}",
+             "repeats": lambda v: f"--repeats {v}", "seed": lambda v: f"--seed {v}"}
+    return ", ".join(words[k](v) for k, v in partial.items())
 
 
 def parse(posargs: Sequence[str], env: Optional[Mapping[str, str]] = None) -> argparse.Namespace:
     """The session options after ``--`` (the environment gives the defaults); :class:`BadInput` if bad.
 
     ``results`` in the answer is always the folder to write: ``--results``, else ``MATRIX_RESULTS``,
-    else ``results/`` with ``--record``, else ``runs/results/``.
+    else ``results/`` with ``--record``, else ``runs/results/``. ``partial``: :func:`partial_of`;
+    ``--record`` with a partial run is refused unless ``--record-partial`` (which implies ``--record``).
     """
     env = os.environ if env is None else env
     check_environment(env)
     opts = _parser(env).parse_args(list(posargs))
     if opts.results is not None and env.get("MATRIX_RECORD") == "1":
         raise BadInput("--results and MATRIX_RECORD=1 both say where records go: use one")
+    opts.partial = partial_of(opts)
+    if opts.record and opts.partial and not opts.record_partial:
+        set_by = [name for name in ("MATRIX_STEPS", "MATRIX_REPEATS") if env.get(name)]
+        raise BadInput(f"--record writes the reference, which only a complete run may replace; this run is partial "
+                       f"({_partial_words(opts.partial)}): drop that" + (f" (and unset {' and '.join(set_by)})"
+                                                                         if set_by else "")
+                       + ", or use --record-partial to record it anyway, marked partial")
+    opts.record = opts.record or opts.record_partial
     if opts.results is None:
         if opts.record:
             opts.results = results.RESULTS_DIR
@@ -162,14 +200,8 @@ def matrix_session_names(pins: Iterable[str], devices: Iterable[str],
             if era in (eras_of or {}).get(pin, ERAS) for device in devices]
 
 
-def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[str], devices: Iterable[str],
-                    default: Sequence[str]) -> bool:
-    """Refuse (:class:`BadInput`) a matrix session name that does not exist, naming the pins and devices.
-
-    ``argv``: nox's command line; ``known``: every session name. Returns whether every selected
-    session is a matrix session (then the options after ``--`` can be checked now, before any runs).
-    Only what can be told from the command line is checked; nox itself refuses other unknown names.
-    """
+def selection(argv: Sequence[str]) -> Tuple[List[str], List[str], bool]:
+    """(session names, tags, whether -k/-l/--json/--usage is there) on nox's command line ``argv``."""
     argv = list(argv)
     posargs_at = argv.index("--") if "--" in argv else len(argv)
     names: List[str] = []
@@ -197,6 +229,32 @@ def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[st
         elif arg in ("-k", "--keywords", "-l", "--list", "--json", "--usage") or arg.startswith("--keywords="):
             other = True
         i += 1
+    return names, tags, other
+
+
+#: ``nox -s report`` compares runs/results with results/ into runs/docs: nothing to choose after ``--``.
+REPORT_TAKES_NOTHING = ("nox -s report takes no options after `--` (got {got}); for other folders: "
+                        "python -m matrix.records.compare MINE REFERENCE --out FILE")
+
+
+def check_report(argv: Sequence[str]) -> None:
+    """Refuse (:class:`BadInput`) options after ``--`` when ``report`` is named on nox's command line,
+    before any session builds anything (the session refuses them first thing too)."""
+    names, _tags, _other = selection(argv)
+    posargs = posargs_of(argv)
+    if posargs and "report" in names:
+        raise BadInput(REPORT_TAKES_NOTHING.format(got=" ".join(posargs)))
+
+
+def check_selection(argv: Sequence[str], known: Iterable[str], pins: Iterable[str], devices: Iterable[str],
+                    default: Sequence[str]) -> bool:
+    """Refuse (:class:`BadInput`) a matrix session name that does not exist, naming the pins and devices.
+
+    ``argv``: nox's command line; ``known``: every session name. Returns whether every selected
+    session is a matrix session (then the options after ``--`` can be checked now, before any runs).
+    Only what can be told from the command line is checked; nox itself refuses other unknown names.
+    """
+    names, tags, other = selection(argv)
     known = set(known)
     pins, devices = list(pins), list(devices)
     for name in names:

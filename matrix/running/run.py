@@ -58,7 +58,8 @@ class Run:
         folders = sorted({str(Path(p).parent) for p in self.written})
         print(f"\nnox: this run ({self.id}) recorded {len(self.written)} matrix session(s) in "
               f"{', '.join(folders) or '-'}")
-        print(summary.report(results.load_files(self.written), self.failed_sessions))
+        records, unreadable = results.read_records(self.written)  # one it wrote, damaged since: named, not lost
+        print(summary.report(records, self.failed_sessions, unreadable))
 
     def summarize_at_exit(self) -> None:
         """Print the summary when the process exits (once, however many sessions ask)."""

@@ -469,7 +469,8 @@ def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes:
 def merge_with_previous(path: Path, cells: List[CellRecord], info: Mapping[str, Any],
                         commit: str | None) -> List[CellRecord]:
     """With ``--example``: keep the previous record's other cells when it was run on the same torch build,
-    machine and commit (one file must not mix cells from different code or CPUs)."""
+    machine and commit (one file must not mix cells from different code or CPUs), each marked with the
+    run that made it (its ``run``: the summary shows it under that run, not this one)."""
     try:
         previous = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -484,11 +485,14 @@ def merge_with_previous(path: Path, cells: List[CellRecord], info: Mapping[str, 
         return c.get("example"), c.get("mode", "variant")
 
     fresh = {key(c): c for c in cells}
-    merged = [fresh.pop(key(c), c) for c in previous.get("cells", [])]
+    merged = [fresh.pop(key(c), None) or dict(c, run=c.get("run") or previous.get("run"))
+              for c in previous.get("cells", [])]
     return merged + list(fresh.values())
 
 
 def _write(plan: Plan, record: SessionRecord) -> None:
+    if plan.opts.partial:  # --example, --steps, --repeats, --seed: the record says how it is not complete
+        record["partial"] = dict(plan.opts.partial)
     results.write_json_atomically(plan.out_path, record)
     plan.run.wrote(plan.out_path)
 
