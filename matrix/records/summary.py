@@ -104,22 +104,28 @@ def counts_line(records: Sequence[Mapping[str, object]]) -> str:
     found = counts(records)
     sessions = len(records)
     failed_sessions = sum(1 for r in records if r.get("status") == "failed")
+    interrupted = sum(1 for r in records if r.get("status") == "interrupted")
     parts = [f"{n} {kind}" for kind, n in found.items()]
-    head = f"{sessions} session(s)" + (f", {failed_sessions} failed" if failed_sessions else "")
+    head = f"{sessions} session(s)" + (f", {failed_sessions} failed" if failed_sessions else "") + (
+        f", {interrupted} interrupted" if interrupted else "")
     return f"{head}; cells: " + (", ".join(parts) if parts else "none")
 
 
 def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable[Tuple[str, str]] = ()) -> List[str]:
-    """One line per thing to look at first: failed sessions, then each cell that failed unexpectedly,
-    then each XPASS (an expected failure that passed: expected.toml may be out of date)."""
+    """One line per thing to look at first: failed or interrupted sessions, then each cell that failed
+    unexpectedly, then each XPASS (an expected failure that passed: expected.toml may be out of date)."""
     lines: List[str] = []
     named = set()
+    # an interrupted session's record lacks cells: never a complete result (matrix/records/progress.py)
+    stopped = {r.get("session"): r for r in records if r.get("status") == "interrupted"}
     for name, reason in failed_sessions:
-        named.add(name)
-        lines.append(f"FAILED session {name}: {' '.join(str(reason).split())[:300]}")
+        if name not in stopped:  # Ctrl-C after some cells: its record says more than "KeyboardInterrupt"
+            named.add(name)
+            lines.append(f"FAILED session {name}: {' '.join(str(reason).split())[:300]}")
     for record in _sorted(records):
-        if record.get("status") == "failed" and record.get("session") not in named:
-            lines.append(f"FAILED session {record.get('session')}: {' '.join(str(record.get('reason')).split())[:300]}")
+        if record.get("status") in ("failed", "interrupted") and record.get("session") not in named:
+            lines.append(f"{str(record['status']).upper()} session {record.get('session')}: "
+                         f"{' '.join(str(record.get('reason')).split())[:300]}")
     for record in _sorted(records):
         for cell in record.get("cells") or []:  # type: ignore[union-attr]
             kind = outcome(cell)
