@@ -572,3 +572,36 @@ def test_the_end_of_a_run_interrupted_by_ctrl_c_names_the_record_not_a_bare_keyb
     out = capsys.readouterr().out
     assert "needs attention:\n  INTERRUPTED session fake: interrupted by Ctrl-C (KeyboardInterrupt): 1 of 4" in out
     assert "KeyboardInterrupt\n" not in out and "1 session(s), 1 interrupted; cells: 1 passed" in out
+
+
+def test_an_interrupted_record_run_leaves_the_reference_as_it_was_and_keeps_the_cells_under_runs(tmp_path,
+                                                                                                  monkeypatch):
+    """--record writes results/, the reference: it changes only when the session's record is complete."""
+    from matrix.records import results
+    reference, recording = tmp_path / "results", tmp_path / "runs" / "recording"
+    monkeypatch.setattr(results, "RESULTS_DIR", reference)
+    monkeypatch.setattr(results, "RECORDING_DIR", recording)
+    reference.mkdir()
+    (reference / "modern-torch2.4.1-cpu.json").write_text("the reference\n")
+    stop = {"at": "autograd"}
+
+    def run_cell(python, era, example, **kw):
+        if example == stop["at"]:
+            raise KeyboardInterrupt
+        return passed_cell()
+
+    without_torch(monkeypatch, run_cell)
+    session, go = session_of(tmp_path, "--jobs", "1")
+    session.posargs = ["--jobs", "1", "--record"]  # every cell: --record refuses a partial selection
+    with pytest.raises(KeyboardInterrupt):
+        go()
+    assert (reference / "modern-torch2.4.1-cpu.json").read_text() == "the reference\n"
+    kept = load(recording, "modern-torch2.4.1-cpu")
+    assert kept["status"] == "interrupted" and [c["example"] for c in kept["cells"]] == list(EXAMPLES[:2])
+    assert kept["reason"].startswith(f"interrupted by Ctrl-C (KeyboardInterrupt): 2 of {len(EXAMPLES)} cells ran")
+    assert any(line.endswith(f"({reference / 'modern-torch2.4.1-cpu.json'} is unchanged)") for line in session.logs)
+    stop["at"] = None  # then a complete --record: the reference replaced, nothing left under runs/recording
+    record = go()
+    assert load(reference, "modern-torch2.4.1-cpu") == record and record["status"] == "ran"
+    assert len(record["cells"]) == len(EXAMPLES)
+    assert list(recording.iterdir()) == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,27 @@ class Update:
     kept: Dict[str, int] = field(default_factory=dict)
     #: one line per loss to say: another run's cells replaced (another setup, or the same cells)
     replaced: List[str] = field(default_factory=list)
+
+    def kept_note(self) -> str:
+        """`` (kept 3 cell(s) of run R: ...)`` for the "wrote" line: what the record holds besides this
+        session's cells ("" when nothing)."""
+        kept = [f"{n} cell(s) of {source}" for source, n in self.kept.items()]
+        return f" (kept {', '.join(kept)}: same torch build, machine and commit)" if kept else ""
+
+
+@dataclass
+class Progress:
+    """The cells a running session has finished, rewritten into its record after each
+    (:func:`matrix.running.session.record_cell`)."""
+
+    cells: List[Dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)  #: cells end in several threads (--jobs)
+    #: set once the session is interrupted: a cell that ends after that is not recorded (its process
+    #: may have been stopped with the session) and no other starts
+    stopping: threading.Event = field(default_factory=threading.Event)
+    how: Optional[str] = None  #: how the session was interrupted ("by Ctrl-C"), once it was
+    info: Optional[Dict[str, Any]] = None  #: the interpreter the cells ran in
+    complete: bool = False  #: the session's complete record is written
 
 
 def key(cell: Mapping[str, Any]) -> Key:
@@ -105,8 +127,9 @@ def read(path: str | os.PathLike) -> Tuple[Optional[Dict[str, Any]], Optional[st
 def merge(previous: Optional[Mapping[str, Any]], record: SessionRecord, *, planned: Sequence[Key],
           keep_unplanned: bool, since: Optional[str] = None) -> Update:
     """``record`` with the cells of ``previous`` it may keep (see the module's docstring), in the order
-    of a complete record (variants first, then "as published", each in EXAMPLES order). ``since``: when this session started; a ``previous`` of another run written after
-    it was written while this session ran (another writer), and what is replaced of it is said."""
+    of a complete record (variants first, then "as published", each in EXAMPLES order). ``since``: when
+    this session started; a ``previous`` of another run written after it was written while this session
+    ran (another writer), and what is replaced of it is said."""
     order = set(planned)
     fresh = {key(c): c for c in record.get("cells") or []}
     out = Update(record=dict(record))  # type: ignore[arg-type]
@@ -169,5 +192,5 @@ def interrupted_reason(done: int, planned: Sequence[Key], left: Sequence[Key], h
     return f"{head}: {done} of {len(planned)} cells ran; no result from this run for {names}"
 
 
-__all__ = ["INTERRUPTED", "Update", "folder_lock", "interrupted_reason", "key", "label", "merge", "missing",
+__all__ = ["INTERRUPTED", "Progress", "Update", "folder_lock", "interrupted_reason", "key", "label", "merge", "missing",
            "read", "same_setup", "update"]

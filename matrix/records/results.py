@@ -35,6 +35,16 @@ RESULTS_DIR = ROOT / "results"
 #: A user's runs (ignored by git): records, and docs rendered from them (``nox -s report``).
 RUNS_DIR = ROOT / "runs"
 USER_RESULTS_DIR = RUNS_DIR / "results"
+#: Where a ``--record`` session keeps its cells as they finish: the reference changes only when the
+#: session's record is complete, so an interrupted ``--record`` leaves results/ as it was.
+RECORDING_DIR = RUNS_DIR / "recording"
+
+
+def progress_folder(folder: str | os.PathLike) -> Path:
+    """Where a session writing into ``folder`` rewrites its record as its cells finish: ``folder``
+    itself, but :data:`RECORDING_DIR` for the reference (results/)."""
+    folder = Path(folder)
+    return RECORDING_DIR if folder.resolve() == RESULTS_DIR.resolve() else folder
 
 
 def now() -> str:

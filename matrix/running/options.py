@@ -166,11 +166,17 @@ def _named(opts: argparse.Namespace) -> str:
 
 def check_results(opts: argparse.Namespace) -> None:
     """Refuse (:class:`BadInput`) a records folder that cannot be created or written, before a session
-    installs or runs anything (found after the cells ran, it cost every result). Creates the folder."""
+    installs or runs anything (found after the cells ran, it cost every result). Creates the folder,
+    and with ``--record`` the one the cells are kept in until the record is complete."""
     problem = results.unwritable(opts.results)
     if problem:
         raise BadInput(f"{_named(opts)}: cannot write records there: {problem}; create it, make it writable, "
                        f"or choose another folder")
+    recording = results.progress_folder(opts.results)  # --record: the cells go there as they finish
+    problem = recording != opts.results and results.unwritable(recording)
+    if problem:
+        raise BadInput(f"{_named(opts)}: cannot write {recording}, where the cells are kept until the record is "
+                       f"complete: {problem}; create it or make it writable")
 
 
 def matrix_session_names(pins: Iterable[str], devices: Iterable[str],

@@ -43,7 +43,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -114,25 +113,15 @@ class Plan:
     installed: bool  #: run against an installed torch (MATRIX_USE_INSTALLED), no virtualenv
     opts: argparse.Namespace  #: the options after ``--`` (:func:`matrix.running.options.parse`)
     out_path: Path  #: the session's results file
+    #: the file rewritten as each cell finishes: ``out_path``, but under runs/recording with ``--record``
+    #: (the reference changes only when the record is complete: :func:`results.progress_folder`)
+    progress_path: Path
     name: str  #: the session's name
     commit: Optional[str]  #: the project's git commit
     examples: List[str]  #: the examples to run (``--example``, else all nine)
     base: Dict[str, Any]  #: the facts every cell record starts from (a CellRecord's first keys)
     run: Run  #: the nox run this session belongs to
-    progress: "Progress" = field(default_factory=lambda: Progress())  #: the cells finished so far
-
-
-@dataclass
-class Progress:
-    """The cells a session has finished, rewritten into its record after each (:func:`record_cell`)."""
-
-    cells: List[CellRecord] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)  #: cells end in several threads (--jobs)
-    #: set once the session is interrupted: a cell that ends after that is not recorded (its process
-    #: may have been stopped with the session) and no other starts
-    stopping: threading.Event = field(default_factory=threading.Event)
-    how: Optional[str] = None  #: how the session was interrupted ("by Ctrl-C"), once it was
-    info: Optional[Interpreter] = None  #: the interpreter the cells ran in
+    progress: progress.Progress = field(default_factory=progress.Progress)  #: the cells finished so far
 
 
 def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
@@ -153,6 +142,7 @@ def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | N
     return Plan(session=session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
                 tensorflow=tensorflow, device=device, installed=installed, opts=opts,
                 out_path=Path(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
+                progress_path=results.progress_folder(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
                 name=getattr(session, "name", None) or results.session_name(era, torch_pin, device),
                 commit=commit, examples=opts.example or list(EXAMPLES), base=base, run=run or Run())
 
@@ -490,9 +480,14 @@ def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes:
                                     probes_error=probes_error, run=plan.run.id)
     if timings:
         record["timings"] = dict(timings)  # type: ignore[typeddict-unknown-key]
-    done = update_record(plan, record)
+    done = update_record(plan, record, plan.out_path)
+    plan.progress.complete = True  # an error after this must not mark it interrupted
+    if plan.progress_path != plan.out_path:  # --record: the cells kept meanwhile are in the reference now
+        with progress.folder_lock(plan.progress_path.parent):
+            plan.progress_path.unlink(missing_ok=True)
+        plan.run.written = [p for p in plan.run.written if p != plan.progress_path]
     print(summary.table([done.record]))
-    _log(plan.session, f"wrote {plan.out_path}" + _kept(done))
+    _log(plan.session, f"wrote {plan.out_path}" + done.kept_note())
     return done.record
 
 
@@ -504,7 +499,7 @@ def record_cell(plan: Plan, info: Interpreter, cell: CellRecord) -> None:
             return
         plan.progress.cells.append(cell)
         plan.progress.info = info
-        update_record(plan, _partial_record(plan))
+        update_record(plan, _partial_record(plan), plan.progress_path)
 
 
 def record_interruption(plan: Plan, exc: BaseException) -> None:
@@ -512,13 +507,14 @@ def record_interruption(plan: Plan, exc: BaseException) -> None:
     finished. Nothing is written when no cell finished (the previous record stays as it was)."""
     plan.progress.stopping.set()
     with plan.progress.lock:
-        if not plan.progress.cells:
+        if not plan.progress.cells or plan.progress.complete:
             return
         plan.progress.how = ("by Ctrl-C (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt) else
                              f"by {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-        done = update_record(plan, _partial_record(plan))
-    _log(plan.session, f"interrupted: wrote {plan.out_path} with the {len(plan.progress.cells)} cell(s) that "
-                       f"finished" + _kept(done))
+        done = update_record(plan, _partial_record(plan), plan.progress_path)
+    unchanged = f" ({plan.out_path} is unchanged)" if plan.progress_path != plan.out_path else ""
+    _log(plan.session, f"interrupted: wrote {plan.progress_path} with the {len(plan.progress.cells)} cell(s) that "
+                       f"finished" + done.kept_note() + unchanged)
 
 
 def _partial_record(plan: Plan) -> SessionRecord:
@@ -532,22 +528,16 @@ def _partial_record(plan: Plan) -> SessionRecord:
                                   reason=reason, probes=[], session=plan.name, commit=plan.commit, run=plan.run.id)
 
 
-def update_record(plan: Plan, record: SessionRecord) -> progress.Update:
-    """Write ``record`` merged by cell with the one there, under the folder's lock
+def update_record(plan: Plan, record: SessionRecord, path: Path) -> progress.Update:
+    """Write ``record`` to ``path`` merged by cell with the one there, under the folder's lock
     (:func:`matrix.records.progress.update`); say what of another run's it replaced."""
-    done = progress.update(plan.out_path, record, planned=cells_of(plan.era, plan.examples),
+    done = progress.update(path, record, planned=cells_of(plan.era, plan.examples),
                            keep_unplanned=bool(plan.opts.example), since=plan.base["date"])
     for line in done.replaced:
-        plan.session.warn(f"{plan.out_path}: {line}")
-    if plan.out_path not in plan.run.written:
-        plan.run.wrote(plan.out_path)
+        plan.session.warn(f"{path}: {line}")
+    if path not in plan.run.written:
+        plan.run.wrote(path)
     return done
-
-
-def _kept(done: progress.Update) -> str:
-    """" (kept 3 cells of run R)": what the record holds besides this session's cells."""
-    kept = [f"{n} cell(s) of {source}" for source, n in done.kept.items()]
-    return f" (kept {', '.join(kept)}: same torch build, machine and commit)" if kept else ""
 
 
 def _write(plan: Plan, record: SessionRecord) -> None:
