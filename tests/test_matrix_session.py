@@ -522,7 +522,7 @@ def test_a_session_killed_after_some_cells_keeps_them_and_reads_as_interrupted(t
     assert "INTERRUPTED session" in capsys.readouterr().out
 
 
-def test_a_complete_session_after_an_interrupted_one_is_ran(tmp_path, monkeypatch):
+def test_a_session_that_finishes_replaces_its_interrupted_record_with_a_ran_one(tmp_path, monkeypatch):
     without_torch(monkeypatch, lambda python, era, example, **kw: passed_cell())
     session, go = session_of(tmp_path, "--jobs", "1")
     record = go()
