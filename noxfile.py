@@ -106,8 +106,8 @@ def _check_command_line() -> None:
     try:
         options.check_report(sys.argv[1:])
         only_matrix = options.check_selection(sys.argv[1:], known, pins, DEVICES, nox.options.sessions or [])
-        if only_matrix:
-            options.parse(options.posargs_of(sys.argv[1:]))
+        if only_matrix:  # and the records folder writable, before nox makes any virtualenv
+            options.check_results(options.parse(options.posargs_of(sys.argv[1:])))
     except options.BadInput as exc:
         _refuse(str(exc))
 

@@ -138,6 +138,27 @@ def test_an_unknown_pin_is_refused_with_the_pins_named():
     assert "torch pins 1.8.1, 2.4.1 and devices cpu, cuda" in str(err.value)
 
 
+def test_an_example_named_twice_is_one_cell_in_the_order_given():
+    """`--example nn --example nn` recorded the cell twice."""
+    opts = options.parse(["--example", "nn", "--example", "optim", "--example", "nn"], env={})
+    assert opts.example == ["nn", "optim"]
+
+
+def test_a_records_folder_is_created_or_refused_naming_what_named_it(tmp_path):
+    folder = tmp_path / "new" / "results"
+    options.check_results(options.parse(["--results", str(folder)], env={}))
+    assert folder.is_dir() and not list(folder.iterdir())  # created; the trial file is gone
+    (tmp_path / "file").write_text("")
+    for posargs, env, named in [(["--results", str(tmp_path / "file" / "r")], {}, f"--results {tmp_path}/file/r"),
+                                ([], {"MATRIX_RESULTS": str(tmp_path / "file" / "r")}, f"MATRIX_RESULTS={tmp_path}/file/r")]:
+        with pytest.raises(options.BadInput) as err:
+            options.check_results(options.parse(posargs, env=env))
+        assert str(err.value) == (f"{named}: cannot write records there: Not a directory; create it, make it "
+                                  "writable, or choose another folder")
+    with pytest.raises(options.BadInput, match=f"^MATRIX_RESULTS={tmp_path}/file: not a folder$"):
+        options.parse([], env={"MATRIX_RESULTS": str(tmp_path / "file")})
+
+
 pytest.importorskip("nox")
 
 
@@ -146,6 +167,9 @@ pytest.importorskip("nox")
     (["-s", "modern", "--", "--example", "nn", "--example", "typo"], {}, "nox: error: argument --example: invalid choice"),
     (["-s", "modern(torch='0.4.1', device='cpu')"], {}, "nox: error: no session \"modern(torch='0.4.1', device='cpu')\""),
     (["-s", "modern"], {"MATRIX_STEPS": "-1"}, "nox: error: MATRIX_STEPS='-1': must be at least 1"),
+    (["-s", "modern", "--", "--results", "/dev/null/records"], {},
+     "nox: error: --results /dev/null/records: cannot write records there: Not a directory; create it, make it "
+     "writable, or choose another folder"),
 ])
 def test_nox_refuses_bad_input_with_one_line_and_status_2_before_anything_runs(tmp_path, args, env, line):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
@@ -158,3 +182,4 @@ def test_nox_refuses_bad_input_with_one_line_and_status_2_before_anything_runs(t
     assert not (tmp_path / "records").exists()
     after = sorted(p.name for p in (ROOT / ".nox").iterdir()) if (ROOT / ".nox").exists() else []
     assert after == before  # no virtualenv made
+

@@ -170,3 +170,72 @@ def test_the_comparison_and_the_docs_refuse_an_unreadable_record_too(tmp_path, c
     assert not (tmp_path / "d.md").exists()
     with pytest.raises(SystemExit, match="an empty record"):
         observations.load_results(folder)
+
+
+# ---------------------------------------------- a record rewritten as cells finish (matrix.records.progress)
+def _session(cells, run, **extra):
+    info = {"python": "3.11.7", "torch": "2.4.1", "torch_build": "2.4.1+cpu", "device_name": "CPU X"}
+    record = results.session_record(era="modern", torch_pin="2.4.1", device="cpu", info=info, status="ran",
+                                    reason=None, probes=[], commit="c1", run=run,
+                                    cells=[dict(results.not_run_cell({}, e, "r"), status="passed") for e in cells])
+    record.update(extra)
+    return record
+
+
+PLANNED = [("nn", "variant"), ("optim", "variant")]
+
+
+def test_each_update_merges_and_writes_under_an_exclusive_lock_on_the_folder(tmp_path, monkeypatch):
+    """Two writers: read, merge and replace happen under one flock, so neither undoes the other's update."""
+    import fcntl
+    from matrix.records import progress
+    path = tmp_path / "modern-torch2.4.1-cpu.json"
+    seen = []
+    write = results.write_json_atomically
+
+    def checking_write(target, data):
+        fd = os.open(tmp_path, os.O_RDONLY)  # another writer's attempt, now
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        seen.append(target)
+        write(target, data)
+
+    monkeypatch.setattr(results, "write_json_atomically", checking_write)
+    progress.update(path, _session(["nn"], "A"), planned=PLANNED, keep_unplanned=False, since="2026-01-01T00:00:00Z")
+    done = progress.update(path, _session(["optim"], "B"), planned=PLANNED, keep_unplanned=False,
+                           since="2026-01-01T00:00:00Z")
+    assert seen == [path, path]
+    assert [c["example"] for c in json.loads(path.read_text())["cells"]] == ["nn", "optim"]
+    assert done.kept == {"run A": 1} and done.replaced == []
+
+
+def test_another_setups_record_written_meanwhile_is_replaced_with_a_word_an_older_one_silently(tmp_path):
+    from matrix.records import progress
+    path = tmp_path / "r.json"
+    results.write_json_atomically(path, _session(["nn"], "A", commit="other", date="2026-06-01T00:00:00Z"))
+    done = progress.update(path, _session(["optim"], "B"), planned=PLANNED, keep_unplanned=False,
+                           since="2026-05-01T00:00:00Z")
+    assert [c["example"] for c in done.record["cells"]] == ["optim"]
+    assert done.replaced == ["replaced the record of run A, written while this session ran on another torch build, "
+                             "CPU or commit (1 cell(s))"]
+    results.write_json_atomically(path, _session(["nn"], "A", commit="other", date="2026-04-01T00:00:00Z"))
+    assert progress.update(path, _session(["optim"], "B"), planned=PLANNED, keep_unplanned=False,
+                           since="2026-05-01T00:00:00Z").replaced == []  # a new run replacing an old one
+    path.write_text('{"schema": 1, "cel')  # truncated
+    assert progress.update(path, _session(["optim"], "B"), planned=PLANNED,
+                           keep_unplanned=False).replaced[0].startswith("replaced r.json, which could not be read")
+
+
+def test_cells_outside_the_plan_are_kept_only_under_example(tmp_path):
+    from matrix.records import progress
+    path = tmp_path / "r.json"
+    results.write_json_atomically(path, _session(["tensors", "nn"], "A"))
+    full = progress.merge(json.loads(path.read_text()), _session(["nn", "optim"], "B"), planned=PLANNED,
+                          keep_unplanned=False)
+    some = progress.merge(json.loads(path.read_text()), _session(["nn"], "B"), planned=[("nn", "variant")],
+                          keep_unplanned=True)
+    assert [c["example"] for c in full.record["cells"]] == ["nn", "optim"]
+    assert [c["example"] for c in some.record["cells"]] == ["tensors", "nn"] and some.kept == {"run A": 1}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -390,3 +391,260 @@ def test_the_sessions_of_one_pin_share_one_probes_run(tmp_path, monkeypatch):
     assert "probes_from" not in matrix_session.run_cells_and_probes(elsewhere, "python-d", info, None)[2]
     keys = {matrix_session.probes_key(i) for i in (info, dict(info, torch_build="2.4.1+cu121"))}
     assert ran[-1] == "python-d" and set(run.probes) == keys
+
+
+# ------------------------------------------------------------- the records folder, checked first
+def never(*args, **kwargs):
+    pytest.fail("nothing may be installed or run before the records folder is known to be writable")
+
+
+@pytest.mark.parametrize("how", ["--results", "MATRIX_RESULTS"])
+def test_a_records_folder_that_cannot_be_created_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys, how):
+    """Found only after the whole session ran, it cost a traceback and every result."""
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / "a-file" / "results"
+    session = FakeSession(tmp_path)
+    if how == "--results":
+        session.posargs = ["--results", str(folder)]
+    else:
+        session.posargs = []
+        monkeypatch.setenv("MATRIX_RESULTS", str(folder))
+    monkeypatch.setattr(environment, "describe", never)
+    monkeypatch.setattr(cell, "run_cell", never)
+    with pytest.raises(SystemExit) as exit_:
+        matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11",
+                                   numpy="numpy", tensorflow=None, device="cpu")
+    assert exit_.value.code == 2
+    named = f"--results {folder}" if how == "--results" else f"MATRIX_RESULTS={folder}"
+    assert capsys.readouterr().err == (f"nox: error: {named}: cannot write records there: Not a directory; "
+                                       "create it, make it writable, or choose another folder\n")
+
+
+def test_a_records_folder_that_cannot_be_written_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """A read-only disk (or folder): proven by writing a file there, not by asking os.access (root may)."""
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    monkeypatch.setattr(environment, "describe", never)
+    with pytest.raises(SystemExit) as exit_:
+        matrix_session.run_session(FakeSession(tmp_path), era="modern", torch_pin="2.4.1", python_version="3.11",
+                                   numpy="numpy", tensorflow=None, device="cpu")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (f"nox: error: --results {tmp_path}: cannot write records there: Read-only "
+                                       "file system; create it, make it writable, or choose another folder\n")
+
+
+# ------------------------------------------------------- an interrupted session keeps its cells
+def passed_cell(**extra):
+    return dict({"status": "passed", "reason": None, "warnings": [], "error": None, "returncode": 0, "signal": None,
+                 "steps": 1, "seed": 0, "losses": [[0, 1.0]], "first_loss": 1.0, "last_loss": 1.0,
+                 "seconds_per_step": None, "wall_seconds": 0.1}, **extra)
+
+
+def without_torch(monkeypatch, run_cell):
+    """The session's steps around the cells stood in for: no interpreter, pin or probes needed."""
+    info = {"python": "3.11.7", "torch": "2.4.1", "torch_build": "2.4.1+cpu", "platform": "Linux"}
+    monkeypatch.setattr(matrix_session, "interpreter_of", lambda plan: "python")
+    monkeypatch.setattr(matrix_session, "ensure_pin", lambda plan, python: (dict(info), None))
+    monkeypatch.setattr(matrix_session, "describe_device", lambda plan, python, info: dict(info, device_name="CPU X"))
+    monkeypatch.setattr(matrix_session, "run_probes", lambda python, timeout=0: ([], None))
+    monkeypatch.setattr(expected, "load_expected", lambda: [])
+    monkeypatch.setattr(cell, "run_cell", run_cell)
+
+
+FOUR = ["--example", "nn", "--example", "optim", "--example", "autograd", "--example", "tensors"]
+
+
+def session_of(tmp_path, *posargs, run="R", examples=FOUR):
+    session = FakeSession(tmp_path, *examples, *posargs)
+    return session, lambda: matrix_session.run_session(session, era="modern", torch_pin="2.4.1",
+                                                       python_version="3.11", numpy="numpy", tensorflow=None,
+                                                       device="cpu", run=Run(run))
+
+
+def test_ctrl_c_after_some_cells_keeps_them_in_a_record_marked_interrupted(tmp_path, monkeypatch):
+    ran = []
+
+    def run_cell(python, era, example, **kw):
+        ran.append(example)
+        if example == "autograd":
+            raise KeyboardInterrupt
+        return passed_cell()
+
+    without_torch(monkeypatch, run_cell)
+    session, go = session_of(tmp_path, "--jobs", "1")
+    with pytest.raises(KeyboardInterrupt):
+        go()
+    record = load(tmp_path, "modern-torch2.4.1-cpu")
+    assert ran == ["nn", "optim", "autograd"]
+    assert [(c["example"], c["status"]) for c in record["cells"]] == [("nn", "passed"), ("optim", "passed")]
+    assert record["status"] == "interrupted"
+    assert record["reason"] == ("interrupted by Ctrl-C (KeyboardInterrupt): 2 of 4 cells ran; no result from "
+                                "this run for autograd, tensors")
+    assert any(line.startswith("interrupted: wrote ") for line in session.logs)
+
+
+def test_ctrl_c_with_several_jobs_keeps_the_finished_cells_and_starts_no_other(tmp_path, monkeypatch):
+    import threading
+    recorded = threading.Event()
+    original = matrix_session.record_cell
+
+    def record_cell(plan, info, one):
+        original(plan, info, one)
+        recorded.set()
+
+    def run_cell(python, era, example, **kw):
+        if example == "nn":
+            return passed_cell()
+        assert recorded.wait(60)
+        raise KeyboardInterrupt
+
+    without_torch(monkeypatch, run_cell)
+    monkeypatch.setattr(matrix_session, "record_cell", record_cell)
+    session, go = session_of(tmp_path, "--jobs", "2")
+    with pytest.raises(KeyboardInterrupt):
+        go()
+    record = load(tmp_path, "modern-torch2.4.1-cpu")
+    assert [c["example"] for c in record["cells"]] == ["nn"] and record["status"] == "interrupted"
+
+
+KILLED = '''
+import os, signal, sys
+from matrix.running import cell, session as matrix_session
+from matrix.facts import expected
+from matrix.running.run import Run
+
+class Session:
+    name = "modern(torch='2.4.1', device='cpu')"
+    posargs = sys.argv[1:]
+    def log(self, msg): print(msg)
+    def warn(self, msg): print(msg)
+
+def run_cell(python, era, example, **kw):
+    if example == "autograd":
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9, mid-session
+    return {"status": "passed", "reason": None, "warnings": [], "error": None, "returncode": 0, "signal": None,
+            "steps": 1, "seed": 0, "losses": [[0, 1.0]], "first_loss": 1.0, "last_loss": 1.0,
+            "seconds_per_step": None, "wall_seconds": 0.1}
+
+info = {"python": "3.11.7", "torch": "2.4.1", "torch_build": "2.4.1+cpu", "platform": "Linux"}
+matrix_session.interpreter_of = lambda plan: "python"
+matrix_session.ensure_pin = lambda plan, python: (dict(info), None)
+matrix_session.describe_device = lambda plan, python, info: dict(info, device_name="CPU X")
+expected.load_expected = lambda: []
+cell.run_cell = run_cell
+matrix_session.run_session(Session(), era="modern", torch_pin="2.4.1", python_version="3.11", numpy="numpy",
+                           tensorflow=None, device="cpu", run=Run("K"))
+'''
+
+
+def test_a_session_killed_after_some_cells_keeps_them_and_reads_as_interrupted(tmp_path, capsys):
+    """kill -9: no handler runs, so the record written as each cell finished is what is left."""
+    from matrix.records import results, summary
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    folder = tmp_path / "records"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, str(script), "--results", str(folder), *FOUR, "--jobs", "1"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    record = load(folder, "modern-torch2.4.1-cpu")
+    assert [(c["example"], c["status"]) for c in record["cells"]] == [("nn", "passed"), ("optim", "passed")]
+    assert record["status"] == "interrupted" and record["run"] == "K"
+    assert record["reason"] == ("interrupted (Ctrl-C, a kill or a crash), or still running: 2 of 4 cells ran; "
+                                "no result from this run for autograd, tensors")
+    # the summary and the CI gate: interrupted, never a complete pass
+    report = summary.report([record])
+    assert "needs attention:\n  INTERRUPTED session modern(torch='2.4.1', device='cpu'): interrupted" in report
+    assert "1 session(s), 1 interrupted; cells: 2 passed" in report
+    assert results.main(["--fail-on-unexpected", str(folder)]) == 1
+    assert "INTERRUPTED session" in capsys.readouterr().out
+
+
+def test_a_session_that_finishes_replaces_its_interrupted_record_with_a_ran_one(tmp_path, monkeypatch):
+    without_torch(monkeypatch, lambda python, era, example, **kw: passed_cell())
+    session, go = session_of(tmp_path, "--jobs", "1")
+    record = go()
+    assert record["status"] == "ran" and record["reason"] is None
+    assert load(tmp_path, "modern-torch2.4.1-cpu") == record and len(record["cells"]) == 4
+
+
+# ------------------------------------------------------------- two writers into one folder
+def test_two_sessions_into_one_folder_keep_each_others_cells_and_say_so(tmp_path, monkeypatch):
+    """Session B runs (another nox run) while session A runs: A's record keeps B's cell, and A says
+    which of B's cells it replaced with its own (the same cell can only be held once)."""
+    inner = {}
+
+    def run_cell(python, era, example, **kw):
+        if example == "optim" and "B" not in inner:  # A's second cell: B runs meanwhile
+            inner["B"], go_b = session_of(tmp_path, "--jobs", "1", run="B",
+                                          examples=["--example", "nn", "--example", "tensors"])
+            go_b()
+        return passed_cell()
+
+    without_torch(monkeypatch, run_cell)
+    a, go_a = session_of(tmp_path, "--jobs", "1", run="A", examples=["--example", "nn", "--example", "optim"])
+    record = go_a()
+    assert [c["example"] for c in record["cells"]] == ["tensors", "nn", "optim"]  # B's tensors kept
+    assert load(tmp_path, "modern-torch2.4.1-cpu")["cells"] == record["cells"]
+    assert any("replaced 1 cell(s) of run B, written while this session ran, with this run's: nn" in w
+               for w in a.warnings)
+    assert any("kept 1 cell(s) of" in line for line in a.logs)
+
+
+def test_the_end_of_a_run_interrupted_by_ctrl_c_names_the_record_not_a_bare_keyboardinterrupt(tmp_path, monkeypatch,
+                                                                                               capsys):
+    def run_cell(python, era, example, **kw):
+        if example == "optim":
+            raise KeyboardInterrupt
+        return passed_cell()
+
+    without_torch(monkeypatch, run_cell)
+    session, _ = session_of(tmp_path, "--jobs", "1")
+    run = Run("R")
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        matrix_session.run_session(session, era="modern", torch_pin="2.4.1", python_version="3.11", numpy="numpy",
+                                   tensorflow=None, device="cpu", run=run)
+    run.failed(session.name, stopped.value)  # as noxfile.py's _run does
+    capsys.readouterr()
+    run.print_summary()
+    out = capsys.readouterr().out
+    assert "needs attention:\n  INTERRUPTED session fake: interrupted by Ctrl-C (KeyboardInterrupt): 1 of 4" in out
+    assert "KeyboardInterrupt\n" not in out and "1 session(s), 1 interrupted; cells: 1 passed" in out
+
+
+def test_an_interrupted_record_run_leaves_the_reference_as_it_was_and_keeps_the_cells_under_runs(tmp_path,
+                                                                                                  monkeypatch):
+    """--record writes results/, the reference: it changes only when the session's record is complete."""
+    from matrix.records import results
+    reference, recording = tmp_path / "results", tmp_path / "runs" / "recording"
+    monkeypatch.setattr(results, "RESULTS_DIR", reference)
+    monkeypatch.setattr(results, "RECORDING_DIR", recording)
+    reference.mkdir()
+    (reference / "modern-torch2.4.1-cpu.json").write_text("the reference\n")
+    stop = {"at": "autograd"}
+
+    def run_cell(python, era, example, **kw):
+        if example == stop["at"]:
+            raise KeyboardInterrupt
+        return passed_cell()
+
+    without_torch(monkeypatch, run_cell)
+    session, go = session_of(tmp_path, "--jobs", "1")
+    session.posargs = ["--jobs", "1", "--record"]  # every cell: --record refuses a partial selection
+    with pytest.raises(KeyboardInterrupt):
+        go()
+    assert (reference / "modern-torch2.4.1-cpu.json").read_text() == "the reference\n"
+    kept = load(recording, "modern-torch2.4.1-cpu")
+    assert kept["status"] == "interrupted" and [c["example"] for c in kept["cells"]] == list(EXAMPLES[:2])
+    assert kept["reason"].startswith(f"interrupted by Ctrl-C (KeyboardInterrupt): 2 of {len(EXAMPLES)} cells ran")
+    assert any(line.endswith(f"({reference / 'modern-torch2.4.1-cpu.json'} is unchanged)") for line in session.logs)
+    stop["at"] = None  # then a complete --record: the reference replaced, nothing left under runs/recording
+    record = go()
+    assert load(reference, "modern-torch2.4.1-cpu") == record and record["status"] == "ran"
+    assert len(record["cells"]) == len(EXAMPLES)
+    assert list(recording.iterdir()) == []

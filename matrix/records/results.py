@@ -13,7 +13,9 @@ git) is where a user's run goes by default, so that running the matrix never cha
 
 A session's file is replaced only by a complete new one (:mod:`matrix.records.jsonio`: temporary file in the
 same folder, then ``os.replace``), so a reader never sees half a file and a crash mid-write leaves the
-old one. The keys of a record are described in :mod:`matrix.records.schema`.
+old one. A running session rewrites it as each cell finishes (:mod:`matrix.records.progress`), so an
+interrupted session leaves its finished cells, marked "interrupted". The keys of a record are
+described in :mod:`matrix.records.schema`.
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
-from typing import Iterable, List, Mapping, Sequence, Tuple
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from matrix import ROOT
 from matrix.records import jsonio, summary
@@ -36,6 +39,16 @@ RESULTS_DIR = ROOT / "results"
 #: A user's runs (ignored by git): records, and docs rendered from them (``nox -s report``).
 RUNS_DIR = ROOT / "runs"
 USER_RESULTS_DIR = RUNS_DIR / "results"
+#: Where a ``--record`` session keeps its cells as they finish: the reference changes only when the
+#: session's record is complete, so an interrupted ``--record`` leaves results/ as it was.
+RECORDING_DIR = RUNS_DIR / "recording"
+
+
+def progress_folder(folder: str | os.PathLike) -> Path:
+    """Where a session writing into ``folder`` rewrites its record as its cells finish: ``folder``
+    itself, but :data:`RECORDING_DIR` for the reference (results/)."""
+    folder = Path(folder)
+    return RECORDING_DIR if folder.resolve() == RESULTS_DIR.resolve() else folder
 
 
 def now() -> str:
@@ -58,6 +71,21 @@ def write_json_atomically(path: str | os.PathLike, data: object) -> None:
     text = dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     jsonio.write_atomically(path, text)
+
+
+def unwritable(folder: str | os.PathLike) -> Optional[str]:
+    """Why records cannot be written into ``folder``, or None: it is created if missing, then proven
+    writable by creating and removing a temporary file there (``os.access`` says yes to root on a
+    read-only disk). Run before a session installs or runs anything, so that no result is lost."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(prefix=".tmp-", dir=folder):  # gone when closed
+            pass
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
+        return f"{exc.strerror or exc}{where}"
+    return None
 
 
 def dumps(data: object) -> str:
@@ -92,7 +120,8 @@ def session_record(*, era: str, torch_pin: str, device: str, info: Mapping[str, 
                    commit: str | None = None, date: str | None = None, probes_error: str | None = None,
                    run: str | None = None) -> SessionRecord:
     """One session's record. ``run`` names the nox invocation that made it (its start time), so that
-    records of several runs in one folder are told apart; ``status`` is "ran", "not_run" or "failed"."""
+    records of several runs in one folder are told apart; ``status`` is "ran", "not_run", "failed" or
+    "interrupted" (some cells have no result yet: :mod:`matrix.records.progress`)."""
     return {
         "schema": SCHEMA,
         "session": session or session_name(era, torch_pin, device),
@@ -202,15 +231,17 @@ def load_files(paths: Iterable[str | os.PathLike]) -> List[SessionRecord]:
 
 def unexpected(records: Sequence[SessionRecord], unreadable: Sequence[str] = ()) -> List[str]:
     """One line per thing that makes a merged run fail: a file in the folder that is no record
-    (``unreadable``: :func:`read_records`' lines), a session recorded as failed, and each cell
-    that did not do what was expected (:func:`matrix.facts.expected.verdict`, the rule a session is judged
-    by: a diverged or nondeterministic cell expected to pass fails too). Cells not run (a CUDA
+    (``unreadable``: :func:`read_records`' lines), a session recorded as failed or interrupted
+    (some of its cells have no result), and each cell that did not do what was expected
+    (:func:`matrix.facts.expected.verdict`, the rule a session is judged by: a diverged or
+    nondeterministic cell expected to pass fails too). Cells not run (a CUDA
     session without a GPU, a missing Python) and XPASSes (reported, not failing without --strict)
     are not in it."""
     lines = [f"UNREADABLE record {line}" for line in unreadable]
     for record in records:
-        if record.get("status") == "failed":
-            lines.append(f"FAILED session {record.get('session')}: {summary.clip(record.get('reason'), 300)}")
+        if record.get("status") in ("failed", "interrupted"):
+            lines.append(f"{str(record.get('status')).upper()} session {record.get('session')}: "
+                         f"{summary.clip(record.get('reason'), 300)}")
         bad, _xpass = verdict(record.get("cells") or [])
         for cell in bad:
             lines.append(f"UNEXPECTED {record.get('session')} {cell.get('example')} ({cell.get('mode', 'variant')}): "

@@ -212,8 +212,9 @@ class SessionRecord(_SessionOptional):
     commit: Optional[str]  #: as in a cell
     #: "ran"; "not_run" (no interpreter for the pin, no GPU, no wheel: every cell not run, with why);
     #: "failed" (the pin could not be installed or is not what is installed: every cell not run)
+    #: "interrupted" (stopped, or still running, before every cell had a result: the cells that did)
     status: str
-    reason: Optional[str]  #: why not run or failed; null when it ran
+    reason: Optional[str]  #: why not run, failed or interrupted; null when it ran
     cells: List[CellRecord]  #: every cell, variants first, then the "as published" runs
     probes: List[ProbeRecord]  #: the probes, in their order (empty when the session did not run)
     probes_error: Optional[str]  #: what went wrong running the probes (a probe process that died), or null

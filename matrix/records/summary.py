@@ -51,7 +51,7 @@ def run_of(record: Mapping[str, object]) -> Tuple[str, str]:
 
 def cell_run_of(record: Mapping[str, object], cell: Mapping[str, object]) -> Tuple[str, str]:
     """(run, commit) of a cell: the record's, unless the cell was kept from an earlier run of the same
-    session (``--example`` keeps the other cells: :func:`matrix.running.session.merge_with_previous`
+    session (``--example`` keeps the other cells: :func:`matrix.records.progress.merge`
     marks each with its ``run``)."""
     run, commit = run_of(record)
     return (str(cell["run"]) if cell.get("run") else run), commit
@@ -124,8 +124,10 @@ def counts_line(records: Sequence[Mapping[str, object]]) -> str:
     found = counts(records)
     sessions = len(records)
     failed_sessions = sum(1 for r in records if r.get("status") == "failed")
+    interrupted = sum(1 for r in records if r.get("status") == "interrupted")
     parts = [f"{n} {kind}" for kind, n in found.items()]
-    head = f"{sessions} session(s)" + (f", {failed_sessions} failed" if failed_sessions else "")
+    head = f"{sessions} session(s)" + (f", {failed_sessions} failed" if failed_sessions else "") + (
+        f", {interrupted} interrupted" if interrupted else "")
     return f"{head}; cells: " + (", ".join(parts) if parts else "none")
 
 
@@ -150,16 +152,20 @@ def attention(records: Sequence[Mapping[str, object]], failed_sessions: Iterable
               unreadable: Iterable[str] = ()) -> List[str]:
     """One line per thing to look at first: files in the folder that are no record (``unreadable``:
     :func:`matrix.records.results.read_records`' lines, each naming the file and what to do), failed
-    sessions, then each cell that failed unexpectedly, then each XPASS (an expected failure that
-    passed: expected.toml may be out of date), then probes that crashed or timed out."""
+    or interrupted sessions, then each cell that failed unexpectedly, then each XPASS (an expected
+    failure that passed: expected.toml may be out of date), then probes that crashed or timed out."""
     lines: List[str] = [f"UNREADABLE record {line}" for line in unreadable]
     named = set()
+    # an interrupted session's record lacks cells: never a complete result (matrix/records/progress.py)
+    stopped = {r.get("session"): r for r in records if r.get("status") == "interrupted"}
     for name, reason in failed_sessions:
-        named.add(name)
-        lines.append(f"FAILED session {name}: {clip(reason, 300)}")
+        if name not in stopped:  # Ctrl-C after some cells: its record says more than "KeyboardInterrupt"
+            named.add(name)
+            lines.append(f"FAILED session {name}: {clip(reason, 300)}")
     for record in _sorted(records):
-        if record.get("status") == "failed" and record.get("session") not in named:
-            lines.append(f"FAILED session {record.get('session')}: {clip(record.get('reason'), 300)}")
+        if record.get("status") in ("failed", "interrupted") and record.get("session") not in named:
+            lines.append(f"{str(record['status']).upper()} session {record.get('session')}: "
+                         f"{clip(record.get('reason'), 300)}")
     for record in _sorted(records):
         for cell in record.get("cells") or []:  # type: ignore[union-attr]
             kind = outcome(cell)

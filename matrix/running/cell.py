@@ -40,13 +40,12 @@ import math
 import os
 import re
 import signal
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Tuple
 
 from matrix import FAILING, ROOT
 from matrix import launch
-from matrix.running import options
+from matrix.running import options, scratch
 from matrix.launch import RawRun, run_process  # noqa: F401  (spawning a process is launch's; named here too)
 from matrix.records.schema import CellRun, Outcome
 
@@ -206,7 +205,7 @@ def run_once(python: str, era: str, example: str, *, device: str, seed: int, ste
     first = [AS_PUBLISHED] if mode == "as_published" else []
     run_env = child_env(os.environ if env is None else env, *first, root)
     run_env["PYTHONUNBUFFERED"] = "1"
-    with tempfile.TemporaryDirectory(prefix="matrix-cell-") as tmp:
+    with scratch.folder("matrix-cell-") as tmp:  # removed when a kill leaves it: scratch.sweep
         report_path = os.path.join(tmp, "report.json")
         argv = [report_path, str(script), *args]
         if launcher is None:

@@ -7,7 +7,8 @@
 Bad input is refused with one line and exit status 2 (as argparse does), before a session installs,
 runs or writes anything: the environment variables and the session names when the noxfile is
 loaded, the options after ``--`` then too when every selected session is a matrix session (else at
-the start of each matrix session, still before anything is installed or recorded).
+the start of each matrix session, still before anything is installed or recorded). So is a records
+folder that cannot be created or written (:func:`check_results`).
 
 Where records go (``results.USER_RESULTS_DIR`` unless told): a user's run writes ``runs/results/``
 (ignored by git), so that it never changes the reference in ``results/`` nor turns the tests red.
@@ -170,6 +171,8 @@ def parse(posargs: Sequence[str], env: Optional[Mapping[str, str]] = None) -> ar
     env = os.environ if env is None else env
     check_environment(env)
     opts = _parser(env).parse_args(list(posargs))
+    if opts.example:  # `--example nn --example nn` is one cell, run and recorded once
+        opts.example = list(dict.fromkeys(opts.example))
     if opts.results is not None and env.get("MATRIX_RECORD") == "1":
         raise BadInput("--results and MATRIX_RECORD=1 both say where records go: use one")
     opts.partial = partial_of(opts)
@@ -180,16 +183,38 @@ def parse(posargs: Sequence[str], env: Optional[Mapping[str, str]] = None) -> ar
                                                                          if set_by else "")
                        + ", or use --record-partial to record it anyway, marked partial")
     opts.record = opts.record or opts.record_partial
+    # what named the folder, for a refusal: "--results DIR", "MATRIX_RESULTS=DIR", ...
+    opts.results_from = "--results"
     if opts.results is None:
         if opts.record:
-            opts.results = results.RESULTS_DIR
+            opts.results, opts.results_from = results.RESULTS_DIR, "--record: the reference"
         elif env.get("MATRIX_RESULTS"):
-            opts.results = Path(env["MATRIX_RESULTS"])
+            opts.results, opts.results_from = Path(env["MATRIX_RESULTS"]), "MATRIX_RESULTS="
         else:
-            opts.results = results.USER_RESULTS_DIR
+            opts.results, opts.results_from = results.USER_RESULTS_DIR, "the records folder"
     if opts.results.exists() and not opts.results.is_dir():
-        raise BadInput(f"--results {opts.results}: not a folder")
+        raise BadInput(f"{_named(opts)}: not a folder")
     return opts
+
+
+def _named(opts: argparse.Namespace) -> str:
+    where = opts.results_from
+    return f"{where}{opts.results}" if where.endswith("=") else f"{where} {opts.results}"
+
+
+def check_results(opts: argparse.Namespace) -> None:
+    """Refuse (:class:`BadInput`) a records folder that cannot be created or written, before a session
+    installs or runs anything (found after the cells ran, it cost every result). Creates the folder,
+    and with ``--record`` the one the cells are kept in until the record is complete."""
+    problem = results.unwritable(opts.results)
+    if problem:
+        raise BadInput(f"{_named(opts)}: cannot write records there: {problem}; create it, make it writable, "
+                       f"or choose another folder")
+    recording = results.progress_folder(opts.results)  # --record: the cells go there as they finish
+    problem = recording != opts.results and results.unwritable(recording)
+    if problem:
+        raise BadInput(f"{_named(opts)}: cannot write {recording}, where the cells are kept until the record is "
+                       f"complete: {problem}; create it or make it writable")
 
 
 def matrix_session_names(pins: Iterable[str], devices: Iterable[str],

@@ -6,9 +6,9 @@
 
 :func:`run_session` calls these steps in order; each is a function below.
 
-1. :func:`make_plan`: the options after ``--`` (bad ones: one line, exit status 2, nothing written), and
-   what every record of the session shares: where it goes, its name, the commit, the examples, the
-   facts each cell starts from.
+1. :func:`make_plan`: the options after ``--`` (bad ones, or a records folder that cannot be written:
+   one line, exit status 2, nothing written), and what every record of the session shares: where it
+   goes, its name, the commit, the examples, the facts each cell starts from.
 2. :func:`reason_not_to_run`: no interpreter for the pin, or no GPU for a cuda session. Then the
    session's record has every cell not run, with the reason, and the session is skipped.
 3. :func:`ensure_pin`: the pin installed in the session's interpreter (:func:`interpreter_of`), or
@@ -23,8 +23,10 @@
 6. :func:`run_probes`: ``python -m matrix.probes`` in the session's interpreter, surviving a probe
    that kills its process (beside the cells with ``--jobs`` above 1: :func:`run_cells_and_probes`);
    once per torch build, NumPy, TensorFlow and Python in a nox run (the eras of a pin share them).
-7. :func:`write_record`: the session's record (merged with the previous one under ``--example``),
-   written atomically, its table printed.
+7. :func:`write_record`: the session's record, written atomically, its table printed. It was already
+   rewritten as each cell finished (:func:`record_cell`), "interrupted" until now, so that Ctrl-C or a
+   kill keeps the finished cells; each write merges by cell under the folder's lock
+   (:mod:`matrix.records.progress`: the previous record's other cells kept under ``--example``).
 8. :func:`judge`: XPASSes warned about; a cell expected to pass that did not (failed, crashed,
    diverged or nondeterministic; not run aside) fails the session.
 
@@ -41,19 +43,18 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from matrix import EXAMPLES, ROOT
 from matrix.running import cell as matrix_cell
 from matrix import launch as matrix_launch
-from matrix.running import environment, options
+from matrix.running import environment, options, scratch
 from matrix.facts import expected
-from matrix.records import results, summary
+from matrix.records import progress, results, summary
 from matrix.records.schema import CellRecord, Interpreter, ProbeRecord, SessionRecord
 from matrix.running.run import Run
 
@@ -71,7 +72,9 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
 
     Records "not run" and skips where the cells can't run here (``skip_reason``: no interpreter for
     the pin); records "failed" and errors where the pin could not be installed or is not what is
-    installed. Bad options: one line, exit status 2, nothing written. Returns the record written.
+    installed. Bad options, or a records folder that cannot be written: one line, exit status 2,
+    nothing written. Interrupted (Ctrl-C, an error) after some cells: they are recorded, "interrupted".
+    Returns the record written.
     """
     plan = make_plan(session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
                      tensorflow=tensorflow, device=device, installed=installed, run=run)
@@ -88,6 +91,9 @@ def run_session(session: Any, *, era: str, torch_pin: str, python_version: str |
         record = write_record(plan, info, cells, probes, probes_error, timings)
     except _Stopped as stop:  # a session object whose skip() or error() returned (nox's raise)
         return stop.record
+    except BaseException as exc:  # Ctrl-C, or anything else: the finished cells are kept, marked so
+        record_interruption(plan, exc)
+        raise
     judge(plan, record["cells"])
     return record
 
@@ -107,22 +113,28 @@ class Plan:
     installed: bool  #: run against an installed torch (MATRIX_USE_INSTALLED), no virtualenv
     opts: argparse.Namespace  #: the options after ``--`` (:func:`matrix.running.options.parse`)
     out_path: Path  #: the session's results file
+    #: the file rewritten as each cell finishes: ``out_path``, but under runs/recording with ``--record``
+    #: (the reference changes only when the record is complete: :func:`results.progress_folder`)
+    progress_path: Path
     name: str  #: the session's name
     commit: Optional[str]  #: the project's git commit
     examples: List[str]  #: the examples to run (``--example``, else all nine)
     base: Dict[str, Any]  #: the facts every cell record starts from (a CellRecord's first keys)
     run: Run  #: the nox run this session belongs to
+    progress: progress.Progress = field(default_factory=progress.Progress)  #: the cells finished so far
 
 
 def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | None, numpy: str,
               tensorflow: str | None, device: str, installed: bool = False, run: Run | None = None) -> Plan:
-    """Step 1: parse the options after ``--`` (bad ones: one line on stderr, exit status 2, nothing
-    written) and fix what every record of this session shares."""
+    """Step 1: parse the options after ``--`` and check that the records folder can be written (if not:
+    one line on stderr, exit status 2, nothing written), and fix what every record of this session shares."""
     try:
         opts = options.parse(getattr(session, "posargs", []))
+        options.check_results(opts)  # a folder that can't be written: refused now, not after the cells ran
     except options.BadInput as exc:
         print(f"nox: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    scratch.sweep()  # the cells' temporary folders that a killed session left behind
     commit = environment.commit(str(ROOT))
     base: dict = {"era": era, "torch_pin": torch_pin, "torch": None, "tensorflow": None,
                   "python": python_version, "device": device, "device_name": None, "seed": opts.seed,
@@ -130,6 +142,7 @@ def make_plan(session: Any, *, era: str, torch_pin: str, python_version: str | N
     return Plan(session=session, era=era, torch_pin=torch_pin, python_version=python_version, numpy=numpy,
                 tensorflow=tensorflow, device=device, installed=installed, opts=opts,
                 out_path=Path(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
+                progress_path=results.progress_folder(opts.results) / f"{results.slug(era, torch_pin, device)}.json",
                 name=getattr(session, "name", None) or results.session_name(era, torch_pin, device),
                 commit=commit, examples=opts.example or list(EXAMPLES), base=base, run=run or Run())
 
@@ -355,12 +368,21 @@ def run_cells(plan: Plan, python: str, info: Interpreter, tf_reason: str | None,
         example, mode = job
         cell = run_one_cell(plan, python, info, cell_base, entries, example, mode, tf_reason, launcher)
         _log_cell(plan.session, example, mode, cell)
+        record_cell(plan, info, cell)
         return cell
 
     if plan.opts.jobs <= 1:
         return [one(job) for job in todo]
-    with ThreadPoolExecutor(max_workers=plan.opts.jobs) as pool:
-        return list(pool.map(one, todo))
+    pool = ThreadPoolExecutor(max_workers=plan.opts.jobs)
+    try:
+        futures = [pool.submit(one, job) for job in todo]
+        cells = [future.result() for future in futures]
+    except BaseException:  # Ctrl-C: start no other cell; those running are not waited for
+        plan.progress.stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return cells
 
 
 def run_one_cell(plan: Plan, python: str, info: Interpreter, cell_base: Mapping[str, Any],
@@ -416,7 +438,7 @@ def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
     pending = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
     records: list = []
     errors: list = []
-    with tempfile.TemporaryDirectory(prefix="matrix-probes-") as tmp:
+    with scratch.folder("matrix-probes-") as tmp:
         out = os.path.join(tmp, "probes.json")
         while pending:
             if os.path.exists(out):
@@ -451,49 +473,84 @@ def run_probes(python: str, timeout: float = options.DEFAULT_TIMEOUT,
 # ---------------------------------------------------------------------------- 7. the record
 def write_record(plan: Plan, info: Interpreter, cells: List[CellRecord], probes: List[ProbeRecord],
                  probes_error: str | None, timings: Mapping[str, Any] | None = None) -> SessionRecord:
-    """Step 7: the session's record, written (atomically) and its table printed. With ``--example`` the
-    previous record's other cells are kept (see :func:`merge_with_previous`)."""
-    if plan.opts.example:
-        cells = merge_with_previous(plan.out_path, cells, info, plan.commit)
+    """Step 7: the session's complete record, merged with the one there (:func:`update_record`: with
+    ``--example`` the previous record's other cells are kept), written atomically, its table printed."""
     record = results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device, info=info, cells=cells,
                                     status="ran", reason=None, probes=probes, session=plan.name, commit=plan.commit,
                                     probes_error=probes_error, run=plan.run.id)
     if timings:
         record["timings"] = dict(timings)  # type: ignore[typeddict-unknown-key]
-    _write(plan, record)
-    print(summary.table([record]))
-    _log(plan.session, f"wrote {plan.out_path}")
-    return record
+    _mark_partial(plan, record)
+    done = update_record(plan, record, plan.out_path)
+    plan.progress.complete = True  # an error after this must not mark it interrupted
+    if plan.progress_path != plan.out_path:  # --record: the cells kept meanwhile are in the reference now
+        with progress.folder_lock(plan.progress_path.parent):
+            plan.progress_path.unlink(missing_ok=True)
+        plan.run.written = [p for p in plan.run.written if p != plan.progress_path]
+    print(summary.table([done.record]))
+    _log(plan.session, f"wrote {plan.out_path}" + done.kept_note())
+    return done.record
 
 
-def merge_with_previous(path: Path, cells: List[CellRecord], info: Mapping[str, Any],
-                        commit: str | None) -> List[CellRecord]:
-    """With ``--example``: keep the previous record's other cells when it was run on the same torch build,
-    machine and commit (one file must not mix cells from different code or CPUs), each marked with the
-    run that made it (its ``run``: the summary shows it under that run, not this one)."""
-    try:
-        previous = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return cells
-    same = (previous.get("status") == "ran" and previous.get("torch") == info.get("torch")
-            and previous.get("torch_build") == info.get("torch_build")
-            and previous.get("device_name") == info.get("device_name") and previous.get("commit") == commit)
-    if not same:
-        return cells
+def _mark_partial(plan: Plan, record: SessionRecord) -> None:
+    if plan.opts.partial:  # --example, --steps, --repeats, --seed: the record says how it is not complete
+        record["partial"] = dict(plan.opts.partial)  # type: ignore[typeddict-unknown-key]
 
-    def key(c: Mapping[str, Any]) -> tuple:
-        return c.get("example"), c.get("mode", "variant")
 
-    fresh = {key(c): c for c in cells}
-    merged = [fresh.pop(key(c), None) or dict(c, run=c.get("run") or previous.get("run"))
-              for c in previous.get("cells", [])]
-    return merged + list(fresh.values())
+def record_cell(plan: Plan, info: Interpreter, cell: CellRecord) -> None:
+    """After each cell: the record with every cell finished so far, "interrupted" until the session
+    writes its complete record, so that Ctrl-C, a kill or a crash keeps them."""
+    with plan.progress.lock:
+        if plan.progress.stopping.is_set():
+            return
+        plan.progress.cells.append(cell)
+        plan.progress.info = info
+        update_record(plan, _partial_record(plan), plan.progress_path)
+
+
+def record_interruption(plan: Plan, exc: BaseException) -> None:
+    """The session is stopping (``exc``: Ctrl-C, an error): its record says so, with the cells that
+    finished. Nothing is written when no cell finished (the previous record stays as it was)."""
+    plan.progress.stopping.set()
+    with plan.progress.lock:
+        if not plan.progress.cells or plan.progress.complete:
+            return
+        plan.progress.how = ("by Ctrl-C (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt) else
+                             f"by {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        done = update_record(plan, _partial_record(plan), plan.progress_path)
+    unchanged = f" ({plan.out_path} is unchanged)" if plan.progress_path != plan.out_path else ""
+    _log(plan.session, f"interrupted: wrote {plan.progress_path} with the {len(plan.progress.cells)} cell(s) that "
+                       f"finished" + done.kept_note() + unchanged)
+
+
+def _partial_record(plan: Plan) -> SessionRecord:
+    """The record of a session still running or interrupted: its finished cells, no probes yet."""
+    planned = cells_of(plan.era, plan.examples)
+    cells = list(plan.progress.cells)
+    left = progress.missing({"cells": cells}, planned)
+    reason = progress.interrupted_reason(len(cells), planned, left, plan.progress.how)
+    return results.session_record(era=plan.era, torch_pin=plan.torch_pin, device=plan.device,
+                                  info=plan.progress.info or {}, cells=cells, status=progress.INTERRUPTED,
+                                  reason=reason, probes=[], session=plan.name, commit=plan.commit, run=plan.run.id)
+
+
+def update_record(plan: Plan, record: SessionRecord, path: Path) -> progress.Update:
+    """Write ``record`` to ``path`` merged by cell with the one there, under the folder's lock
+    (:func:`matrix.records.progress.update`); say what of another run's it replaced."""
+    done = progress.update(path, record, planned=cells_of(plan.era, plan.examples),
+                           keep_unplanned=bool(plan.opts.example), since=plan.base["date"])
+    for line in done.replaced:
+        plan.session.warn(f"{path}: {line}")
+    if path not in plan.run.written:
+        plan.run.wrote(path)
+    return done
 
 
 def _write(plan: Plan, record: SessionRecord) -> None:
-    if plan.opts.partial:  # --example, --steps, --repeats, --seed: the record says how it is not complete
-        record["partial"] = dict(plan.opts.partial)
-    results.write_json_atomically(plan.out_path, record)
+    _mark_partial(plan, record)
+    plan.out_path.parent.mkdir(parents=True, exist_ok=True)
+    with progress.folder_lock(plan.out_path.parent):
+        results.write_json_atomically(plan.out_path, record)
     plan.run.wrote(plan.out_path)
 
 

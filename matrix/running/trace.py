@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None, import_warnings: list | None = None) -> 
         print(USAGE, file=sys.stderr)
         return 2
     report_path, script, args = argv[0], argv[1], list(argv[2:])
+    # its folder made now (`runs/trace.json` in a fresh clone), not found missing after the script ran
+    os.makedirs(os.path.dirname(os.path.abspath(report_path)), exist_ok=True)
     record: dict = {
         "script": script,
         "args": args,
