@@ -13,7 +13,8 @@ Exit status: the script's own (``sys.exit``), 0 when it ends, 1 when it fails, 2
 
 A notebook (``.ipynb``) runs as one script of its code cells in order (:mod:`shims.upgrade.notebook`):
 IPython's lines (``%matplotlib inline``, ``!pip ...``, a ``%%time`` line, a ``%%bash`` cell) are not
-run, and a note on stderr lists them first; lines are named ``train.ipynb:cell 3:line 2``.
+run, and a note on stderr lists them first (a ``%time STATEMENT`` line runs its statement, untimed);
+lines are named ``train.ipynb:cell 3:line 2``.
 """
 from __future__ import annotations
 
