@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -244,13 +245,44 @@ LATIN1 = "# -*- coding: latin-1 -*-\n# r\xe9seau de neurones\nimport torch\nprin
 def test_a_latin1_script_with_its_coding_cookie_is_upgraded_in_latin1(tmp_path):
     script = tmp_path / "reseau.py"
     script.write_bytes(LATIN1.encode("latin-1"))
-    proc = shims("upgrade", "reseau.py", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "+print(torch.ones(1).sum().item())" in proc.stdout
+    new = LATIN1.replace(".data[0]", ".item()").encode("latin-1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+    diff = subprocess.run([sys.executable, "-m", "shims", "upgrade", "reseau.py"], cwd=tmp_path, env=env,
+                          capture_output=True, timeout=120)
+    assert diff.returncode == 0, diff.stderr
+    assert b" # r\xe9seau de neurones\n" in diff.stdout, "the diff is in the file's encoding"
+    assert b"+print(torch.ones(1).sum().item())\n" in diff.stdout
+    patched = subprocess.run(["patch", "-p0", "-o", "-", "reseau.py"], input=diff.stdout, cwd=tmp_path,
+                             capture_output=True) if shutil.which("patch") else None
+    if patched is not None:
+        assert patched.returncode == 0 and patched.stdout == new
     proc = shims("upgrade", "--write", "reseau.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert script.read_bytes() == LATIN1.replace(".data[0]", ".item()").encode("latin-1")  # the \xe9 byte kept
+    assert script.read_bytes() == new  # the \xe9 byte kept
     # run reads it as python does
     (tmp_path / "hello.py").write_bytes("# -*- coding: latin-1 -*-\nprint('caf\xe9')\n".encode("latin-1"))
     proc = shims("run", "hello.py", cwd=tmp_path, env_extra={"PYTHONIOENCODING": "utf-8"})
     assert proc.returncode == 0 and proc.stdout == "caf\xe9\n", proc.stderr
+
+
+def test_a_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch, capsys):
+    """A file the user may not read gave a traceback; now: skipped in a folder, bad input when named."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "secret.py").write_text(OLD)
+    (project / "relu.py").write_text(OLD)
+    os.chmod(project / "secret.py", 0o000)
+    if os.geteuid() == 0:  # root reads a 000 file: the refusal is injected
+        real = type(project).read_bytes
+
+        def read_bytes(self):
+            if self.name == "secret.py":
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+            return real(self)
+        monkeypatch.setattr(type(project), "read_bytes", read_bytes)
+    status, out, err = _upgrade(["--write", "project"], monkeypatch, capsys, tmp_path)
+    assert status == 0, err
+    assert f"project/secret.py: skipped: cannot be read: {os.strerror(errno.EACCES)}" in err
+    assert (project / "relu.py").read_text() == NEW and "Traceback" not in err
+    status, out, err = _upgrade(["project/secret.py"], monkeypatch, capsys, tmp_path)
+    assert status == 2 and "project/secret.py: skipped: cannot be read" in err

@@ -11,7 +11,8 @@ Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: eve
   unless ``--force``;
 - ``--check``: prints nothing on stdout and exits 1 when any file would change.
 - ``--format json``: no diff; stdout holds one JSON object instead, ``{"files": [...], "not_checked":
-  [change ids]}``, each file ``{"path", "changed", "skipped", "error", "findings"}`` and each finding
+  [change ids]}``, each file ``{"path", "changed", "skipped", "error" (bad input, or ``not written: why``),
+  "findings"}`` and each finding
   ``{"line", "change_id", "action" ("changed" or "found": fix by hand), "what", "fix", "docs"}``
   (a notebook's also ``"cell"``, ``"line"`` being the line in that cell). Works with ``--write`` and
   ``--check``; the report below is then not printed, bad input still goes to stderr.
@@ -38,6 +39,7 @@ files met while walking a folder are skipped with a note.
 from __future__ import annotations
 
 import argparse
+import codecs
 import difflib
 import json
 import sys
@@ -88,6 +90,17 @@ def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
     for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                      fromfile=name, tofile=name):
         yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+
+
+def write_diff(lines: Iterator[str], encoding: str) -> None:
+    """The diff on stdout in the file's own encoding (a Latin-1 script's diff is Latin-1, as ``diff -u``
+    would print it, so that ``patch`` applies it to the file's bytes)."""
+    if codecs.lookup(encoding).name == "utf-8" or not hasattr(sys.stdout, "buffer"):
+        sys.stdout.writelines(lines)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write("".join(lines).encode(encoding))
+    sys.stdout.buffer.flush()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -163,7 +176,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         would_change = True
         if not args.write and not args.check and not as_json:
-            sys.stdout.writelines(unified_diff(text, new, shown))
+            write_diff(unified_diff(text, new, shown), encoding)
     if as_json:
         json.dump({"files": files, "not_checked": not_checked_ids()}, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -32,7 +32,10 @@ READ_ONLY = "read-only: left alone; --force to write it anyway"
 def read_source(path: Path) -> Tuple[Optional[str], Optional[str], str]:
     """``(text, None, encoding)``, or ``(None, why, encoding)`` for a file that is not text in the
     encoding it declares (newlines kept as they are; ``encoding`` is what :func:`write_back` takes)."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a file this user may not read
+        return None, f"cannot be read: {exc.strerror or exc}", "utf-8"
     if b"\x00" in data:
         return None, "binary file (NUL bytes)", "utf-8"
     encoding = "utf-8"
