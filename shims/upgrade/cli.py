@@ -31,10 +31,11 @@ result must also run on torch Y (older or newer). Default: the newest torch, eve
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
-not text in its encoding (PEP 263: UTF-8 unless a coding cookie says otherwise), a notebook that is not JSON of nbformat 4, a ``--target-torch`` / ``--keep-working-on``
-that is not a version (one line, nothing done); 3 (``--write``) a file that should change was not
-written (ahead of 2). Files without a torch or tensorflow import are left alone; binary or undecodable
-files met while walking a folder are skipped with a note.
+not text in its encoding (PEP 263: UTF-8 unless a coding cookie says otherwise) or cannot be read, a
+notebook that is not JSON of nbformat 4, a ``--target-torch`` / ``--keep-working-on`` that is not a
+version, ``--force`` without ``--write`` (one line, nothing done); 3 (``--write``) a file that should
+change was not written (ahead of 2). Files without a torch or tensorflow import are left alone;
+binary, undecodable or unreadable files met while walking a folder are skipped with a note.
 """
 from __future__ import annotations
 
