@@ -1,11 +1,18 @@
 """python -m shims upgrade on the command line: the diff, --write, --check, the report, exit statuses
-(0 ok, 1 would change under --check, 2 bad input), bad input (a syntax error, a file that is not
-UTF-8, no torch import, a path that is not there), and shims/ without LibCST."""
+(0 ok, 1 would change under --check, 2 bad input, 3 not written), bad input (a syntax error, a file that
+is not text in its encoding, no torch import, a path that is not there), and shims/ without LibCST.
+--write's failures (a read-only file, a folder that cannot be written, a full disk) are reported per file
+and the rest is done; where the tests run as root (who may write anything) the folder's refusal is
+injected, as the full disk always is; a Latin-1 script with its coding cookie goes both ways."""
 from __future__ import annotations
 
+import errno
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -138,3 +145,144 @@ def test_the_diff_of_a_file_without_a_final_newline_applies(tmp_path):
                              capture_output=True, text=True)
     if patched.returncode == 0:  # where patch is installed
         assert patched.stdout == "import torch\nprint(torch.ones(1).sum().item())"
+
+
+def _no_temporary_files(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_write_leaves_a_read_only_file_alone_unless_force(tmp_path):
+    """A 444 file in a writable folder was replaced through the rename without a word."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("a.py", "b.py"):
+        (project / name).write_text(OLD)
+    os.chmod(project / "a.py", 0o444)
+    proc = shims("upgrade", "--write", "project", cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert "project/a.py: not written: read-only: left alone; --force to write it anyway (file unchanged: " \
+           "5 change(s) not made)" in proc.stderr
+    assert "project/a.py:5: changed" not in proc.stderr and "project/a.py:5: not changed [" in proc.stderr
+    assert (project / "a.py").read_text() == OLD and (project / "b.py").read_text() == NEW  # the rest done
+    assert "project/b.py: 5 change(s)" in proc.stderr
+    proc = shims("upgrade", "--write", "--force", "project/a.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "a.py").read_text() == NEW
+    assert oct((project / "a.py").stat().st_mode & 0o777) == oct(0o444)
+    assert _no_temporary_files(project) == []
+    # --force says what it is for where it does nothing
+    proc = shims("upgrade", "--force", "project/b.py", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--force goes with --write" in proc.stderr
+
+
+def _upgrade(argv, monkeypatch, capsys, cwd):
+    from shims.upgrade import cli
+
+    monkeypatch.chdir(cwd)
+    status = cli.main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_write_into_a_folder_that_cannot_be_written_reports_it_and_does_the_rest(tmp_path, monkeypatch, capsys):
+    locked, free = tmp_path / "locked", tmp_path / "free"
+    for folder in (locked, free):
+        folder.mkdir()
+        (folder / "relu.py").write_text(OLD)
+    if os.geteuid() == 0:  # root writes into a 555 folder: the refusal is injected where it happens
+        real = tempfile.mkstemp
+
+        def mkstemp(*args, dir=None, **kwargs):
+            if os.path.samefile(dir, locked):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.path.join(dir, ".tmp-x.json"))
+            return real(*args, dir=dir, **kwargs)
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    os.chmod(locked, 0o555)
+    try:
+        status, out, err = _upgrade(["--write", "locked", "free"], monkeypatch, capsys, tmp_path)
+    finally:
+        os.chmod(locked, 0o755)
+    assert status == 3, err
+    assert f"locked/relu.py: not written: Permission denied: {locked}" in err
+    assert "Traceback" not in err and "locked/relu.py: 5 change(s)" not in err
+    assert (locked / "relu.py").read_text() == OLD
+    assert (free / "relu.py").read_text() == NEW and "free/relu.py: 5 change(s)" in err
+    assert _no_temporary_files(locked) == _no_temporary_files(free) == []
+
+
+def test_a_full_disk_leaves_the_original_whole_and_no_temporary_file(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("a.py", "b.py"):
+        (project / name).write_text(OLD)
+    real, calls = os.fsync, []
+
+    def fsync(fd):  # the disk is full when the first file's new text is flushed to it
+        calls.append(fd)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    status, out, err = _upgrade(["--write", "project"], monkeypatch, capsys, tmp_path)
+    assert status == 3, err
+    assert f"project/a.py: not written: {os.strerror(errno.ENOSPC)}: project/a.py (file unchanged" in err
+    assert (project / "a.py").read_text() == OLD and (project / "b.py").read_text() == NEW
+    assert _no_temporary_files(project) == []
+    # the JSON report claims no change for the file that was not written
+    (project / "b.py").write_text(OLD)
+    calls.clear()
+    status, out, err = _upgrade(["--write", "--format", "json", "project"], monkeypatch, capsys, tmp_path)
+    assert status == 3
+    report = {f["path"]: f for f in json.loads(out)["files"]}
+    assert report["project/a.py"]["changed"] is False
+    assert report["project/a.py"]["error"] == f"not written: {os.strerror(errno.ENOSPC)}: project/a.py"
+    assert report["project/b.py"]["changed"] is True and report["project/b.py"]["error"] is None
+
+
+LATIN1 = "# -*- coding: latin-1 -*-\n# r\xe9seau de neurones\nimport torch\nprint(torch.ones(1).sum().data[0])\n"
+
+
+def test_a_latin1_script_with_its_coding_cookie_is_upgraded_in_latin1(tmp_path):
+    script = tmp_path / "reseau.py"
+    script.write_bytes(LATIN1.encode("latin-1"))
+    new = LATIN1.replace(".data[0]", ".item()").encode("latin-1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+    diff = subprocess.run([sys.executable, "-m", "shims", "upgrade", "reseau.py"], cwd=tmp_path, env=env,
+                          capture_output=True, timeout=120)
+    assert diff.returncode == 0, diff.stderr
+    assert b" # r\xe9seau de neurones\n" in diff.stdout, "the diff is in the file's encoding"
+    assert b"+print(torch.ones(1).sum().item())\n" in diff.stdout
+    patched = subprocess.run(["patch", "-p0", "-o", "-", "reseau.py"], input=diff.stdout, cwd=tmp_path,
+                             capture_output=True) if shutil.which("patch") else None
+    if patched is not None:
+        assert patched.returncode == 0 and patched.stdout == new
+    proc = shims("upgrade", "--write", "reseau.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert script.read_bytes() == new  # the \xe9 byte kept
+    # run reads it as python does
+    (tmp_path / "hello.py").write_bytes("# -*- coding: latin-1 -*-\nprint('caf\xe9')\n".encode("latin-1"))
+    proc = shims("run", "hello.py", cwd=tmp_path, env_extra={"PYTHONIOENCODING": "utf-8"})
+    assert proc.returncode == 0 and proc.stdout == "caf\xe9\n", proc.stderr
+
+
+def test_a_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch, capsys):
+    """A file the user may not read gave a traceback; now: skipped in a folder, bad input when named."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "secret.py").write_text(OLD)
+    (project / "relu.py").write_text(OLD)
+    os.chmod(project / "secret.py", 0o000)
+    if os.geteuid() == 0:  # root reads a 000 file: the refusal is injected
+        real = type(project).read_bytes
+
+        def read_bytes(self):
+            if self.name == "secret.py":
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+            return real(self)
+        monkeypatch.setattr(type(project), "read_bytes", read_bytes)
+    status, out, err = _upgrade(["--write", "project"], monkeypatch, capsys, tmp_path)
+    assert status == 0, err
+    assert f"project/secret.py: skipped: cannot be read: {os.strerror(errno.EACCES)}" in err
+    assert (project / "relu.py").read_text() == NEW and "Traceback" not in err
+    status, out, err = _upgrade(["project/secret.py"], monkeypatch, capsys, tmp_path)
+    assert status == 2 and "project/secret.py: skipped: cannot be read" in err

@@ -104,10 +104,11 @@ def test_lines_inside_strings_or_brackets_are_not_magics():
                     "for i in range(2):\n"
                     "    %time print(i)\n")
     nb = parse_notebook(text)
-    assert [m[2] for m in nb.magics()] == ["files = !ls", "?torch.ones", "torch.zeros??", "    %time print(i)"]
+    assert [m[2] for m in nb.magics()] == ["files = !ls", "?torch.ones", "torch.zeros??"]
     script = nb.script()[0]
     assert "       % 3)\n" in script and "%d epochs\n!not a shell line\n" in script
-    assert "    pass  # [shims magic 7] %time print(i)\n" in script  # 1-3: taken back
+    assert "pass  # [shims magic 6] torch.zeros??\n" in script  # 1-3: taken back
+    assert "    print(i)  # [shims timed 1]\n" in script  # a timed statement is the rules' to see
     compile(script, "nb", "exec")
 
 
@@ -169,6 +170,29 @@ def test_upgrade_rewrites_cells_and_leaves_magics_and_outputs(tmp_path):
     assert cells[5]["source"] == ["nn.MSELoss?\n", "model.weight.data"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.ipynb"], "a temporary file was left"
     assert shims("upgrade", "--check", "train.ipynb", cwd=tmp_path).returncode == 0
+
+
+def test_a_torch_import_under_a_time_magic_counts_and_the_timed_line_is_rewritten(tmp_path):
+    """`%time import torch` was a placeholder: the notebook read as having no torch import, left alone."""
+    text = notebook("%time import torch\n",
+                    "%timeit -n1 -r 2 y = torch.ones(1).sum().data[0]  # timed\n",
+                    's = """\n%time import os\n"""\nx = torch.ones(1).sum().data[0]\n')
+    (tmp_path / "timed.ipynb").write_text(text)
+    proc = shims("upgrade", "--write", "timed.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "left alone" not in proc.stderr
+    assert "timed.ipynb:cell 2:line 1: changed [zero-dim-index]" in proc.stderr
+    assert "timed.ipynb:cell 3:line 4: changed [zero-dim-index]" in proc.stderr
+    cells = [c["source"] for c in json.loads((tmp_path / "timed.ipynb").read_text())["cells"]]
+    assert cells == [["%time import torch\n"], ["%timeit -n1 -r 2 y = torch.ones(1).sum().item()  # timed\n"],
+                     ['s = """\n', "%time import os\n", '"""\n', "x = torch.ones(1).sum().item()\n"]]
+    # unchanged: byte for byte; and `run` runs the timed statement (it was skipped: a NameError after it)
+    ran = notebook("%time import math\n", "print(math.sqrt(16.0))\n")
+    nb = parse_notebook(ran)
+    assert nb.with_script(nb.script()[0]) == ran
+    (tmp_path / "ran.ipynb").write_text(ran)
+    proc = shims("run", "ran.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == "4.0\n", proc.stderr
 
 
 def test_nothing_to_change_leaves_the_file_byte_for_byte(tmp_path):

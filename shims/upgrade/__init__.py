@@ -22,5 +22,5 @@ commands (``pip install libcst``, the ``upgrade`` dependency group).
 """
 from __future__ import annotations
 
-#: exit statuses of both commands
-EXIT_OK, EXIT_WOULD_CHANGE, EXIT_BAD_INPUT = 0, 1, 2
+#: exit statuses of both commands (EXIT_NOT_WRITTEN: ``upgrade --write`` could not write a file)
+EXIT_OK, EXIT_WOULD_CHANGE, EXIT_BAD_INPUT, EXIT_NOT_WRITTEN = 0, 1, 2, 3

@@ -1,14 +1,18 @@
-"""``python -m shims upgrade [--write | --check] [--format json] [--target-torch X [--keep-working-on Y]] PATH...``
+"""``python -m shims upgrade [--write [--force] | --check] [--format json] [--target-torch X [--keep-working-on Y]] PATH...``
 
 Rewrites 2017-2018 torch / TensorFlow 1 idioms in the files given (a folder: every ``*.py`` and
 ``*.ipynb`` under it, ``.ipynb_checkpoints`` folders skipped) with the rules of :mod:`shims.upgrade.rules`:
 
 - default: prints a unified diff on stdout (apply it with ``patch -p0``), changes no file;
-- ``--write``: replaces each changed file atomically (a temporary file next to it, then
-  ``os.replace``: never a half-written file);
+- ``--write``: replaces each changed file atomically, in its own encoding and mode (a temporary file
+  next to it, then ``os.replace``: never a half-written file; :mod:`shims.upgrade.files`). A file that
+  cannot be written (its folder not writable, a full disk) is reported ``not written: <why>: <path>``,
+  left as it was, and the rest is still done; a write-protected file is left alone (``read-only``)
+  unless ``--force``;
 - ``--check``: prints nothing on stdout and exits 1 when any file would change.
 - ``--format json``: no diff; stdout holds one JSON object instead, ``{"files": [...], "not_checked":
-  [change ids]}``, each file ``{"path", "changed", "skipped", "error", "findings"}`` and each finding
+  [change ids]}``, each file ``{"path", "changed", "skipped", "error" (bad input, or ``not written: why``),
+  "findings"}`` and each finding
   ``{"line", "change_id", "action" ("changed" or "found": fix by hand), "what", "fix", "docs"}``
   (a notebook's also ``"cell"``, ``"line"`` being the line in that cell). Works with ``--write`` and
   ``--check``; the report below is then not printed, bad input still goes to stderr.
@@ -27,22 +31,25 @@ result must also run on torch Y (older or newer). Default: the newest torch, eve
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
-not UTF-8 text, a notebook that is not JSON of nbformat 4, a ``--target-torch`` / ``--keep-working-on``
-that is not a version (one line, nothing done). Files without a torch or tensorflow import are left
-alone; binary or non-UTF-8 files met while walking a folder are skipped with a note.
+not text in its encoding (PEP 263: UTF-8 unless a coding cookie says otherwise) or cannot be read, a
+notebook that is not JSON of nbformat 4, a ``--target-torch`` / ``--keep-working-on`` that is not a
+version, ``--force`` without ``--write`` (one line, nothing done); 3 (``--write``) a file that should
+change was not written (ahead of 2). Files without a torch or tensorflow import are left alone;
+binary, undecodable or unreadable files met while walking a folder are skipped with a note.
 """
 from __future__ import annotations
 
 import argparse
+import codecs
 import difflib
 import json
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-from matrix.records import jsonio
-from shims.upgrade import EXIT_BAD_INPUT, EXIT_OK, EXIT_WOULD_CHANGE
+from shims.upgrade import EXIT_BAD_INPUT, EXIT_NOT_WRITTEN, EXIT_OK, EXIT_WOULD_CHANGE
 from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
+from shims.upgrade.files import read_source, write_back
 from shims.upgrade.notebook import NotebookError, parse_notebook
 from shims.upgrade.report import finding_lines, json_file, not_checked_ids, not_checked_note, summary_line
 from shims.upgrade.target import BadVersion, Target
@@ -50,10 +57,13 @@ from shims.upgrade.target import BadVersion, Target
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m shims upgrade",
-                                description="Rewrite 2017-2018 PyTorch / TensorFlow 1 idioms (matrix/catalog.toml).")
+                                description="Rewrite 2017-2018 PyTorch / TensorFlow 1 idioms (matrix/catalog.toml).",
+                                epilog="exit status: 0 done; 1 --check: something would change; 2 bad input; "
+                                       "3 --write: a file was not written (each named with why; the rest done)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="replace the files (atomically) instead of printing a diff")
     mode.add_argument("--check", action="store_true", help="exit 1 if any file would change; print no diff")
+    p.add_argument("--force", action="store_true", help="with --write: also write files that are write-protected")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: a machine-readable report on stdout instead of the diff")
     p.add_argument("--target-torch", metavar="X", help="rewrite only what torch X needs, into forms X has "
@@ -76,22 +86,22 @@ def iter_files(paths: List[str]) -> Iterator[Tuple[Path, bool]]:
             yield path, True
 
 
-def read_text(path: Path) -> Tuple[Optional[str], Optional[str]]:
-    """(text, None), or (None, why) for a file that is not UTF-8 text (newlines kept as they are)."""
-    data = path.read_bytes()
-    if b"\x00" in data:
-        return None, "binary file (NUL bytes)"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-
-
 def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
     """``diff -u`` lines, with patch's marker after a last line that has no newline."""
     for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                      fromfile=name, tofile=name):
         yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+
+
+def write_diff(lines: Iterator[str], encoding: str) -> None:
+    """The diff on stdout in the file's own encoding (a Latin-1 script's diff is Latin-1, as ``diff -u``
+    would print it, so that ``patch`` applies it to the file's bytes)."""
+    if codecs.lookup(encoding).name == "utf-8" or not hasattr(sys.stdout, "buffer"):
+        sys.stdout.writelines(lines)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write("".join(lines).encode(encoding))
+    sys.stdout.buffer.flush()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -104,7 +114,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"python -m shims upgrade: --{exc.option.replace('_', '-')}: {exc.text!r} is not a version "
               "(e.g. 1.8.1)", file=err)
         return EXIT_BAD_INPUT
-    status, would_change, looked_at_torch = EXIT_OK, False, False
+    if args.force and not args.write:
+        print("python -m shims upgrade: --force goes with --write (it lets a write-protected file be written)",
+              file=err)
+        return EXIT_BAD_INPUT
+    status, would_change, looked_at_torch, all_written = EXIT_OK, False, False, True
     for path, named in iter_files(args.paths):
         shown = str(path)
         if not path.exists():
@@ -112,7 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             files.append(json_file(shown, error="no such file or folder"))
             status = EXIT_BAD_INPUT
             continue
-        text, why = read_text(path)
+        text, why, encoding = read_source(path)
         if text is None:
             print(f"{shown}: skipped: {why}", file=err)
             files.append(json_file(shown, skipped=why))
@@ -149,23 +163,28 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         looked_at_torch = True
         changed = new != text
-        files.append(json_file(shown, changed, result.findings, notebook.script()[1] if notebook else None))
+        # written before it is reported: the report claims only what is on disk
+        not_written = write_back(path, new, encoding, force=args.force) if changed and args.write else None
+        all_written = all_written and not_written is None
+        files.append(json_file(shown, changed and not_written is None, result.findings,
+                               notebook.script()[1] if notebook else None,
+                               error=f"not written: {not_written}" if not_written else None))
         if not as_json:
-            for line in finding_lines(shown, result.findings, place):
+            for line in finding_lines(shown, result.findings, place, written=not_written is None):
                 print(line, file=err)
-            print(summary_line(shown, result.findings, changed), file=err)
+            print(summary_line(shown, result.findings, changed, not_written=not_written), file=err)
         if not changed:
             continue
         would_change = True
-        if args.write:
-            jsonio.write_atomically(path, new, newline="", keep_mode=True)  # the file's bytes and mode bits
-        elif not args.check and not as_json:
-            sys.stdout.writelines(unified_diff(text, new, shown))
+        if not args.write and not args.check and not as_json:
+            write_diff(unified_diff(text, new, shown), encoding)
     if as_json:
         json.dump({"files": files, "not_checked": not_checked_ids()}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif looked_at_torch:
         print(not_checked_note(), file=err)
+    if not all_written:
+        return EXIT_NOT_WRITTEN
     if status == EXIT_OK and args.check and would_change:
         return EXIT_WOULD_CHANGE
     return status

@@ -15,6 +15,10 @@ earlier cells (``x = Variable(...)`` in cell 5 after ``from torch.autograd impor
   ``from __future__`` import below other code become ``pass  # [shims magic K] <the line>`` with the
   line's indentation: the script parses, runs them as nothing, and the rules leave them alone. Lines
   inside a multi-line string or inside brackets (``% n)`` continuing a format) are never magics.
+- A line magic that times one Python statement (``%time import torch``, ``%timeit -n 10 y = x.data[0]``)
+  becomes that statement followed by ``  # [shims timed K]``: the rules see it (an import of torch made
+  there counts, a rewrite applies) and ``run`` runs it; the ``%time`` goes back in front of the (maybe
+  rewritten) statement. A rule that removes the statement (an unused import) removes the line.
 - ``line_map[script_line] == (cell, line)``: the cell's number (1-based, as above) and the line in
   that cell (1-based); a separator maps to ``(cell, 0)``. :meth:`Notebook.place` writes it
   ``cell 3:line 2``, and :meth:`Notebook.relabel` rewrites ``line N`` in Python's messages likewise.
@@ -42,6 +46,9 @@ PYTHON_BODY = frozenset({"time", "timeit", "capture", "prun", "debug"})
 SEPARATOR = "pass  # %% [shims cell {n}]"
 _SEPARATOR = re.compile(r"pass  # %% \[shims cell (\d+)\]")
 _PLACEHOLDER = re.compile(r"[ \t]*pass  # \[shims magic (\d+)\] ")
+# %time / %timeit [-n N -r R -p P -t -c -q -o] STATEMENT: IPython runs the statement (timed)
+_TIMED = re.compile(r"([ \t]*)(%(?:time|timeit)(?:[ \t]+-[nrp][ \t]*\d+|[ \t]+-[tcqo]+)*[ \t]+)(\S.*)")
+_TIMED_MARK = re.compile(r"  # \[shims timed (\d+)\]$")
 # lines IPython transforms: %magic, !shell, ?help, help?, x = !cmd, x = %magic
 _MAGIC = re.compile(r"\s*(?:[%!]|\?)"
                     r"|\s*[A-Za-z_][\w.]*\s*\?{1,2}\s*$"
@@ -64,6 +71,7 @@ class Notebook:
         self.language = str((data.get("metadata", {}).get("kernelspec") or {}).get("language")
                             or (data.get("metadata", {}).get("language_info") or {}).get("name") or "python")
         self._magics: Dict[int, Tuple[int, int, str]] = {}  # K -> (cell, line, original line)
+        self._timed: Dict[int, Tuple[str, str]] = {}  # K -> (indentation, "%time ") of a timed statement
         self._script: Optional[Tuple[str, Dict[int, Tuple[int, int]]]] = None
 
     # ------------------------------------------------------------------ script
@@ -85,7 +93,7 @@ class Notebook:
     def _build(self) -> Tuple[str, Dict[int, Tuple[int, int]]]:
         out: List[str] = []
         line_map: Dict[int, Tuple[int, int]] = {}
-        self._magics = {}
+        self._magics, self._timed = {}, {}
         for cell in self.code_cells():
             if out:
                 out.append(SEPARATOR.format(n=cell))
@@ -117,17 +125,36 @@ class Notebook:
             if line.strip() and not line.lstrip().startswith("#") and not _FUTURE.match(line):
                 seen_code = True
             i += 1
-        protected = [self._placeholder(cell, i + 1, s, indent=not s.startswith("%%")) if magic[i] else s
-                     for i, s in enumerate(lines)]
+        protected = [(self._timed_statement(s) or self._placeholder(cell, i + 1, s, indent=not s.startswith("%%")))
+                     if magic[i] else s for i, s in enumerate(lines)]
         # a line inside a string ("""\n%d epochs\n""") or brackets (`"%d" \n % n)`) is Python's, not a
         # magic: the first such placeholder goes back to its line, then the cell is tokenized again
         while True:
             wrong = next((r for r in _continuation_rows("".join(s + "\n" for s in protected))
-                          if 0 < r <= len(lines) and _PLACEHOLDER.match(protected[r - 1])), None)
+                          if 0 < r <= len(lines) and protected[r - 1] != lines[r - 1]
+                          and (_PLACEHOLDER.match(protected[r - 1]) or _TIMED_MARK.search(protected[r - 1]))), None)
             if wrong is None:
                 return protected
-            del self._magics[int(_PLACEHOLDER.match(protected[wrong - 1]).group(1))]
+            placeholder = _PLACEHOLDER.match(protected[wrong - 1])
+            if placeholder:
+                del self._magics[int(placeholder.group(1))]
+            else:
+                del self._timed[int(_TIMED_MARK.search(protected[wrong - 1]).group(1))]
             protected[wrong - 1] = lines[wrong - 1]
+
+    def _timed_statement(self, text: str) -> Optional[str]:
+        """``import torch  # [shims timed K]`` for ``%time import torch``: a line magic that runs one
+        statement of one line; None for any other line."""
+        m = _TIMED.fullmatch(text)
+        if m is None or m.group(3).rstrip().endswith("\\"):
+            return None
+        try:
+            compile(m.group(3), "<timed>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):  # not a complete statement: a placeholder like any magic
+            return None
+        k = max(self._timed, default=0) + 1
+        self._timed[k] = (m.group(1), m.group(2))
+        return f"{m.group(1)}{m.group(3)}  # [shims timed {k}]"
 
     def _placeholder(self, cell: int, line: int, text: str, indent: bool) -> str:
         k = max(self._magics, default=0) + 1
@@ -169,15 +196,18 @@ class Notebook:
             return self.text
         cells = list(self.cells)  # self.data stays as read: with_script may be called again
         restored: List[int] = []
+        timed: List[int] = []  # a timed statement gone with a rule's removal is fine; twice is not
         for cell, chunk in self._split(new_text).items():
             old = self.cell_text(cell)
-            new = self._restore(chunk, old, restored)
+            new = self._restore(chunk, old, restored, timed)
             if new != old:
                 source = cells[cell - 1].get("source", "")
                 cells[cell - 1] = dict(cells[cell - 1], source=new if isinstance(source, str)
                                        else re.findall(r"[^\n]*\n|[^\n]+$", new))
         if sorted(restored) != sorted(self._magics):
             raise NotebookError("the rewrite lost or repeated an IPython line: please report it")
+        if len(timed) != len(set(timed)):
+            raise NotebookError("the rewrite repeated a %time line: please report it")
         if cells == self.cells:
             return self.text
         return dump_like(dict(self.data, cells=cells), self.text)
@@ -201,13 +231,19 @@ class Notebook:
                                 "please report it")
         return {c: "".join(lines) for c, lines in chunks.items()}
 
-    def _restore(self, chunk: str, old: str, restored: List[int]) -> str:
+    def _restore(self, chunk: str, old: str, restored: List[int], timed: List[int]) -> str:
         lines = _lines(chunk)
         for i, line in enumerate(lines):
             m = _PLACEHOLDER.match(line)
             if m and int(m.group(1)) in self._magics:
                 lines[i] = self._magics[int(m.group(1))][2]
                 restored.append(int(m.group(1)))
+            t = _TIMED_MARK.search(line)
+            if t and int(t.group(1)) in self._timed:
+                indent, magic = self._timed[int(t.group(1))]
+                statement = line[:t.start()]
+                lines[i] = indent + magic + statement[len(statement) - len(statement.lstrip()):]
+                timed.append(int(t.group(1)))
         new = "".join(s + "\n" for s in lines)
         if not old.endswith("\n") and new.endswith("\n"):  # script() ended the cell's last line
             new = new[:-1]

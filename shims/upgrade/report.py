@@ -20,14 +20,16 @@ from shims.upgrade.catalog import entries
 from shims.upgrade.rules import RUNTIME_ONLY, Finding
 
 
-def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int], str] = str) -> List[str]:
+def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int], str] = str,
+                  written: bool = True) -> List[str]:
     """One line per finding; a finding left to the user also gets the entry's fix and docs section.
-    ``place`` writes a line (a notebook's: ``cell 3:line 2``)."""
+    ``place`` writes a line (a notebook's: ``cell 3:line 2``); ``written`` False (``--write`` failed):
+    a rewrite is said as ``not changed``, since the file on disk was not."""
     known = entries()
     out = []
     for f in findings:
         if f.action == "changed":
-            out.append(f"{path}:{place(f.line)}: changed [{f.change_id}] {f.what}")
+            out.append(f"{path}:{place(f.line)}: {'changed' if written else 'not changed'} [{f.change_id}] {f.what}")
         elif f.action == "kept":
             out.append(f"{path}:{place(f.line)}: kept [{f.change_id}] {f.what}")
         elif f.action == "not_rewritten":
@@ -44,11 +46,16 @@ def finding_lines(path: str, findings: Sequence[Finding], place: Callable[[int],
     return out
 
 
-def summary_line(path: str, findings: Sequence[Finding], changed: bool) -> str:
+def summary_line(path: str, findings: Sequence[Finding], changed: bool, not_written: Optional[str] = None) -> str:
+    """The file's last line; with ``not_written`` (why ``--write`` could not write it) it says that the
+    file is as it was, claiming none of its changes."""
     done = sum(1 for f in findings if f.action == "changed")
     left = [f for f in findings if f.action not in ("changed", "kept")]
     kept = sum(1 for f in findings if f.action == "kept")
     also = f"; {kept} kept (still work on the target torch)" if kept else ""
+    if not_written:
+        need = f", {len(left)} place(s) still need you" if left else ""
+        return f"{path}: not written: {not_written} (file unchanged: {done} change(s) not made{need})"
     if left:
         ids = ", ".join(sorted({f.change_id for f in left}))
         return (f"{path}: {done} change(s){also}; {len(left)} place(s) still need you ({ids}): "

@@ -13,7 +13,8 @@ Exit status: the script's own (``sys.exit``), 0 when it ends, 1 when it fails, 2
 
 A notebook (``.ipynb``) runs as one script of its code cells in order (:mod:`shims.upgrade.notebook`):
 IPython's lines (``%matplotlib inline``, ``!pip ...``, a ``%%time`` line, a ``%%bash`` cell) are not
-run, and a note on stderr lists them first; lines are named ``train.ipynb:cell 3:line 2``.
+run, and a note on stderr lists them first (a ``%time STATEMENT`` line runs its statement, untimed);
+lines are named ``train.ipynb:cell 3:line 2``.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from shims.upgrade import EXIT_BAD_INPUT
 from shims.upgrade.catalog import Entry, entries, match_message
 from shims.upgrade.engine import BadSource, upgrade_source
+from shims.upgrade.files import read_source
 from shims.upgrade.notebook import PYTHON_BODY, Notebook, NotebookError, parse_notebook
 
 USAGE = "usage: python -m shims run SCRIPT [ARGS...]"
@@ -113,10 +115,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not path.is_file():
         print(f"python -m shims run: {script}: no such file", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        source = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        print(f"python -m shims run: {script}: not UTF-8 text", file=sys.stderr)
+    source, why, _ = read_source(path)  # in the encoding the file declares (PEP 263), as python would
+    if source is None:
+        print(f"python -m shims run: {script}: {why}", file=sys.stderr)
         return EXIT_BAD_INPUT
     notebook: Optional[Notebook] = None
     place: Callable[[int], str] = str
