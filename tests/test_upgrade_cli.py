@@ -286,3 +286,75 @@ def test_a_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch, capsys):
     assert (project / "relu.py").read_text() == NEW and "Traceback" not in err
     status, out, err = _upgrade(["project/secret.py"], monkeypatch, capsys, tmp_path)
     assert status == 2 and "project/secret.py: skipped: cannot be read" in err
+
+
+# ------------------------------------------------------ a folder on every CPU (shims/upgrade/parallel.py)
+def _repository(root: Path) -> None:
+    """A small repository of every kind of file the command meets: old idioms, nothing to do, no torch,
+    a syntax error, a notebook, a file that is not text."""
+    for i, path in enumerate(sorted(FIXTURES.glob("*/*.in.py"))):
+        (root / "pkg" / f"m{i:02d}.py").parent.mkdir(parents=True, exist_ok=True)
+        (root / "pkg" / f"m{i:02d}.py").write_text(path.read_text())
+    (root / "clean.py").write_text("import torch\nprint(torch.ones(1).item())\n")
+    (root / "plain.py").write_text("print(1)\n")
+    (root / "broken.py").write_text(SYNTAX_ERROR)
+    (root / "binary.py").write_bytes(b"\x00\x01")
+    shutil.copy(ROOT / "tests" / "fixtures" / "upgrade_notebooks" / "train.ipynb", root / "train.ipynb")
+
+
+@pytest.mark.parametrize("mode", [[], ["--format", "json"], ["--check"]])
+def test_a_folder_gives_the_same_report_in_any_number_of_processes(tmp_path, mode):
+    _repository(tmp_path)
+    one = shims("upgrade", "--jobs", "1", *mode, ".", cwd=tmp_path)
+    two = shims("upgrade", "--jobs", "2", *mode, ".", cwd=tmp_path)
+    assert one.returncode == two.returncode == 2  # the syntax error
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert "broken.py:4: syntax error" in one.stderr and "binary.py: skipped" in one.stderr
+
+
+def test_a_folder_is_written_alike_in_any_number_of_processes(tmp_path):
+    for jobs in ("1", "2"):
+        _repository(tmp_path / jobs)
+        assert shims("upgrade", "--write", "--jobs", jobs, ".", cwd=tmp_path / jobs).returncode == 2
+    ones = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*") if p.is_file())
+    assert ones == sorted(p.relative_to(tmp_path / "2") for p in (tmp_path / "2").rglob("*") if p.is_file())
+    assert all((tmp_path / "1" / p).read_bytes() == (tmp_path / "2" / p).read_bytes() for p in ones)
+    first = sorted(FIXTURES.glob("*/*.in.py"))[0]
+    assert (tmp_path / "1" / "pkg" / "m00.py").read_text() == first.with_name(first.name.replace(".in.", ".out.")).read_text()
+
+
+def test_jobs_must_be_a_number_of_processes(tmp_path):
+    proc = shims("upgrade", "--jobs", "0", ".", cwd=tmp_path)
+    assert proc.returncode == 2 and "'0' is not a number of processes" in proc.stderr
+
+
+def test_the_progress_line_is_drawn_only_on_a_terminal_and_cleared_before_report_lines():
+    import io
+    import time
+
+    from shims.upgrade import progress as progress_mod
+
+    quiet = io.StringIO()
+    with progress_mod.Progress(1000, stream=quiet) as p:  # not a terminal: nothing
+        p.finished(10)
+        p.say("report line")
+    assert quiet.getvalue() == "report line\n"
+
+    drawn = io.StringIO()
+    old = progress_mod.REDRAW_SECONDS
+    progress_mod.REDRAW_SECONDS = 0.01
+    try:
+        with progress_mod.Progress(1000, stream=drawn, force=True) as p:
+            p.started("big.py", 50_000)
+            for _ in range(200):  # until the thread has drawn once
+                if p.shown:
+                    break
+                time.sleep(0.01)
+            p.say("big.py: 3 change(s)")
+            p.finished(50_000)
+    finally:
+        progress_mod.REDRAW_SECONDS = old
+    text = drawn.getvalue()
+    assert "upgrading: 0/1000 files, 0 lines" in text and "(now big.py: 50,000 lines)" in text
+    assert "\r\033[Kbig.py: 3 change(s)\n" in text
+    assert text.rsplit("\n", 1)[-1] in ("", "\r\033[K")  # no progress line left on the screen at the end

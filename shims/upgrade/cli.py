@@ -28,6 +28,10 @@ catalog's ``new_since``): such places are reported "not rewritten for torch X: .
 old forms that still work on X without a warning are reported as kept. ``--keep-working-on Y``: the
 result must also run on torch Y (older or newer). Default: the newest torch, every rule.
 
+A folder's files are upgraded on every usable CPU at once (``--jobs N``: N processes; the report and
+the writes come in the files' order all the same), and where stderr is a terminal a progress line
+says how far it is (files, lines, seconds): :mod:`shims.upgrade.parallel`, :mod:`shims.upgrade.progress`.
+
 The report (what changed, what is left to fix by hand with the docs section to read) goes to stderr.
 Exit status: 0 done; 1 (``--check``) something would change; 2 bad input: a syntax error (file, line,
 Python's message; nothing output for that file), a path that does not exist, a named file that is
@@ -48,11 +52,19 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 from shims.upgrade import EXIT_BAD_INPUT, EXIT_NOT_WRITTEN, EXIT_OK, EXIT_WOULD_CHANGE
-from shims.upgrade.engine import BadSource, Upgraded, upgrade_source
+from shims.upgrade.engine import Upgraded
 from shims.upgrade.files import read_source, write_back
-from shims.upgrade.notebook import NotebookError, parse_notebook
+from shims.upgrade.notebook import Notebook, NotebookError, parse_notebook
+from shims.upgrade.parallel import upgrade_all, usable_cpus
+from shims.upgrade.progress import Progress
 from shims.upgrade.report import finding_lines, json_file, not_checked_ids, not_checked_note, summary_line
 from shims.upgrade.target import BadVersion, Target
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,8 +81,52 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target-torch", metavar="X", help="rewrite only what torch X needs, into forms X has "
                                                        "(default: the newest)")
     p.add_argument("--keep-working-on", metavar="Y", help="the result must also run on torch Y")
+    p.add_argument("--jobs", type=_positive, metavar="N", help="files upgraded at once, each in a process of its "
+                                                               "own (default: the usable CPUs)")
     p.add_argument("paths", nargs="+", help="files, or folders (every *.py and *.ipynb under them)")
     return p
+
+
+class _File:
+    """One file of the command line, read (:meth:`read`) just before it is upgraded: its text, or what
+    keeps it from being upgraded (``error``, reported as ``error_key`` in the JSON report)."""
+
+    def __init__(self, path: Path, named: bool) -> None:
+        self.path, self.named, self.shown = path, named, str(path)
+        self.text: str = ""
+        self.encoding = "utf-8"
+        self.notebook: Optional[Notebook] = None
+        self.error: Optional[str] = None
+        self.error_key, self.error_line = "error", ""
+
+    def read(self, progress: Progress) -> Optional[Tuple[str, str]]:
+        """(the script to upgrade, its name), or None: an error, or a notebook in another language."""
+        shown = self.shown
+        if not self.path.exists():
+            self.error = "no such file or folder"
+            self.error_line = f"{shown}: no such file or folder"
+            return None
+        text, why, self.encoding = read_source(self.path)
+        if text is None:
+            self.error, self.error_key, self.error_line = why, "skipped", f"{shown}: skipped: {why}"
+            return None
+        self.text = text
+        if self.path.suffix == ".ipynb":
+            try:
+                self.notebook = parse_notebook(text, shown)
+            except NotebookError as exc:
+                self.error, self.error_line = str(exc), f"{shown}: {exc}; nothing was changed"
+                return None
+            if self.notebook.language.lower() != "python":
+                return None
+        source = self.notebook.script()[0] if self.notebook is not None else text
+        progress.started(shown, source.count("\n"))
+        return source, shown
+
+
+def _jobs(asked: Optional[int], found: List["_File"]) -> int:
+    """Worker processes: ``--jobs``, else the usable CPUs; one for a single file (no pool to start)."""
+    return 1 if len(found) < 2 else asked or usable_cpus()
 
 
 def iter_files(paths: List[str]) -> Iterator[Tuple[Path, bool]]:
@@ -119,65 +175,52 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=err)
         return EXIT_BAD_INPUT
     status, would_change, looked_at_torch, all_written = EXIT_OK, False, False, True
-    for path, named in iter_files(args.paths):
-        shown = str(path)
-        if not path.exists():
-            print(f"{shown}: no such file or folder", file=err)
-            files.append(json_file(shown, error="no such file or folder"))
-            status = EXIT_BAD_INPUT
-            continue
-        text, why, encoding = read_source(path)
-        if text is None:
-            print(f"{shown}: skipped: {why}", file=err)
-            files.append(json_file(shown, skipped=why))
-            if named:
+    options = {"target_torch": args.target_torch, "keep_working_on": args.keep_working_on}
+    found = [_File(path, named) for path, named in iter_files(args.paths)]
+    with Progress(len(found)) as progress:
+        for f, outcome in upgrade_all(found, lambda f: f.read(progress), options, _jobs(args.jobs, found)):
+            shown, text, notebook = f.shown, f.text, f.notebook
+            if f.error is not None:  # no such file, not text, not a notebook
+                progress.say(f.error_line)
+                files.append(json_file(shown, **{f.error_key: f.error}))
+                if f.error_key == "error" or f.named:
+                    status = EXIT_BAD_INPUT
+                continue
+            place, relabel = (notebook.place, notebook.relabel) if notebook is not None else (str, str)
+            result, bad = outcome if outcome is not None else (
+                Upgraded(text, text, skipped=f"a {notebook.language} notebook, not Python"), None)
+            progress.finished(text.count("\n"))
+            if bad is not None:
+                line, message = bad
+                progress.say(f"{shown}:{place(line)}: syntax error: {relabel(message)} (is it Python 2? fix or convert "
+                             "it first); nothing was changed")
+                files.append(json_file(shown, error=f"{place(line)}: syntax error: {relabel(message)}"))
                 status = EXIT_BAD_INPUT
-            continue
-        notebook, place, relabel = None, str, str  # a line of what the rules read (and a message) as reported
-        try:
-            if path.suffix == ".ipynb":
-                notebook = parse_notebook(text, shown)
-                place, relabel = notebook.place, notebook.relabel
-            source = notebook.script()[0] if notebook is not None else text
-            if notebook is not None and notebook.language.lower() != "python":
-                result = Upgraded(text, text, skipped=f"a {notebook.language} notebook, not Python")
-            else:
-                result = upgrade_source(source, shown, target_torch=args.target_torch,
-                                        keep_working_on=args.keep_working_on)
+                continue
+            if result.skipped:
+                if not as_json:
+                    progress.say(f"{shown}: left alone: {result.skipped}")
+                files.append(json_file(shown, skipped=result.skipped))
+                continue
+            looked_at_torch = True
             new = notebook.with_script(result.new) if notebook is not None else result.new
-        except NotebookError as exc:
-            print(f"{shown}: {exc}; nothing was changed", file=err)
-            files.append(json_file(shown, error=str(exc)))
-            status = EXIT_BAD_INPUT
-            continue
-        except BadSource as exc:
-            print(f"{shown}:{place(exc.line)}: syntax error: {relabel(exc.message)} (is it Python 2? fix or convert it "
-                  "first); nothing was changed", file=err)
-            files.append(json_file(shown, error=f"{place(exc.line)}: syntax error: {relabel(exc.message)}"))
-            status = EXIT_BAD_INPUT
-            continue
-        if result.skipped:
+            changed = new != text
+            # written before it is reported: the report claims only what is on disk
+            not_written = write_back(f.path, new, f.encoding, force=args.force) if changed and args.write else None
+            all_written = all_written and not_written is None
+            files.append(json_file(shown, changed and not_written is None, result.findings,
+                                   notebook.script()[1] if notebook else None,
+                                   error=f"not written: {not_written}" if not_written else None))
             if not as_json:
-                print(f"{shown}: left alone: {result.skipped}", file=err)
-            files.append(json_file(shown, skipped=result.skipped))
-            continue
-        looked_at_torch = True
-        changed = new != text
-        # written before it is reported: the report claims only what is on disk
-        not_written = write_back(path, new, encoding, force=args.force) if changed and args.write else None
-        all_written = all_written and not_written is None
-        files.append(json_file(shown, changed and not_written is None, result.findings,
-                               notebook.script()[1] if notebook else None,
-                               error=f"not written: {not_written}" if not_written else None))
-        if not as_json:
-            for line in finding_lines(shown, result.findings, place, written=not_written is None):
-                print(line, file=err)
-            print(summary_line(shown, result.findings, changed, not_written=not_written), file=err)
-        if not changed:
-            continue
-        would_change = True
-        if not args.write and not args.check and not as_json:
-            write_diff(unified_diff(text, new, shown), encoding)
+                for line in finding_lines(shown, result.findings, place, written=not_written is None):
+                    progress.say(line)
+                progress.say(summary_line(shown, result.findings, changed, not_written=not_written))
+            if not changed:
+                continue
+            would_change = True
+            if not args.write and not args.check and not as_json:
+                with progress.held():
+                    write_diff(unified_diff(text, new, shown), f.encoding)
     if as_json:
         json.dump({"files": files, "not_checked": not_checked_ids()}, sys.stdout, indent=2)
         sys.stdout.write("\n")

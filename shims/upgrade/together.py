@@ -74,12 +74,17 @@ def _trivia_hooked(tables: Sequence[Dict[str, Hook]]) -> bool:
 
 
 def _hooks(walker: object, prefix: str) -> Dict[str, Hook]:
-    """node kind -> the walker's bound ``<prefix><kind>`` method (``visit_Call``), attribute hooks aside."""
-    out = {}
-    for name in dir(type(walker)):
-        kind = name[len(prefix):]
-        if name.startswith(prefix) and kind[:1].isupper() and "_" not in kind:
-            out[kind] = getattr(walker, name)
+    """node kind -> the walker's bound ``<prefix><kind>`` method (``visit_Call``), attribute hooks aside.
+    Only methods written outside LibCST: its base classes define a do-nothing hook for every kind,
+    and calling those at every node for every rule would cost more than the rules' own work."""
+    out: Dict[str, Hook] = {}
+    for klass in type(walker).__mro__:
+        if klass.__module__.split(".")[0] == "libcst" or klass is object:
+            continue
+        for name in vars(klass):
+            kind = name[len(prefix):]
+            if name.startswith(prefix) and kind[:1].isupper() and "_" not in kind and kind not in out:
+                out[kind] = getattr(walker, name)
     return out
 
 
