@@ -75,6 +75,7 @@ PYPROJECT = nox.project.load_toml(os.path.join(os.path.dirname(os.path.abspath(_
 DOCS_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "docs")
 TEST_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "test")
 CI_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "ci")
+UPGRADE_REQUIREMENTS = nox.project.dependency_groups(PYPROJECT, "upgrade")
 MATPLOTLIB = next(r for r in DOCS_REQUIREMENTS if r.startswith("matplotlib"))
 
 INSTALLED = os.environ.get("MATRIX_USE_INSTALLED", "") not in ("", "0")
@@ -204,7 +205,7 @@ def bench(session: nox.Session) -> None:
     """What things cost: the shims, each pin, the size sweep, env builds, the matrix itself -> runs/docs/performance.md."""
     session.env["UV_COMPILE_BYTECODE"] = "1"
     # docs: what renders the page; ci: nox (the matrix_cost section runs it) and uv (it builds the pins' envs).
-    session.install(*DOCS_REQUIREMENTS, *CI_REQUIREMENTS)
+    session.install(*DOCS_REQUIREMENTS, *CI_REQUIREMENTS, *UPGRADE_REQUIREMENTS)
     # It writes runs/bench/performance.json and renders runs/docs/performance.md from it (with --record:
     # results/bench/ and docs/, the reference).
     session.run("python", "-m", "matrix.bench", *session.posargs, env={"PYTHONPATH": os.getcwd()})
