@@ -2,7 +2,7 @@
 
     python -m matrix.bench [--record] [--rounds N] [--steps N] [--log-every N] [--pins 1.0.1 2.15.0 ...]
                            [--examples nn tensors ...] [--sizes 1 2 4 8 16] [--sweep-steps N] [--cold]
-                           [--skip shim_cost pin_cost size_sweep environment_build matrix_cost]
+                           [--skip shim_cost pin_cost size_sweep environment_build matrix_cost upgrade_cost]
                            [--installed] [--timeout S] [--out FILE]
 
 1. per pin (:data:`matrix.facts.pins.PINS`, in that order): its Python (:func:`matrix.running.interpreters.find_python`;
@@ -19,6 +19,9 @@
    cell spawned one at a time, as before the warm parents; forked one at a time; forked ``--jobs`` at
    a time), timed, its losses compared bit for bit (:mod:`matrix.bench.matrix_cost`); about 12
    minutes more on 2 cores (``--skip matrix_cost``; not with ``--installed``).
+6. ``upgrade_cost``: ``shims upgrade`` against a bare LibCST pass over generated files of 1 KB to 5 MB
+   and a folder of 1,000 files (:mod:`matrix.bench.upgrade_cost`), into ``upgrade.json`` beside the
+   record; about 12 minutes on 2 cores (``--skip upgrade_cost``).
 
 ``--installed`` benchmarks the torch installed in this interpreter (``MATRIX_PYTHON`` for another)
 instead of building environments: a GPU machine's own build, or the test suite's quick run.
@@ -48,7 +51,7 @@ from matrix.running import cell as matrix_cell
 from matrix.bench import envbuild, record, stats, timing
 from matrix.facts.pins import PINS
 
-SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build", "matrix_cost")
+SKIPPABLE = ("shim_cost", "pin_cost", "size_sweep", "environment_build", "matrix_cost", "upgrade_cost")
 DEFAULT_ROUNDS = 4
 DEFAULT_STEPS = 300
 DEFAULT_SIZES = (1, 2, 4, 8, 16)
@@ -382,6 +385,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: warning: the record breaks its schema: {'; '.join(broken)}", file=sys.stderr)
     record.write(Path(path), out)
     _say(f"wrote {path} ({time.monotonic() - start:.0f} s)")
+    if "upgrade_cost" not in opts.skip:  # its own record beside this one (the page shows both)
+        from matrix.bench import upgrade_cost
+
+        where = ["--record"] if opts.record else ["--out", str(Path(path).with_name("upgrade.json"))]
+        status = upgrade_cost.main(where)
+        if status:
+            return status
     return render(Path(path), opts.record)
 
 

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from matrix.pages import upgrade_cost
 from matrix.pages.text import wrap_markdown
 
 #: the goal issue 12 sets for the shims: a legacy variant at most 3% slower than its twin
@@ -131,6 +132,8 @@ def render_page(record: Dict[str, Any], repo_link: str = "../") -> str:
     out += sweep_section(record)
     out += matrix_section(record, repo_link)
     out += environment_section(record)
+    if record.get("upgrade_cost"):  # results/bench/upgrade.json, beside the record (matrix/bench/upgrade_cost.py)
+        out += upgrade_cost.section(record["upgrade_cost"])
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -455,10 +458,17 @@ def draw(record: Dict[str, Any], img: Path) -> Dict[str, Path]:
 
 
 def load(path: Path) -> Dict[str, Any]:
-    """The bench record at ``path``; refused (ValueError) unless it is schema 1 of kind bench."""
+    """The bench record at ``path``; refused (ValueError) unless it is schema 1 of kind bench. The upgrade
+    section's record (``upgrade.json`` beside it, where there is one) comes with it as ``upgrade_cost``."""
     record = json.loads(Path(path).read_text(encoding="utf-8"))
     if not (isinstance(record, dict) and record.get("schema") == 1 and record.get("kind") == "bench"):
         raise ValueError(f"{path}: not a bench record of schema 1")
+    upgrade = Path(path).with_name("upgrade.json")
+    if upgrade.exists():
+        extra = json.loads(upgrade.read_text(encoding="utf-8"))
+        if not (isinstance(extra, dict) and extra.get("schema") == 1 and extra.get("kind") == "upgrade_bench"):
+            raise ValueError(f"{upgrade}: not an upgrade bench record of schema 1")
+        record["upgrade_cost"] = extra
     return record
 
 
