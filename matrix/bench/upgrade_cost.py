@@ -4,9 +4,11 @@
                                         [--files 1000] [--rounds 3] [--out FILE]
 
 The floor of one file is a bare LibCST parse, ``MetadataWrapper`` (its deep copy) with positions, and
-code generation, each timed; the upgrade is :func:`shims.upgrade.engine.upgrade_source` of the same
-text, end to end (Python's own syntax check, the rules, the line map). Both run in fresh processes,
-interleaved round by round (floor, upgrade, floor, ...), each warmed up on a small file first (the
+code generation, each timed, once as any tool runs them and once with Python's cycle collector paused
+(as the engine runs: on a big tree the collector costs as much as the parse); the upgrade is
+:func:`shims.upgrade.engine.upgrade_source` of the same text, end to end (Python's own syntax check,
+the rules, the line map). Each runs in a fresh process, interleaved round by round (floor, paused
+floor, upgrade, floor, ...), each warmed up on a small file first (the
 imports and first calls are a process's, not a file's), and the rounds' medians are compared. The
 files are generated (:mod:`matrix.bench.upgrade_inputs`): with the 2017 idioms (every rule has work)
 or without (modern code: the rules whose words appear still walk it). ``--big``: one more file of
@@ -20,6 +22,7 @@ performance page shows). ``python -m matrix.bench`` runs it as its last section.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -84,10 +87,14 @@ def measure_upgrade(text: str) -> Dict[str, Any]:
 
 
 def _one(what: str, size: int, old: bool) -> Dict[str, Any]:
-    """In a fresh process: one round of ``what`` ("floor" or "upgrade") on the generated file."""
+    """In a fresh process: one round of ``what`` on the generated file: "floor", "floor-paused" (the
+    floor with Python's cycle collector paused, as the engine runs: on big trees the collector costs
+    as much as the parse) or "upgrade"."""
     _warm_up()
     text = source(size, old)
-    out: Dict[str, Any] = measure_floor(text) if what == "floor" else measure_upgrade(text)
+    if what == "floor-paused":
+        gc.disable()
+    out: Dict[str, Any] = measure_floor(text) if what.startswith("floor") else measure_upgrade(text)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return out
 
@@ -103,10 +110,12 @@ def _spawn(args: Sequence[str], timeout: float) -> Dict[str, Any]:
 
 def file_row(size: int, old: bool, rounds: int, timeout: float) -> Dict[str, Any]:
     """One generated file: ``rounds`` rounds of floor and upgrade, interleaved, their medians."""
-    floors, upgrades = [], []
+    floors, paused, upgrades = [], [], []
+    kind = "old" if old else "new"
     for _ in range(rounds):
-        floors.append(_spawn(["--one", "floor", str(size), "old" if old else "new"], timeout))
-        upgrades.append(_spawn(["--one", "upgrade", str(size), "old" if old else "new"], timeout))
+        floors.append(_spawn(["--one", "floor", str(size), kind], timeout))
+        paused.append(_spawn(["--one", "floor-paused", str(size), kind], timeout))
+        upgrades.append(_spawn(["--one", "upgrade", str(size), kind], timeout))
     text = source(size, old)
     row: Dict[str, Any] = {"bytes": len(text.encode()), "lines": text.count("\n"), "idioms": old,
                            "rounds": rounds, "findings": upgrades[0]["findings"], "changed": upgrades[0]["changed"]}
@@ -115,7 +124,9 @@ def file_row(size: int, old: bool, rounds: int, timeout: float) -> Dict[str, Any
     row["upgrade"] = statistics.median(u["upgrade"] for u in upgrades)
     row["upgrade_runs"] = [u["upgrade"] for u in upgrades]
     row["floor_runs"] = [f["floor"] for f in floors]
+    row["floor_paused"] = statistics.median(f["floor"] for f in paused)
     row["ratio"] = row["upgrade"] / row["floor"]
+    row["ratio_paused"] = row["upgrade"] / row["floor_paused"]
     row["seconds_per_mb"] = row["upgrade"] / (row["bytes"] / 1e6)
     row["floor_peak_rss_mb"] = max(f["peak_rss_mb"] for f in floors)
     row["upgrade_peak_rss_mb"] = max(u["peak_rss_mb"] for u in upgrades)
@@ -124,8 +135,10 @@ def file_row(size: int, old: bool, rounds: int, timeout: float) -> Dict[str, Any
 
 # ------------------------------------------------------------------------------------------ the folder
 def _floor_of_folder(folder: str) -> Dict[str, Any]:
-    """In a fresh process: the floor of every file of ``folder``, one after another."""
+    """In a fresh process: the floor of every file of ``folder``, one after another (the collector
+    paused, as the command's engine pauses it: small trees, so it makes little difference here)."""
     _warm_up()
+    gc.disable()
     total, files = 0.0, 0
     for path in sorted(Path(folder).rglob("*.py")):
         total += measure_floor(path.read_text())["floor"]
