@@ -189,6 +189,8 @@ def test_the_probe_sweep_records_say_release_python_cpu_and_date():
         assert r["python"].startswith(python_of(r["torch"]) + ".") and r["cpu"] and r["date"], r["torch"]
         assert r["torch_build"].split("+")[0] == r["torch"], r["torch"]
         assert {p["id"] for p in r["probes"]} == ids, f"{r['torch']}: not every probe ran (an import failed?)"
+        # the throwaway venv, not torch, would be measured: a missing or noisy setuptools (mine.py pins it)
+        assert "pkg_resources" not in json.dumps(r["probes"]), f"{r['torch']}: the venv's setuptools leaks in"
 
 
 def test_the_sweep_section_gives_each_probe_its_outcomes_in_runs():

@@ -8,11 +8,15 @@ temporary folder gets a uv virtualenv on the release's Python and its own ``UV_C
 shared uv cache is neither read nor grown; torch is installed from PyPI with its dependencies (its
 CUDA wheels included: the 2.x wheels do not import without them), ``extract.py`` is run with that
 venv's Python, and the folder is deleted, cache and all, before the next release. One release's folder
-held at most PEAK_GB here (torch 2.x with its CUDA wheels; uv hard-links its cache into the venv). Each record is written as
+held 1-7.3 GB here (2.8.0 with its CUDA wheels the most; uv hard-links its cache into the venv,
+counted once). Each record is written as
 ``torch-<release>.json``: sorted keys, one JSON value per line, so that a re-run that finds the same
 texts writes the same bytes and git shows what changed.
 
-A release that cannot be installed or read is logged with the reason and skipped (exit 1 at the end).
+``sweep`` runs the catalog's probes instead (``python -m matrix.probes`` with this checkout on
+PYTHONPATH; no TensorFlow, so its probes are not run) and writes results/upstream/probes/torch-<release>.json
+with the Python, the CPU and the date. A release that cannot be installed or read is logged with the
+reason and skipped (exit 1 at the end).
 """
 from __future__ import annotations
 
@@ -138,8 +142,9 @@ def mine_one(release: str, out: Path, log: TextIO, workdir: Optional[Path] = Non
         venv = folder / "venv"
         subprocess.run(["uv", "venv", "-q", "-p", python, str(venv)], env=env, check=True)
         started = time.monotonic()
-        # torch 1.10 imports pkg_resources.packaging, which setuptools 70 dropped (and uv's venvs have none)
-        extra = ["setuptools<70"] if key(release) < (2, 0) else []
+        # torch 1.10 imports pkg_resources.packaging and 2.1's optimizers import pkg_resources; uv's venvs have
+        # no setuptools, 70 dropped pkg_resources.packaging and 67.5 made importing pkg_resources warn
+        extra = ["setuptools<67.5"] if key(release) < (2, 2) else []
         subprocess.run(["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"torch=={release}",
                         numpy_of(release)] + extra, env=env, check=True)
         peak = _du(folder)
