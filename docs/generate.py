@@ -1,7 +1,8 @@
-"""Generate docs/compat-matrix.md, docs/migration.md, docs/performance.md and docs/img/*.png.
+"""Generate the docs/ pages (compat-matrix, migration, performance, coverage) and docs/img/*.png.
 
-    python docs/generate.py                     # from matrix/catalog.toml, results/*.json, variants/
-                                                # and results/bench/performance.json (nox -s bench)
+    python docs/generate.py                     # from matrix/catalog.toml, results/*.json, variants/,
+                                                # results/bench/performance.json (nox -s bench) and
+                                                # results/upstream/events.json (python -m matrix.upstream)
     python docs/generate.py --results tests/fixtures/results --out /tmp/docs
 
 The command line only: the pages are written by :mod:`matrix.pages` (see its docstring for the inputs

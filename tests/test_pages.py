@@ -45,7 +45,8 @@ def regenerated(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["compat-matrix.md", "migration.md", "performance.md", "img/manifest.json"])
+@pytest.mark.parametrize("name", ["compat-matrix.md", "migration.md", "performance.md", "coverage.md",
+                                  "img/manifest.json"])
 def test_committed_docs_are_generated(regenerated, name):
     committed = ROOT / "docs" / name
     assert committed.exists(), f"docs/{name} missing: run python docs/generate.py"
@@ -617,7 +618,7 @@ def test_markdown_does_not_need_matplotlib(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     written = pages.generate(FIXTURES, tmp_path, draw_png=False)
-    assert sorted(written) == ["compat-matrix.md", "manifest.json", "migration.md", "performance.md"]
+    assert sorted(written) == ["compat-matrix.md", "coverage.md", "manifest.json", "migration.md", "performance.md"]
 
 
 def test_the_pages_read_the_catalog_once(tmp_path, monkeypatch):
@@ -703,8 +704,8 @@ def test_the_command_line_writes_the_pages(tmp_path, fixture_pages):
                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [str(out / "img" / "manifest.json"), str(out / "compat-matrix.md"),
-                                       str(out / "migration.md"), str(out / "performance.md")]
-    for name in ("compat-matrix.md", "migration.md", "performance.md", "img/manifest.json"):
+                                       str(out / "migration.md"), str(out / "coverage.md"), str(out / "performance.md")]
+    for name in ("compat-matrix.md", "migration.md", "coverage.md", "performance.md", "img/manifest.json"):
         assert (out / name).read_text() == (fixture_pages / name).read_text(), name
 
 

@@ -1,4 +1,5 @@
-"""The generated pages: docs/compat-matrix.md, docs/migration.md, docs/performance.md and docs/img/*.png.
+"""The generated pages: docs/compat-matrix.md, docs/migration.md, docs/performance.md, docs/coverage.md and
+docs/img/*.png.
 
 Inputs: the catalog (the cited facts and hypotheses), the recorded matrix results (what happened on
 which torch, on which CPU, when), the variant scripts (the code), and the hand-written fragments in
@@ -23,6 +24,8 @@ test compares the data hashes always and the PNG bytes only under that same matp
 - :mod:`matrix.pages.cells`: one matrix cell as text; :mod:`matrix.pages.figures`: the loss curves
 - :mod:`matrix.pages.performance`: docs/performance.md and img/perf-*.png from the bench record
   (results/bench/performance.json, written by ``nox -s bench``), its own command line too
+- :mod:`matrix.pages.coverage`: docs/coverage.md, torch's own deprecations and removals per release
+  (results/upstream/events.json, :mod:`matrix.upstream`) against the catalog
 - :mod:`matrix.pages.text`: markdown pieces, the reader's words for recorded reasons, line wrapping
 """
 from matrix.pages.build import generate, relink

@@ -1,4 +1,4 @@
-"""The driver: read the catalog and the records, write the figures, the manifest and the two pages."""
+"""The driver: read the catalog and the records, write the figures, the manifest and the pages."""
 from __future__ import annotations
 
 import json
@@ -77,6 +77,13 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
         path = out_dir / name
         path.write_text(wrap_markdown(relink(text, repo_link)).rstrip() + "\n", encoding="utf-8")
         written[name] = path
+    from matrix.pages import coverage  # the upstream events: results_dir/upstream/events.json
+
+    path = out_dir / "coverage.md"
+    upstream = Path(results_dir) / "upstream"
+    page = coverage.render(coverage.load(upstream / "events.json"), sweep=coverage.load_sweep(upstream / "probes"))
+    path.write_text(wrap_markdown(relink(page, repo_link)).rstrip() + "\n", encoding="utf-8")
+    written["coverage.md"] = path
     path = out_dir / "performance.md"
     if record is not None:
         written["performance.md"] = performance.render(record, out_dir, draw_png=False, repo_link=repo_link)[
