@@ -81,8 +81,9 @@ def build(python: str, folder: Path, requirements: Sequence[str], cache: Optiona
     return Build(time.monotonic() - start, 0, "\n".join(output))
 
 
-def folder_bytes(folder: Path) -> int:
-    """Bytes of the files under ``folder``, each file counted once (uv's cache hard-links)."""
+def folder_bytes(folder: Path, *, on_disk: bool = False) -> int:
+    """Bytes of the files under ``folder``, each file counted once (uv's cache hard-links); ``on_disk``:
+    the blocks they take rather than their sizes (what a disk budget sees)."""
     seen = set()
     total = 0
     for dirpath, _, files in os.walk(folder):
@@ -93,7 +94,7 @@ def folder_bytes(folder: Path) -> int:
                 continue
             if (stat.st_dev, stat.st_ino) not in seen:
                 seen.add((stat.st_dev, stat.st_ino))
-                total += stat.st_size
+                total += stat.st_blocks * 512 if on_disk else stat.st_size
     return total
 
 

@@ -25,7 +25,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -33,10 +32,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from matrix import ROOT
+from matrix.bench import record
 from matrix.bench.upgrade_inputs import source, write_folder
+from matrix.records import jsonio, results
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 DEFAULT_BIG = 5_000_000
@@ -173,28 +174,17 @@ def folder_row(files: int, timeout: float) -> Dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ the record
 def machine() -> Dict[str, Any]:
-    from shims.upgrade.parallel import usable_cpus
-
-    cpu = platform.processor() or ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import libcst
-
-    version = getattr(libcst, "__version__", None) or _libcst_version()
-    return {"cpu": cpu or None, "cores": os.cpu_count(), "usable_cpus": usable_cpus(), "platform": platform.platform(),
-            "python": platform.python_version(), "libcst": version}
-
-
-def _libcst_version() -> Optional[str]:
+    """The bench's own machine description (:func:`matrix.bench.record.machine`), with the CPUs this
+    process may use (what ``--jobs`` defaults to) and LibCST's version."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from shims.upgrade.parallel import usable_cpus
+
     try:
-        return version("libcst")
+        libcst = version("libcst")
     except PackageNotFoundError:
-        return None
+        libcst = None
+    return dict(record.machine(None), usable_cpus=usable_cpus(), libcst=libcst)
 
 
 def bench(opts: argparse.Namespace, say=print) -> Dict[str, Any]:
@@ -214,15 +204,10 @@ def bench(opts: argparse.Namespace, say=print) -> Dict[str, Any]:
         say(f"upgrade_cost: a folder of {opts.files:,} files")
         folder = folder_row(opts.files, opts.timeout)
     return {"schema": 1, "kind": "upgrade_bench", "date": started,
-            "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": _commit(),
+            "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": record.project_commit(),
             "machine": machine(), "options": {"sizes": list(opts.sizes), "big": opts.big, "files": opts.files,
                                               "rounds": opts.rounds, "folder_file_bytes": FOLDER_FILE_SIZE},
             "files": rows, "big": big, "folder": folder}
-
-
-def _commit() -> Optional[str]:
-    proc = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -254,17 +239,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(json.dumps(_floor_of_folder(opts.floor_of_folder)))
         return 0
     out = RECORD_OUT if opts.record else (opts.out or USER_OUT)
-    try:  # the folder first: a run of minutes must not end in a traceback
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=".probe-"):
-            pass
-    except OSError as exc:
-        print(f"{PROG}: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+    why = results.unwritable(out.parent)  # the folder first: a run of minutes must not end in a traceback
+    if why:
+        print(f"{PROG}: error: cannot write {out}: {why}", file=sys.stderr)
         return 2
-    record = bench(opts, say=lambda text: print(text, file=sys.stderr, flush=True))
-    from matrix.records import jsonio
-
-    jsonio.write_atomically(out, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    done = bench(opts, say=lambda text: print(text, file=sys.stderr, flush=True))
+    jsonio.write_atomically(out, json.dumps(done, indent=1, sort_keys=True) + "\n")
     print(f"wrote {out}", file=sys.stderr)
     return 0
 

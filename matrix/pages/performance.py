@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from matrix.pages import upgrade_cost
-from matrix.pages.text import wrap_markdown
+from matrix.pages.text import table, wrap_markdown
 
 #: the goal issue 12 sets for the shims: a legacy variant at most 3% slower than its twin
 SHIM_GOAL = 1.03
@@ -83,12 +83,6 @@ def median(values: Sequence[float]) -> float:
 
 def verdict(value: float, goal: float) -> str:
     return "within the goal" if value <= goal else "over the goal"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
-    return out + [""]
 
 
 def section(record: Dict[str, Any], key: str) -> Tuple[List[Dict[str, Any]], Optional[str]]:

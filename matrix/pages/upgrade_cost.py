@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Sequence
 
+from matrix.pages.text import table
+
 #: the issue's goal (issue 20): the upgrade at most twice the floor, and linear in size
 GOAL = 2.0
 
@@ -14,11 +16,6 @@ def _s(seconds: float) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB" if n >= 1e3 else f"{n} B"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return out + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def _file_rows(rows: Sequence[Mapping[str, Any]]) -> List[List[str]]:
@@ -51,15 +48,13 @@ def section(record: Mapping[str, Any]) -> List[str]:
         "",
     ]
     all_rows = rows + ([big] if big else [])
-    out += _table(["size", "lines", "idioms", "findings", "parse s", "copy s", "positions s", "codegen s",
+    out += table(["size", "lines", "idioms", "findings", "parse s", "copy s", "positions s", "codegen s",
                    "floor s", "floor, collector paused s", "upgrade s", "upgrade / floor", "upgrade / paused floor",
                    "upgrade s per MB", "peak MB", "rounds"], _file_rows(all_rows))
-    out.append("")
     met = [r for r in all_rows if r["ratio"] <= GOAL]
     met_paused = [r for r in all_rows if r["ratio_paused"] <= GOAL]
     worst = max(all_rows, key=lambda r: r["ratio_paused"]) if all_rows else None
     if worst is not None:
-        per_mb = [r["seconds_per_mb"] for r in all_rows if r["bytes"] >= 100_000]
         out += [
             f"The goal was an upgrade at most {GOAL:g} times the floor: {len(met)} of {len(all_rows)} files meet it "
             f"against the floor as any tool pays it, {len(met_paused)} of {len(all_rows)} against the floor with the "
@@ -97,7 +92,6 @@ def section(record: Mapping[str, Any]) -> List[str]:
                 f"upgraded by the command (`python -m shims upgrade DIR`, its diff to /dev/null; interpreter start "
                 f"and imports included), against the floor of all its files in one process ({_s(folder['floor'])} s):",
                 ""]
-        out += _table(["processes (--jobs)", "seconds", "over the floor"],
-                      [[str(c["jobs"]), _s(c["seconds"]), f"{c['over_floor']:.2f}"] for c in folder["command"]])
-        out.append("")
+        out += table(["processes (--jobs)", "seconds", "over the floor"],
+                     [[str(c["jobs"]), _s(c["seconds"]), f"{c['over_floor']:.2f}"] for c in folder["command"]])
     return out

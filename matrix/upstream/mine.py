@@ -25,14 +25,14 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Iterable, List, Optional, TextIO, Tuple
 
 from matrix import ROOT
-from matrix.upstream.releases import RELEASES, key, python_of
+from matrix.bench.envbuild import folder_bytes
+from matrix.upstream.releases import key, python_of
 
 EXTRACT = Path(__file__).resolve().parent / "extract.py"
 RECORDS = ROOT / "results" / "upstream" / "releases"
@@ -67,21 +67,6 @@ def find_python(version: str) -> str:
     if on_path:
         return on_path
     raise SystemExit(f"no Python {version} found: install it (pyenv install {version}) to mine its releases")
-
-
-def _du(path: Path) -> int:
-    """Bytes the files under ``path`` take, each file once: uv hard-links its cache into the venv."""
-    seen, total = set(), 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            try:
-                stat = os.lstat(os.path.join(folder, name))
-            except OSError:
-                continue
-            if (stat.st_dev, stat.st_ino) not in seen:
-                seen.add((stat.st_dev, stat.st_ino))
-                total += stat.st_blocks * 512
-    return total
 
 
 def write_record(record: dict, path: Path) -> None:
@@ -147,7 +132,7 @@ def mine_one(release: str, out: Path, log: TextIO, workdir: Optional[Path] = Non
         extra = ["setuptools<67.5"] if key(release) < (2, 2) else []
         subprocess.run(["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"torch=={release}",
                         numpy_of(release)] + extra, env=env, check=True)
-        peak = _du(folder)
+        peak = folder_bytes(folder, on_disk=True)
         print(f"  installed {release} in {time.monotonic() - started:.0f} s, folder {peak / 1e9:.1f} GB",
               file=log, flush=True)
         for step in steps:

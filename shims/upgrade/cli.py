@@ -181,6 +181,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for f, outcome in upgrade_all(found, lambda f: f.read(progress), options, _jobs(args.jobs, found)):
             shown, text, notebook = f.shown, f.text, f.notebook
             if f.error is not None:  # no such file, not text, not a notebook
+                progress.finished(0)
                 progress.say(f.error_line)
                 files.append(json_file(shown, **{f.error_key: f.error}))
                 if f.error_key == "error" or f.named:

@@ -128,9 +128,10 @@ def _upgrade(source: str, filename: str, target: Optional[Target], only: Optiona
     findings: List[Finding] = []
     text = source
     if first:
-        module, found = _first_pass(module, source, aliases, first, target)
+        new, found = _first_pass(module, source, aliases, first, target)
         findings.extend(found)
-        text = module.code
+        if new is not module:  # the walk gives the user's own tree back where no rule changed anything
+            module, text = new, new.code
     for rule_cls in chosen:  # the rules that read the others' result, each on it (no positions: they report nothing)
         if rule_cls.last_pass and rule_cls.wanted(text):
             rule = rule_cls(module, aliases, text)

@@ -68,24 +68,33 @@ def _fields(cls: type) -> Tuple[Tuple[str, object], ...]:
     return found
 
 
+#: the names of the trivia kinds LibCST has (a walker's hooks are found by these names)
+TRIVIA_NAMES = frozenset(c.__name__ for c in vars(cst).values() if isinstance(c, type) and issubclass(c, TRIVIA))
+
+
 def _trivia_hooked(tables: Sequence[Dict[str, Hook]]) -> bool:
-    names = {cls.__name__ for cls in cst.__dict__.values() if isinstance(cls, type) and issubclass(cls, TRIVIA)}
-    return any(kind in names for table in tables for kind in table)
+    return any(kind in TRIVIA_NAMES for table in tables for kind in table)
+
+
+#: (walker class, prefix) -> node kind -> method name: a class's hooks are looked up once, not per file
+_HOOK_NAMES: Dict[Tuple[type, str], Dict[str, str]] = {}
 
 
 def _hooks(walker: object, prefix: str) -> Dict[str, Hook]:
     """node kind -> the walker's bound ``<prefix><kind>`` method (``visit_Call``), attribute hooks aside.
     Only methods written outside LibCST: its base classes define a do-nothing hook for every kind,
     and calling those at every node for every rule would cost more than the rules' own work."""
-    out: Dict[str, Hook] = {}
-    for klass in type(walker).__mro__:
-        if klass.__module__.split(".")[0] == "libcst" or klass is object:
-            continue
-        for name in vars(klass):
-            kind = name[len(prefix):]
-            if name.startswith(prefix) and kind[:1].isupper() and "_" not in kind and kind not in out:
-                out[kind] = getattr(walker, name)
-    return out
+    names = _HOOK_NAMES.get((type(walker), prefix))
+    if names is None:
+        names = _HOOK_NAMES[type(walker), prefix] = {}
+        for klass in type(walker).__mro__:
+            if klass.__module__.split(".")[0] == "libcst" or klass is object:
+                continue
+            for name in vars(klass):
+                kind = name[len(prefix):]
+                if name.startswith(prefix) and kind[:1].isupper() and "_" not in kind and kind not in names:
+                    names[kind] = name
+    return {kind: getattr(walker, name) for kind, name in names.items()}
 
 
 class _Walk:
