@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 from matrix import EXAMPLES, ROOT
 from matrix.facts.catalog import load_all
+from matrix.records import sweep
 from matrix.records.observations import load_results
 from matrix.pages.compat import render_compat
 from matrix.pages.figures import OVERLAP_PX, curve_descriptions, curves_for, data_hash, difference_descriptions, draw
@@ -73,7 +74,8 @@ def generate(results_dir: Path, out_dir: Path, variants_dir: Path = ROOT / "vari
     written["manifest.json"] = img / "manifest.json"
     for name, text in (("compat-matrix.md", render_compat(catalog, sessions, prose_dir, unrelated, unavailable)),
                        ("migration.md", render_migration(catalog, sessions, prose_dir, variants_dir, manifest,
-                                                         unrelated, unavailable))):
+                                                         unrelated, unavailable,
+                                                         sweep.sessions(Path(results_dir) / "upstream" / "probes")))):
         path = out_dir / name
         path.write_text(wrap_markdown(relink(text, repo_link)).rstrip() + "\n", encoding="utf-8")
         written[name] = path

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from matrix.pages.text import md_escape
+from matrix.pages.text import md_escape, runs
+from matrix.records import sweep
 from matrix.upstream.classify import REASONS, classify, load_rules, outcome
 from matrix.upstream.releases import key
 
@@ -148,19 +149,7 @@ def load(path: Path) -> Optional[List[Dict[str, Any]]]:
 
 def load_sweep(folder: Path) -> List[Dict[str, Any]]:
     """The probe sweep's records (``python -m matrix.upstream sweep``), oldest release first."""
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("torch-*.json")]
-    return sorted(records, key=lambda r: key(r["torch"]))
-
-
-def _runs(outcomes: List[Tuple[str, str]]) -> str:
-    """"works 1.0.1-1.4.0 · warns 1.5.1-2.15.0" from (release, outcome) pairs in release order."""
-    runs: List[List[str]] = []
-    for release, result in outcomes:
-        if runs and runs[-1][0] == result:
-            runs[-1][2] = release
-        else:
-            runs.append([result, release, release])
-    return " · ".join(f"{r} {a}" + (f"-{b}" if b != a else "") for r, a, b in runs)
+    return sweep.load(folder)
 
 
 def render_sweep(records: List[Dict[str, Any]]) -> List[str]:
@@ -170,7 +159,7 @@ def render_sweep(records: List[Dict[str, Any]]) -> List[str]:
     cpus = sorted({r["cpu"] for r in records})
     dates = sorted({r["date"] for r in records})
     pythons = sorted({r["python"] for r in records})
-    lines = ["## The catalog's probes on every release", "",
+    lines = ['<a id="sweep"></a>', "", "## The catalog's probes on every release", "",
              f"`python -m matrix.upstream sweep` ran the catalog's probes (`python -m matrix.probes`, without "
              f"TensorFlow) on {len(records)} releases ({records[0]['torch']} to {records[-1]['torch']}), each in a "
              f"throwaway virtualenv: Python {', '.join(pythons)}, CPU {'; '.join(cpus)}, "
@@ -186,7 +175,7 @@ def render_sweep(records: List[Dict[str, Any]]) -> List[str]:
                 order.append(probe["id"])
             per.setdefault(probe["id"], []).append((record["torch"], probe["outcome"]))
     for name in order:
-        lines.append(f"| `{name}` | {_runs(per[name])} |")
+        lines.append(f"| `{name}` | {runs(per[name])} |")
     return lines + [""]
 
 

@@ -184,14 +184,14 @@ def evidence(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequen
 
 
 def render_change(ch: Dict[str, Any], obs: Sequence[Dict[str, Any]], sessions: Sequence[Dict[str, Any]] = (),
-                  prov: Provenance = None) -> List[str]:
+                  prov: Provenance = None, sweep_obs: Sequence[Dict[str, Any]] = ()) -> List[str]:
     """One catalog entry: what you see, the fix, the versions (measured and cited); then why and the
     old code; then the evidence, collapsed."""
     prov = prov or Provenance.of_sessions(sessions)
     out = [f"<a id=\"{ch['id']}\"></a>", "", f"### {ch['title']}", "", f"**What you see** (kind: {ch['kind']}):", "",
            fence(ch["symptom"]), "", f"**Fix**: {reader_words(sentence(ch['fix']))}", "",
            fence(ch["new"], "python"), ""]
-    out += version_statement(ch, obs, prov) + [""]
+    out += version_statement(ch, obs, prov, sweep_obs) + [""]
     notes = Footnotes()
     if ch.get("breakdown") == "functions":
         table = function_table(ch, obs, notes)
@@ -222,7 +222,13 @@ def render_provenance(sessions: Sequence[Dict[str, Any]], prov: Provenance, unav
            "with it, both measured; the change came in a release between them (the release a source cites there "
            "is named, or its disagreement with the measurement said). **Not bracketed**: the oldest pin whose "
            "check ran already shows it, so the first release that does is not measured here. Only pins whose "
-           "check ran count: a pin where it did not run never moves either.", ""]
+           "check ran count: a pin where it did not run never moves either.", "",
+           "**Every minor release** and **Where it happens**: the same check alone (no example scripts) on the "
+           "latest patch of every minor release from PyPI, 1.0 to the newest, each in a throwaway virtualenv "
+           "([the sweep](coverage.md#sweep)); where it ran, its boundaries replace the pins' brackets: the first "
+           "release with the warning, error or difference and the release before it. A source's release that "
+           "the sweep brackets is no longer called inferred; *(inferred)* is left where no older release "
+           "installs.", ""]
     out += prov.table() + [""]
     out += not_run_lines(sessions)
     unavail = unavailable_lines(unavailable, sessions)
@@ -424,8 +430,10 @@ def render_examples_section(sessions, variants_dir: Path, manifest: Dict[str, An
 
 
 def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, manifest: Dict[str, Any],
-                     unrelated=(), unavailable=()) -> str:
-    """docs/migration.md: how it was measured, every change, the silent changes, the examples era by era."""
+                     unrelated=(), unavailable=(), sweep_sessions=()) -> str:
+    """docs/migration.md: how it was measured, every change, the silent changes, the examples era by era.
+    ``sweep_sessions``: the probe sweep's records as sessions (:func:`matrix.records.sweep.sessions`), which
+    place each boundary at the release where it happens."""
     out = [GENERATED, "", "# Migrating \"Learning PyTorch with Examples\" code across PyTorch releases", ""]
     intro = prose_dir / "migration-intro.md"
     if intro.exists():
@@ -439,8 +447,9 @@ def render_migration(catalog, sessions, prose_dir: Path, variants_dir: Path, man
             "- [The examples, era by era](#examples)", ""]
     out += render_provenance(sessions, prov, unavailable)
     out += ["## Changes", ""]
+    swept = probe_observations(sweep_sessions, catalog, unrelated)
     for ch in catalog:
-        out += render_change(ch, observations.get(ch["id"], []), sessions, prov)
+        out += render_change(ch, observations.get(ch["id"], []), sessions, prov, swept.get(ch["id"], []))
     out += render_upgrade_section(catalog, prov)
     out += render_silent(catalog, sessions, observations, prose_dir, prov)
     out += render_examples_section(sessions, variants_dir, manifest)

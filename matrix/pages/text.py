@@ -7,7 +7,7 @@ verdicts), so they live in :mod:`matrix.records.observations`.
 from __future__ import annotations
 
 import re
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 from matrix.records.observations import clean_message
 
@@ -71,6 +71,18 @@ def first_line(message: str, limit: int = 160) -> str:
     """The first line of a cleaned message, shortened to ``limit`` characters."""
     line = clean_message(message).splitlines()[0] if message else ""
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def runs(outcomes: Sequence[Tuple[str, str]]) -> str:
+    """"works 1.0.1-1.4.0 · warns 1.5.1-2.15.0" from (release, outcome) pairs in release order: each
+    outcome with the first and last release of the run it holds (a release not listed splits nothing)."""
+    out: List[List[str]] = []
+    for release, result in outcomes:
+        if out and out[-1][0] == result:
+            out[-1][2] = release
+        else:
+            out.append([result, release, release])
+    return " · ".join(f"{r} {a}" + (f"-{b}" if b != a else "") for r, a, b in out)
 
 
 def md_escape(text: str) -> str:

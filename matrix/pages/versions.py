@@ -10,14 +10,13 @@ guessed from the pins that ran.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from matrix.facts.catalog import CITED_KEYS, NO_SOURCE, cited_release, stated_keys
 from matrix.records.observations import (BOUNDARIES, LIBRARY_NAMES, RAN, boundary, compare_value, first_per_pin,
-                                         fmt_compare,
-                                 library_version, value_changes, version_key)
+                                         fmt_compare, library_version, span, value_changes, version_key)
 from matrix.pages.provenance import Provenance
-from matrix.pages.text import reader_text, reader_words, sentence
+from matrix.pages.text import reader_text, reader_words, runs, sentence
 
 #: a check's outcome as the "pin: outcome" line says it ("not run" is never "runs")
 OUTCOME_WORDS = {"works": "runs", "warns": "warns", "errors": "fails", "differs": "differs",
@@ -166,24 +165,124 @@ def bracket_lines(change: Dict[str, Any], obs: Sequence[Dict[str, Any]], prov: P
     return lines
 
 
-def cited_line(change: Dict[str, Any]) -> str:
+def cited_line(change: Dict[str, Any], measured: Optional[Dict[str, str]] = None) -> str:
     """What the sources say, on one line: 'Cited ([source](url)): warns since 0.4.0 · fails since 1.0.0
-    (inferred)', each release marked inferred where the source does not state it; or that none is named."""
+    (inferred)', or that none is named. A release the source does not state is marked inferred, unless
+    the sweep measured that boundary on every release (``measured``: key -> the mark, 'not stated by the
+    source; [the sweep]: first fails on 1.5.1'): "inferred" is left only where no older release installs."""
     cited = change.get("cited_versions", {})
     src = cited.get("source", "")
     stated = stated_keys(cited)
-    parts = [f"{CITED_LABELS[key]} since {cited[key]}" + ("" if key in stated else " *(inferred)*")
-             for key in CITED_KEYS if cited.get(key)]
+    measured = measured or {}
+
+    def mark(key: str) -> str:
+        if key in stated:
+            return ""
+        if measured.get(key):
+            return f" *({measured[key]})*"
+        oldest = measured.get("_oldest")
+        if oldest and cited_release(cited[key]) < cited_release(oldest):
+            return f" *(inferred: no release before {oldest} installs from PyPI)*"
+        return " *(inferred)*"
+
+    parts = [f"{CITED_LABELS[key]} since {cited[key]}" + mark(key) for key in CITED_KEYS if cited.get(key)]
     if not parts:
         return "**Cited**: no release named by a source (what was searched: under Evidence)"
     return f"**Cited** ([source]({src})): " + SEP.join(parts)
 
 
+def _function_runs(every: Dict[str, Dict[str, Any]]) -> Dict[str, List[Tuple[str, str]]]:
+    """For ``breakdown = "functions"``: function -> [(release, outcome word)] over the releases that ran."""
+    out: Dict[str, List[Tuple[str, str]]] = {}
+    for release, o in every.items():
+        value = o.get("value") if o["outcome"] in RAN and isinstance(o.get("value"), dict) else {}
+        for name, f in value.items():
+            word = OUTCOME_WORDS.get(f.get("outcome"), f.get("outcome", "?")) if isinstance(f, dict) else "?"
+            out.setdefault(name, []).append((release, word))
+    return out
+
+
+def sweep_statement(change: Dict[str, Any], sweep_obs: Sequence[Dict[str, Any]]) -> Tuple[List[str], Dict[str, str]]:
+    """Measured on every minor release (the probe sweep, :mod:`matrix.records.sweep`): the outcomes as
+    runs of releases, and each boundary to the release where it happens ('first fails on 1.5.1; 1.4.0
+    warns'), set against the release the source cites. Returns the lines and, per cited key (warns /
+    fails / changed), what was measured, where the sweep places the boundary between two releases (or
+    at the first release where the old form exists at all); ([], {}) where the sweep ran nothing."""
+    every = per_pin(sweep_obs)
+    if not any(o["outcome"] in RAN for o in every.values()):
+        return [], {}
+    releases = list(every)
+    pythons = sorted({o["_python"] for o in every.values() if o.get("_python")}, key=version_key)
+    dates = sorted({str(o["_date"])[:10] for o in every.values() if o.get("_date")})
+    head = (f"**Every minor release** ({len(releases)} releases, {releases[0]} to {releases[-1]}, Python "
+            f"{', '.join(pythons)}, {span(dates) if dates else 'undated'}: [the sweep](coverage.md#sweep))")
+    lines = []
+    if change.get("breakdown") == "functions":
+        per_function = _function_runs(every)
+        lines.append(head + ", per function: " + "; ".join(f"`{name}` {runs(pairs)}"
+                                                            for name, pairs in per_function.items()))
+    else:
+        lines.append(head + ": " + runs([(p, OUTCOME_WORDS.get(o["outcome"], o["outcome"])) for p, o in every.items()]))
+    measured: Dict[str, str] = {"_oldest": releases[0]}
+    src = change.get("cited_versions", {}).get("source", "")
+    ran = first_per_pin(sweep_obs)
+    order = list(ran)
+    for _name, outcomes, key in BOUNDARIES:
+        # the last run of releases with this outcome: where it holds from (a warning that came and went
+        # before, e.g. one about the machine, is said as "also")
+        starts = [i for i, p in enumerate(order) if ran[p]["outcome"] in outcomes and
+                  (i == 0 or ran[order[i - 1]]["outcome"] not in outcomes)]
+        if not starts:
+            continue
+        i = starts[-1]
+        after, before = order[i], order[i - 1] if i else None
+        word = OUTCOME_WORDS[ran[after]["outcome"]]
+        not_run = [p for p in releases if version_key(p) < version_key(after) and p not in ran]
+        if before:
+            text = f"first {word} on {after}; {before} {OUTCOME_WORDS[ran[before]['outcome']]}"
+            low = before
+        elif not_run:
+            text = f"first {word} on {after}, the first release where the check runs ({not_run[-1]}: not run)"
+            low = not_run[-1]
+        else:
+            text = f"{word} already on {after}, the oldest minor release on PyPI (none before 1.0 installs from there)"
+            low = None
+        if len(starts) > 1:
+            end = starts[0]
+            while end + 1 < len(order) and ran[order[end + 1]]["outcome"] in outcomes:
+                end += 1
+            also = order[starts[0]] + (f" to {order[end]}" if end > starts[0] else "")
+            text += f" (also {word} on {also}, then not: see Evidence)"
+        said = (f"not stated by the source; [the sweep](coverage.md#sweep): first {word} on {after}" if low is not None
+                else f"inferred: {word} on {after}, and no older release installs from PyPI")
+        if change.get("breakdown") == "functions":
+            said = ("not stated by the source; per function, on every release in [the sweep](coverage.md#sweep)"
+                    if low is not None else said)
+        measured[key] = said
+        if key == "fails":  # a cited 'changed' stands for the failure where nothing cites 'fails' (_cited_for)
+            measured.setdefault("changed", said)
+        if change.get("breakdown") == "functions":
+            continue  # per function, the runs above say it; an aggregate boundary would mix functions
+        release, stated = _cited_for(change, key)
+        version = cited_release(release) if release else None
+        mark = "" if stated else " *(inferred)*" if low is None else " *(not stated by the source)*"
+        if version is None:
+            tail = "; no source names the release"
+        elif (low is None or cited_release(low) < version) and version <= cited_release(after):
+            tail = f"; the source cites {release}{mark} ([source]({src}))"
+        else:
+            tail = (f"; the source cites {release}{mark} ([source]({src})), which this measurement contradicts: "
+                    "check the source")
+        lines.append(f"**Where it happens** (every release): {text}{tail}")
+    return lines, measured
+
+
 def version_statement(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
-                      prov: Optional[Provenance] = None) -> List[str]:
-    """The version answer at the top of a change: measured (one 'pin: outcome' line, the values where
-    the entry compares them) and cited, as a list; 'Not measured here' with the reasons where no
-    check ran."""
+                      prov: Optional[Provenance] = None, sweep_obs: Sequence[Dict[str, Any]] = ()) -> List[str]:
+    """The version answer at the top of a change: measured on the pins (one 'pin: outcome' line, the
+    values where the entry compares them), measured on every minor release where the sweep ran the
+    probe (its boundaries replace the pins' brackets, which they refine), and cited, as a list; 'Not
+    measured here' with the reasons where no check ran on a pin."""
     prov = prov or Provenance.of_observations(obs)
     lines: List[str] = []
     if not first_per_pin(obs):
@@ -193,10 +292,14 @@ def version_statement(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
                      (f": {'; '.join(reasons)}" if reasons else ": no results recorded"))
     else:
         lines.append(pin_outcomes(change, obs, prov))
-        lines += bracket_lines(change, obs, prov)
+    swept, measured = ([], {}) if change.get("depends_on") else sweep_statement(change, sweep_obs)
+    if first_per_pin(obs):
+        lines += swept or bracket_lines(change, obs, prov)
         if change.get("compare"):
             lines += value_lines(change, obs, prov)
-    lines.append(cited_line(change))
+    else:
+        lines += swept
+    lines.append(cited_line(change, measured))
     return [f"- {ln}" for ln in lines]
 
 

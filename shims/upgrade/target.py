@@ -6,7 +6,8 @@ For each catalog entry with a rule:
   <= min(X, Y) (the result must run on both), else each place is reported "not rewritten for torch V:
   ... needs torch >= new_since";
 - its old form is *kept* (not rewritten, reported as still working) where it runs on X and on Y
-  without a warning, as far as the evidence shows: the probes' records in results/ (the version lies
+  without a warning, as far as the evidence shows: the probes' records in results/, the pins' and the
+  probe sweep's on every minor release (results/upstream/probes/; the version lies
   between the oldest pin and the last pin where the old form ran silently, before the first pin where
   it warned, failed or differed), or, between two pins, the catalog's ``cited_versions`` (a cited
   ``warns`` after the version); nothing may say otherwise (no cited ``warns`` / ``fails`` at or before
@@ -72,7 +73,10 @@ def measured() -> Dict[str, List[Tuple[Version, bool]]]:
     if not RESULTS_DIR.is_dir():
         return {}
     catalog = list(_catalog().values())
-    table = probe_observations(load_results(RESULTS_DIR), catalog, load_unrelated_warnings())
+    from matrix.records import sweep
+
+    # the pins' records and the probe sweep's (every minor release): the brackets are the sweep's where it ran
+    table = probe_observations(load_results(RESULTS_DIR) + sweep.sessions(), catalog, load_unrelated_warnings())
     out: Dict[str, List[Tuple[Version, bool]]] = {}
     for change in catalog:
         pins: Dict[Version, bool] = {}
