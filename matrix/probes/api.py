@@ -1,6 +1,7 @@
 """Probes of torch API forms that were changed, deprecated or removed: ``size_average``, legacy tensor
 types, ``set_default_tensor_type``, ``torch.cuda.amp``, ``torch.load`` without ``weights_only``, the
-``functorch`` package, the pre-1.9 linear algebra.
+``functorch`` package, the pre-1.9 linear algebra, ``torch.has_cuda`` and its kin, a list used as a
+multidimensional index.
 
 Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
 standard library and torch only.
@@ -248,3 +249,69 @@ def torch_load_numpy_array():
     buf.seek(0)
     loaded = torch.load(buf)
     return {"detail": "loaded", "value": {"mean": [float(v) for v in loaded["mean"]]}}
+
+
+#: torch.has_* -> what replaces it (torch/__init__.py's _deprecated_attrs since 2.1)
+_BACKEND_FLAGS = (("has_cuda", ("cuda", "is_built")), ("has_cudnn", ("cudnn", "is_available")),
+                  ("has_mps", ("mps", "is_built")), ("has_mkldnn", ("mkldnn", "is_available")))
+
+
+@probe("has-backend-flags")
+def has_backend_flags():
+    """``torch.has_cuda`` / ``has_cudnn`` / ``has_mps`` / ``has_mkldnn`` instead of ``torch.backends.<name>``."""
+    torch = load_torch()
+    per: Dict[str, Any] = {}
+    all_warnings: List[Dict[str, str]] = []
+    for name, (backend, function) in _BACKEND_FLAGS:
+        module = getattr(torch.backends, backend, None)
+        new = getattr(module, function, None)
+        new_text = f"torch.backends.{backend}.{function}()"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                old = getattr(torch, name)
+            except AttributeError as exc:
+                if new is None:  # neither yet: torch.has_cuda came with 1.1 (PR 18362), backends.mps with 1.12
+                    per[name] = {"outcome": "not_run", "new": new_text,
+                                 "reason": f"torch {torch.__version__} has neither torch.{name} nor {new_text}"}
+                else:
+                    per[name] = {"outcome": "errors", "new": new_text, "type": "AttributeError", "message": str(exc)}
+                continue
+        ws = warning_records(caught)
+        all_warnings.extend(ws)
+        per[name] = {"outcome": "warns" if ws else "works", "new": new_text, "old": bool(old),
+                     "same": None if new is None else bool(old) == bool(new())}
+        if ws:
+            per[name]["warning"] = ws[0]["message"]
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = next((o for o in ("errors", "warns", "works") if o in outcomes), "not_run")
+    first_error = next(({"type": v["type"], "message": v["message"]} for v in per.values()
+                        if v["outcome"] == "errors"), None)
+    return {"outcome": outcome, "detail": ", ".join(f"torch.{k}: {v['outcome']}" for k, v in per.items()),
+            "warnings": all_warnings, "error": first_error, "value": per}
+
+
+@probe("non-tuple-index")
+def non_tuple_index():
+    """``x[[[0, 2], [1, 3]]]`` and ``x[[slice(None), 1]]``: a list read as a tuple of indices (NumPy's old rule)."""
+    torch = load_torch()
+    x = torch.arange(12).reshape(3, 4)
+    # what the list meant as a tuple, x[[0, 2], [1, 3]] and x[:, 1]: the old reading
+    tuple_reading = {"list_of_lists": [1, 11], "slice_in_list": [1, 5, 9]}
+    got: Dict[str, Any] = {}
+    for name, index in (("list_of_lists", [[0, 2], [1, 3]]), ("slice_in_list", [slice(None), 1])):
+        try:
+            r = x[index]
+            got[name] = {"shape": list(r.shape), "values": r.flatten().tolist()}
+        except Exception as exc:  # read as x[torch.tensor(seq)]: a slice cannot be a tensor
+            got[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    same = all(got[k].get("values") == v for k, v in tuple_reading.items())
+    result: Dict[str, Any] = {"detail": f"as a tuple of indices: {same}; " + "; ".join(
+        f"{k}: {v.get('values', v.get('error'))}" for k, v in got.items()), "value": dict(got, tuple_reading=same)}
+    if not same and not any("error" in v for v in got.values()):
+        result["outcome"] = "differs"
+    elif not same:
+        bad = next(v["error"] for v in got.values() if "error" in v)
+        kind, _, message = bad.partition(": ")
+        result.update(outcome="errors", error={"type": kind, "message": message})
+    return result

@@ -296,3 +296,50 @@ class TorchLoadWeightsOnly(Rule):
         if self.q(node.func) == "torch.load" and _kw(node, "weights_only") is None:
             self.found(node, "torch.load without weights_only=: fails on torch >= 2.6 if the file holds more "
                              "than tensors (pass weights_only=False for a file you trust)")
+
+
+#: torch.has_* -> (torch.backends module, function): what torch/__init__.py's _deprecated_attrs answer with
+BACKEND_FLAGS = {"has_cuda": ("cuda", "is_built"), "has_cudnn": ("cudnn", "is_available"),
+                 "has_mps": ("mps", "is_built"), "has_mkldnn": ("mkldnn", "is_available")}
+
+
+@rule("has-backend-flags", order=136)
+class HasBackendFlags(Rule):
+    """catalog: has-backend-flags: ``torch.has_cuda`` -> ``torch.backends.cuda.is_built()`` (and has_cudnn, has_mps,
+    has_mkldnn): the call torch itself makes for the deprecated name, so the same bool."""
+
+    needs = ("has_cuda", "has_cudnn", "has_mps", "has_mkldnn")
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        name = updated.attr.value
+        if name not in BACKEND_FLAGS or self.q(updated) != f"torch.{name}" or id(original) in self.targets:
+            return updated
+        backend, function = BACKEND_FLAGS[name]
+        torch_name = _code(updated.value)
+        new = cst.parse_expression(f"{torch_name}.backends.{backend}.{function}()")
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
+
+
+@rule("non-tuple-index", order=137)
+class NonTupleIndex(Rule):
+    """catalog: non-tuple-index: ``x[[[0, 2], [1, 3]]]`` / ``x[[slice(None), 1]]``, a list literal of lists or
+    slices as the whole index, reported: whether ``x`` is a tensor (NumPy arrays read it as one index
+    since NumPy 1.23) and what the list meant cannot be read from the text. A list built at run time
+    (``x[slices]``) cannot be seen at all."""
+
+    rewrites = False
+    needs = ("[[",)
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if len(updated.slice) != 1 or not isinstance(updated.slice[0].slice, cst.Index):
+            return updated
+        index = updated.slice[0].slice.value
+        if not isinstance(index, cst.List) or len(index.elements) < 2:
+            return updated
+        parts = [e.value for e in index.elements]
+        if any(isinstance(p, (cst.List, cst.Tuple)) or
+               (isinstance(p, cst.Call) and isinstance(p.func, cst.Name) and p.func.value == "slice") for p in parts):
+            self.found(original, f"{_code(original)}: a list as a multidimensional index; if it meant one index "
+                                 f"per dimension, write {_code(updated.value)}[tuple(...)]")
+        return updated

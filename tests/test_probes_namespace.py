@@ -1,0 +1,59 @@
+"""The probes of torch.has_cuda and its kin, and of a list used as a multidimensional index, on the tests'
+torch: outcome, the exact texts, the values (matrix/probes/api.py)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix.facts.catalog import load_catalog
+
+Version = pytest.importorskip("packaging.version").Version
+torch = pytest.importorskip("torch")
+V = Version(torch.__version__)
+CATALOG = {c["id"]: c for c in load_catalog()}
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--only", "has-backend-flags", "--only",
+                           "non-tuple-index", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def body(text: str) -> str:
+    return text.partition(": ")[2]
+
+
+def test_has_backend_flags(records):
+    rec = records["has_backend_flags"]
+    per = rec["value"]
+    assert set(per) == {"has_cuda", "has_cudnn", "has_mps", "has_mkldnn"}
+    if V >= Version("2.1"):
+        assert rec["outcome"] == "warns"
+        texts = [w["message"] for w in rec["warnings"]]
+        expected = [CATALOG["has-backend-flags"]["symptom"]] + CATALOG["has-backend-flags"]["also_seen"]
+        assert texts == [body(t) for t in expected]
+    for name, r in per.items():
+        if r["outcome"] in ("works", "warns"):
+            assert r["same"] is True, name  # the deprecated name answers what its replacement does
+
+
+def test_non_tuple_index(records):
+    rec = records["non_tuple_index"]
+    if V >= Version("2.8"):
+        assert rec["outcome"] == "warns"
+        assert [w["message"].split(" (Triggered internally")[0] for w in rec["warnings"]] == \
+            [body(CATALOG["non-tuple-index"]["symptom"])]
+    value = rec["value"]
+    if rec["outcome"] in ("works", "warns"):  # the old reading holds: a tuple of per-dimension indices
+        assert value["tuple_reading"] is True
+        assert value["list_of_lists"] == {"shape": [2], "values": [1, 11]}
+        assert value["slice_in_list"] == {"shape": [3], "values": [1, 5, 9]}
