@@ -303,7 +303,7 @@ BACKEND_FLAGS = {"has_cuda": ("cuda", "is_built"), "has_cudnn": ("cudnn", "is_av
                  "has_mps": ("mps", "is_built"), "has_mkldnn": ("mkldnn", "is_available")}
 
 
-@rule("has-backend-flags", order=136)
+@rule("has-backend-flags", order=9050)
 class HasBackendFlags(Rule):
     """catalog: has-backend-flags: ``torch.has_cuda`` -> ``torch.backends.cuda.is_built()`` (and has_cudnn, has_mps,
     has_mkldnn): the call torch itself makes for the deprecated name, so the same bool."""
@@ -321,7 +321,7 @@ class HasBackendFlags(Rule):
         return new
 
 
-@rule("non-tuple-index", order=137)
+@rule("non-tuple-index", order=9060)
 class NonTupleIndex(Rule):
     """catalog: non-tuple-index: ``x[[[0, 2], [1, 3]]]`` / ``x[[slice(None), 1]]``, a list literal of lists or
     slices as the whole index, reported: whether ``x`` is a tensor (NumPy arrays read it as one index

@@ -1,0 +1,67 @@
+"""The probes of matrix/probes/defaults.py on the tests' torch: softmax's implicit dim, the scalar-first
+overloads (each in a fresh interpreter), the scheduler's step order and its epoch argument."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix.facts.catalog import load_catalog
+
+Version = pytest.importorskip("packaging.version").Version
+torch = pytest.importorskip("torch")
+V = Version(torch.__version__)
+CATALOG = {c["id"]: c for c in load_catalog()}
+IDS = ("softmax-implicit-dim", "scalar-first-overloads", "scheduler-step-order", "scheduler-step-epoch")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    only = [a for i in IDS for a in ("--only", i)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def body(text: str) -> str:
+    return text.partition(": ")[2]
+
+
+def test_softmax_implicit_dim(records):
+    rec = records["softmax_implicit_dim"]
+    assert rec["outcome"] == "warns"
+    assert body(CATALOG["softmax-implicit-dim"]["symptom"]) in [w["message"] for w in rec["warnings"]]
+    # 1 for (batch, classes); 0 for (batch, time, classes): the batch, not the classes
+    assert rec["value"] == {"dim_2d": 1, "dim_3d": 0, "module_same_as_dim_1": True}
+
+
+def test_scalar_first_overloads(records):
+    rec = records["scalar_first_overloads"]
+    per = rec["value"]
+    assert per["add_"]["old_value"] == [0.5, 0.0] and per["addcmul_"]["old_value"] == [1.5, 3.0]
+    assert per["addcdiv_"]["old_value"] == [1.5, 1.5] and per["add"]["old_value"] == [3.0, 5.0]
+    assert all(v["same"] is True for v in per.values())  # the keyword form gives the same values
+    if V >= Version("2.0"):
+        # each warns on its own: a fresh interpreter per call (torch warns once per process for all)
+        assert {k: v["outcome"] for k, v in per.items()} == dict.fromkeys(per, "warns")
+        symptom = CATALOG["scalar-first-overloads"]["symptom"]
+        assert per["add_"]["warning"].split(" (Triggered internally")[0] == body(symptom)
+
+
+def test_scheduler_step_order(records):
+    rec = records["scheduler_step_order"]
+    assert rec["outcome"] == "warns"
+    assert rec["value"]["lrs"] == [0.5, 0.25, 0.125]  # 1.0 gave [1.0, 0.5, 0.25]: the first rate skipped
+    assert [w["message"] for w in rec["warnings"]] == [body(CATALOG["scheduler-step-order"]["symptom"])]
+
+
+def test_scheduler_step_epoch(records):
+    rec = records["scheduler_step_epoch"]
+    assert rec["outcome"] == "warns" and rec["value"]["lrs"] == [1.0, 0.5, 0.25]
+    assert body(CATALOG["scheduler-step-epoch"]["symptom"]) in [w["message"] for w in rec["warnings"]]
