@@ -16,7 +16,8 @@ Version = pytest.importorskip("packaging.version").Version
 torch = pytest.importorskip("torch")
 V = Version(torch.__version__)
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ("softmax-implicit-dim", "scalar-first-overloads", "scheduler-step-order", "scheduler-step-epoch")
+IDS = ("softmax-implicit-dim", "scalar-first-overloads", "scheduler-step-order", "scheduler-step-epoch",
+       "grid-sample-align-corners", "bilinear-align-corners")
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +66,17 @@ def test_scheduler_step_epoch(records):
     rec = records["scheduler_step_epoch"]
     assert rec["outcome"] == "warns" and rec["value"]["lrs"] == [1.0, 0.5, 0.25]
     assert body(CATALOG["scheduler-step-epoch"]["symptom"]) in [w["message"] for w in rec["warnings"]]
+
+
+def test_grid_sample_align_corners(records):
+    rec = records["grid_sample_align_corners"]
+    assert rec["outcome"] == "warns"  # and no longer the image: the 1.2 grid samples between pixels
+    assert [w["message"] for w in rec["warnings"]] == [body(CATALOG["grid-sample-align-corners"]["symptom"])]
+    assert rec["value"] == {"identity": False, "row1": [1.6667, 4.1667, 5.5, 3.1667]}
+
+
+def test_bilinear_align_corners(records):
+    rec = records["bilinear_align_corners"]
+    assert rec["value"] == {"row0": [0.0, 0.25, 0.75, 1.0], "row0_align_corners_true": [0.0, 0.3333, 0.6667, 1.0]}
+    if V >= Version("2.4"):
+        assert rec["outcome"] == "differs" and not rec["warnings"]

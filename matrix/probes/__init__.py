@@ -44,7 +44,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   the default tensor type (and whether ``set_default_device`` exists),
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.defaults`: softmax's implicit ``dim``, the scalar-first ``add_`` / ``addcmul_`` /
-  ``addcdiv_`` overloads, ``scheduler.step()`` before ``optimizer.step()``, ``scheduler.step(epoch)``
+  ``addcdiv_`` overloads, ``scheduler.step()`` before ``optimizer.step()``, ``scheduler.step(epoch)``, ``align_corners`` defaults
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells

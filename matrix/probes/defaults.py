@@ -1,6 +1,7 @@
 """Probes of implicit defaults and argument orders that old code relied on: softmax's implicit ``dim``,
 the scalar-first overloads of ``add_`` / ``addcmul_`` / ``addcdiv_`` (2017 optimizer code), the order
-of ``scheduler.step()`` and ``optimizer.step()``, and ``scheduler.step(epoch)``.
+of ``scheduler.step()`` and ``optimizer.step()``, ``scheduler.step(epoch)``, and the ``align_corners``
+defaults of ``grid_sample`` (1.3) and of bilinear resizing (0.4).
 
 Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
 standard library and torch only.
@@ -141,3 +142,50 @@ def scheduler_step_epoch():
         sched.step(epoch)
         lrs.append(opt.param_groups[0]["lr"])
     return {"detail": f"learning rates after step(0), step(1), step(2): {lrs}", "value": {"lrs": lrs}}
+
+
+def _warned_or_differs(result: Dict[str, Any], caught: Any, same_as_old: bool) -> Dict[str, Any]:
+    """The outcome of a probe whose old form may warn and may compute something else than it used to:
+    warns where it warned; differs where it ran silently with another answer."""
+    ws = warning_records(caught)
+    result["warnings"] = ws
+    if not ws and not same_as_old:
+        result["outcome"] = "differs"
+    return result
+
+
+@probe("grid-sample-align-corners")
+def grid_sample_align_corners():
+    """``F.grid_sample(img, grid)`` without ``align_corners``, the grid built with ``torch.linspace(-1, 1, n)`` (the
+    corner pixels' centres at -1 and 1, the convention up to 1.2): whether it still returns the image itself."""
+    torch = load_torch()
+    F = torch.nn.functional
+    img = torch.arange(16.0).reshape(1, 1, 4, 4)
+    xs = torch.linspace(-1, 1, 4).view(1, 4).expand(4, 4)
+    ys = torch.linspace(-1, 1, 4).view(4, 1).expand(4, 4)
+    grid = torch.stack([xs, ys], dim=-1).unsqueeze(0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = F.grid_sample(img, grid)
+    identity = bool(torch.allclose(out, img))
+    row = [round(v, 4) for v in out[0, 0, 1].tolist()]
+    result = {"detail": f"returns the image: {identity}; row 1: {row} (the image's: [4.0, 5.0, 6.0, 7.0])",
+              "value": {"identity": identity, "row1": row}}
+    return _warned_or_differs(result, caught, identity)
+
+
+@probe("bilinear-align-corners")
+def bilinear_align_corners():
+    """``F.interpolate(x, scale_factor=2, mode='bilinear')`` without ``align_corners`` (``F.upsample`` in 0.3 code):
+    the values, against what 0.3 computed (the corners aligned, ``align_corners=True``)."""
+    torch = load_torch()
+    F = torch.nn.functional
+    x = torch.arange(4.0).reshape(1, 1, 2, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = F.interpolate(x, scale_factor=2, mode="bilinear")
+    row = [round(v, 4) for v in out[0, 0, 0].tolist()]
+    old = [round(v, 4) for v in F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)[0, 0, 0].tolist()]
+    result = {"detail": f"row 0: {row}; with align_corners=True (0.3's values): {old}",
+              "value": {"row0": row, "row0_align_corners_true": old}}
+    return _warned_or_differs(result, caught, row == old)

@@ -141,3 +141,46 @@ class SchedulerStepEpoch(_SchedulerRule):
     def visit_Call(self, node: cst.Call) -> None:
         if node.args and self.scheduler_of(node) not in (None, "ReduceLROnPlateau"):
             self.found(node, f"{_code(node)}: an epoch passed to step() (deprecated; the closed form is used)")
+
+
+# ---------------------------------------------------------------------------------- align_corners
+GRID_FUNCTIONS = {"torch.nn.functional.grid_sample", "torch.nn.functional.affine_grid"}
+RESIZE = {"torch.nn.functional.interpolate", "torch.nn.functional.upsample", "torch.nn.Upsample"}
+LINEAR_MODES = {"linear", "bilinear", "bicubic", "trilinear"}
+
+
+def _keyword_names(call: cst.Call) -> set:
+    return {a.keyword.value for a in call.args if a.keyword is not None}
+
+
+@rule("grid-sample-align-corners", order=9070)
+class GridSampleAlignCorners(Rule):
+    """catalog: grid-sample-align-corners: ``F.grid_sample(...)`` / ``F.affine_grid(...)`` without ``align_corners``,
+    reported: whether the grid was built for the corners at -1 and 1 (the old default) is not in the text."""
+
+    rewrites = False
+    needs = ("grid_sample", "affine_grid")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.q(node.func) in GRID_FUNCTIONS and "align_corners" not in _keyword_names(node) and \
+                not any(a.star for a in node.args):
+            self.found(node, f"{_code(node.func)}(...) without align_corners: align_corners=True computes what "
+                             "it did up to 1.2")
+
+
+@rule("bilinear-align-corners", order=9080)
+class BilinearAlignCorners(Rule):
+    """catalog: bilinear-align-corners: bilinear (or linear, bicubic, trilinear) ``F.interpolate`` / ``F.upsample``
+    / ``nn.Upsample`` without ``align_corners``, reported: 0.3 aligned the corners, every release since 0.4
+    does not; which one the script wants is its author's to say."""
+
+    rewrites = False
+    needs = ("linear", "bicubic")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.q(node.func) not in RESIZE or "align_corners" in _keyword_names(node):
+            return
+        mode = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "mode"), None)
+        if isinstance(mode, cst.SimpleString) and mode.evaluated_value in LINEAR_MODES:
+            self.found(node, f"{_code(node.func)}(..., mode={mode.value}) without align_corners: 0.3 computed "
+                             "align_corners=True")
