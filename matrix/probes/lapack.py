@@ -77,8 +77,8 @@ def _lu(torch, a):
 @probe("lapack-0-4-names")
 def lapack_names():
     """``torch.btrifact`` / ``btrisolve`` / ``gesv`` / ``potrf`` / ``potri`` / ``potrs`` / ``pstrf`` /
-    ``trtrs`` / ``gels`` (functions and Tensor methods), and ``torch.lu_solve`` with the 2-dim right-hand
-    side ``btrisolve`` took. For potrf / potri / potrs also what the plain rename (its other ``upper``
+    ``trtrs`` / ``gels`` (functions and Tensor methods, and ``btrifact(info=...)``), and ``torch.lu_solve``
+    with the 2-dim right-hand side ``btrisolve`` took. For potrf / potri / potrs also what the plain rename (its other ``upper``
     default) computes, and what the replacement computes, where those exist."""
     torch = load_torch()
     a, b = torch.tensor(_A), torch.tensor(_B)
@@ -106,6 +106,9 @@ def lapack_names():
         ("gels", "torch.linalg.lstsq(A, b).solution", lambda: torch.gels(b, a), None,
          lambda: linalg.lstsq(a, b).solution),
         ("Tensor.btrifact", "torch.linalg.lu_factor(A)", lambda: a3.btrifact(), None, None),
+        # 0.4's info= argument (1.0 warns: use btrifact_with_info)
+        ("Tensor.btrifact(info=...)", "torch.linalg.lu_factor_ex(A)", lambda: a3.btrifact(info=torch.IntTensor()),
+         None, None),
         ("Tensor.btrifact_with_info", "torch.linalg.lu_factor_ex(A)", lambda: a3.btrifact_with_info(), None, None),
         ("Tensor.btrisolve", "torch.linalg.lu_solve(LU, pivots, b.unsqueeze(-1))", lambda: b2.btrisolve(*lu),
          None, None),
