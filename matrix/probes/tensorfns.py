@@ -1,0 +1,110 @@
+"""Probes of tensor functions that were removed or whose defaults changed: the pre-1.8 FFT functions
+(``torch.rfft(x, 1)``), named tensors, ``torch.cross`` without ``dim``, ``torch.normal`` with shapes that
+do not broadcast, ``x.T`` on a 0-dim tensor, ``torch.stft`` without ``return_complex``.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
+standard library and torch only. Where the same call gives other numbers on another release, the
+numbers are in ``value`` so that releases can be compared.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
+
+
+def _attempt(call: Callable[[], Any]) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    """Run ``call``: ``{"outcome": works | warns | errors, ...}`` (the result as ``result``, the first
+    warning's text, or the exception's type and text), and the warnings it issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except Exception as exc:
+            return {"outcome": "errors", "type": type(exc).__name__, "message": str(exc)}, warning_records(caught)
+    ws = warning_records(caught)
+    out: Dict[str, Any] = {"outcome": "warns" if ws else "works", "result": result}
+    if ws:
+        out["warning"] = ws[0]["message"]
+    return out, ws
+
+
+def _summarise(per: Dict[str, Dict[str, Any]], warned: List[Dict[str, str]]) -> Dict[str, Any]:
+    """A ``breakdown = "functions"`` record: the worst outcome of the functions, the first error."""
+    errors = [v for v in per.values() if v["outcome"] == "errors"]
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = "errors" if errors else ("warns" if "warns" in outcomes else (
+        "works" if "works" in outcomes else "not_run"))
+    first = {"type": errors[0]["type"], "message": errors[0]["message"]} if errors else None
+    return {"outcome": outcome, "detail": ", ".join(f"{k}: {v['outcome']}" for k, v in per.items()),
+            "warnings": warned, "error": first, "value": per}
+
+
+# ------------------------------------------------------------------------------------ fft-functions
+#: old name -> what to write instead (for the record; the catalog's `fix` says it in words)
+_FFT = (
+    ("fft", "torch.view_as_real(torch.fft.fft(torch.view_as_complex(z)))"),
+    ("ifft", "torch.view_as_real(torch.fft.ifft(torch.view_as_complex(z)))"),
+    ("rfft", "torch.view_as_real(torch.fft.rfft(x))"),
+    ("irfft", "torch.fft.irfft(torch.view_as_complex(X), n=8)"),
+    ("Tensor.fft", "torch.fft.fft"),
+    ("Tensor.ifft", "torch.fft.ifft"),
+    ("Tensor.rfft", "torch.fft.rfft"),
+    ("Tensor.irfft", "torch.fft.irfft"),
+)
+
+
+def _fft_module(torch) -> Optional[Any]:
+    """The torch.fft module where this torch has one, without clobbering a torch.fft function (1.7:
+    ``import torch.fft`` replaces the function by the module; it is put back here)."""
+    old = torch.__dict__.get("fft")
+    if old is not None and hasattr(old, "rfft") and hasattr(old, "fftn"):
+        return old
+    try:
+        module = importlib.import_module("torch.fft")
+    except ImportError:
+        return None
+    finally:
+        if old is not None:
+            torch.fft = old
+    return module if hasattr(module, "rfft") else None
+
+
+@probe("fft-functions")
+def fft_functions():
+    """``torch.fft(z, 1)``, ``torch.rfft(x, 1)``, ``torch.irfft(X, 1, signal_sizes=...)`` and the Tensor
+    methods (real tensors with a last dimension of 2 for complex numbers), before the torch.fft module."""
+    torch = load_torch()
+    x = torch.arange(8.0)
+    z = torch.stack([x, torch.zeros(8)], -1)  # 8 complex numbers, the old layout
+    half = torch.tensor([[28.0, 0.0], [-4.0, 9.65685], [-4.0, 4.0], [-4.0, 1.65685], [-4.0, 0.0]])
+    calls = {
+        "fft": lambda: torch.fft(z, 1),
+        "ifft": lambda: torch.ifft(z, 1),
+        "rfft": lambda: torch.rfft(x, 1),
+        "irfft": lambda: torch.irfft(half, 1, signal_sizes=(8,)),
+        "Tensor.fft": lambda: z.fft(1),
+        "Tensor.ifft": lambda: z.ifft(1),
+        "Tensor.rfft": lambda: x.rfft(1),
+        "Tensor.irfft": lambda: half.irfft(1, signal_sizes=(8,)),
+    }
+    per: Dict[str, Dict[str, Any]] = {}
+    warned: List[Dict[str, str]] = []
+    for name, new in _FFT:
+        out, ws = _attempt(calls[name])
+        if "result" in out:
+            out["result"] = [[round(v, 4) for v in row] if isinstance(row, list) else round(row, 4)
+                             for row in out["result"].tolist()]
+        out["new"] = new
+        per[name] = out
+        warned.extend(w for w in ws if w not in warned)
+    # the replacement's numbers on the same input, where torch.fft is a module (1.7+): the old rfft's
+    # [..., 2] layout is torch.view_as_real of the complex result
+    fft = _fft_module(torch)
+    if fft is not None and hasattr(torch, "view_as_real"):
+        new = [[round(v, 4) for v in row] for row in torch.view_as_real(fft.rfft(x)).tolist()]
+        for name in ("rfft", "Tensor.rfft"):
+            per[name]["new_result"] = new
+    return _summarise(per, warned)

@@ -1,0 +1,47 @@
+"""The tensor-functions family: functions that were removed or whose defaults changed, each reported
+(never rewritten: the new form's output or the argument the old default picked cannot be proven from
+the text): the pre-1.8 FFT functions, named tensors, ``torch.cross`` without ``dim``, ``torch.normal``
+with shapes that do not broadcast, ``.T`` of a 0-dim tensor, ``torch.stft`` without ``return_complex``.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from shims.upgrade.rules.base import Rule, _code, _kw, rule
+
+#: the removed FFT functions -> the torch.fft function that replaces each (the catalog's `fix` has the rest)
+FFT = {"fft": "torch.fft.fft", "ifft": "torch.fft.ifft", "rfft": "torch.fft.rfft", "irfft": "torch.fft.irfft"}
+
+
+@rule("fft-functions", order=4001)
+class FftFunctions(Rule):
+    """catalog: fft-functions: ``torch.fft(z, 1)``, ``torch.rfft(x, 1)``, ... and ``z.fft(1)`` (a Tensor
+    method, known by its integer ``signal_ndim``): reported, because the torch.fft module's functions take
+    and give complex tensors where the old ones used a last dimension of 2 (the layout the code around
+    the call reads)."""
+
+    rewrites = False
+    needs = ("fft",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in FFT:
+            return
+        name = func.attr.value
+        qualified = self.q(func)
+        if qualified == f"torch.{name}":
+            where = f"torch.{name}"
+        elif qualified is None and _signal_ndim(node):
+            where = f"Tensor.{name}"  # x.rfft(1): the old method; np.fft.rfft(x) resolves to numpy
+        else:
+            return
+        self.found(node, f"{_code(node)}: {where} is gone (torch 1.8); use {FFT[name]} on complex tensors "
+                         f"(torch.view_as_real / view_as_complex convert the old [..., 2] layout)")
+
+
+def _signal_ndim(call: cst.Call) -> bool:
+    """Whether the call passes the old FFT's ``signal_ndim``: keyword, or an integer first argument."""
+    if _kw(call, "signal_ndim") is not None:
+        return True
+    first = call.args[0] if call.args else None
+    return first is not None and first.keyword is None and isinstance(first.value, cst.Integer)

@@ -1,0 +1,71 @@
+"""matrix/probes/tensorfns.py on the installed torch: each old form does what its catalog entry says,
+with the exact texts users see and the numbers releases can be compared by.
+
+The probes run once, in a fresh interpreter, as a matrix cell runs them (some torch warnings are
+issued once per process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix import probes
+from matrix.facts.catalog import load_catalog
+
+Version = pytest.importorskip("packaging.version").Version
+torch = pytest.importorskip("torch")
+
+IDS = ("fft-functions", "named-tensors", "cross-default-dim", "normal-mean-std-shape", "zero-dim-transpose",
+       "stft-return-complex")
+CATALOG = {c["id"]: c for c in load_catalog()}
+V = Version(torch.__version__)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    only = [arg for change_id in IDS if change_id in probes.PROBES for arg in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--out", str(out), *only], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def record(records, change_id):
+    return records[probes.probe_name(change_id)]
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s*\(Triggered internally at [^)]*\)\.?", "", text).strip()
+
+
+def symptom(change_id: str) -> str:
+    """The catalog's symptom without its leading 'Category: '."""
+    return CATALOG[change_id]["symptom"].partition(": ")[2]
+
+
+def test_fft_functions(records):
+    rec = record(records, "fft-functions")
+    if V < Version("1.8"):
+        assert rec["value"]["rfft"]["result"][1] == [-4.0, 9.6569]
+        return
+    assert rec["outcome"] == "errors"
+    assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["fft-functions"]["symptom"]
+    seen = CATALOG["fft-functions"]["also_seen"]
+    for name, fn in rec["value"].items():
+        assert fn["outcome"] == "errors", name
+        text = f"{fn['type']}: {fn['message']}"
+        if name.startswith("Tensor."):
+            assert text == f"AttributeError: 'Tensor' object has no attribute '{name[7:]}'", (name, text)
+        else:
+            assert text == CATALOG["fft-functions"]["symptom"] or text in seen, (name, text)
+    # the replacement gives the old layout back: the numbers 1.7's torch.rfft(x, 1) gave
+    assert rec["value"]["rfft"]["new_result"] == [[28.0, 0.0], [-4.0, 9.6569], [-4.0, 4.0], [-4.0, 1.6569],
+                                                   [-4.0, 0.0]]
