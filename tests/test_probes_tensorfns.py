@@ -69,3 +69,17 @@ def test_fft_functions(records):
     # the replacement gives the old layout back: the numbers 1.7's torch.rfft(x, 1) gave
     assert rec["value"]["rfft"]["new_result"] == [[28.0, 0.0], [-4.0, 9.6569], [-4.0, 4.0], [-4.0, 1.6569],
                                                    [-4.0, 0.0]]
+
+
+def test_named_tensors(records):
+    rec = record(records, "named-tensors")
+    if V < Version("1.3"):
+        assert rec["outcome"] == "not_run"
+    elif V < Version(CATALOG["named-tensors"]["cited_versions"]["fails"]):
+        assert rec["outcome"] in ("works", "warns")
+        assert rec["value"]["Tensor.align_to"]["result"] == [3, 2]
+    else:
+        assert rec["outcome"] == "errors"
+        assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["named-tensors"]["symptom"]
+        assert {fn["outcome"] for fn in rec["value"].values()} == {"errors"}
+        assert rec["value"]["align_tensors"]["message"] == "module 'torch' has no attribute 'align_tensors'"

@@ -108,3 +108,66 @@ def fft_functions():
         for name in ("rfft", "Tensor.rfft"):
             per[name]["new_result"] = new
     return _summarise(per, warned)
+
+
+# ------------------------------------------------------------------------------------ named-tensors
+def _release(torch) -> Tuple[int, int]:
+    """(major, minor) of the installed torch ("1.13.1+cu117" -> (1, 13))."""
+    parts = torch.__version__.split("+")[0].split(".")
+    return int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)
+
+
+#: the named-tensor names the probe calls -> what to write instead (for the record)
+_NAMED = (
+    ("Tensor.names", "a tuple of names kept next to the tensor"),
+    ("Tensor.rename", "nothing (keep the names yourself)"),
+    ("Tensor.rename_", "nothing (keep the names yourself)"),
+    ("Tensor.refine_names", "nothing (keep the names yourself)"),
+    ("Tensor.has_names", "False"),
+    ("Tensor.align_to", "permute (and unsqueeze for a new name)"),
+    ("Tensor.align_as", "permute / unsqueeze to the other's layout"),
+    ("align_tensors", "permute / unsqueeze each"),
+)
+
+
+def _align_tensors(torch, a, b) -> Any:
+    """``torch.align_tensors(a, b)``: the shapes; where the name exists but the function was never
+    implemented (1.3 on: "`align_tensors` not yet implemented."), that text: the name is what went."""
+    fn = torch.align_tensors  # gone: AttributeError, the finding
+    try:
+        return [list(t.shape) for t in fn(a, b)]
+    except RuntimeError as exc:
+        return f"exists; calling it raises RuntimeError: {exc}"
+
+
+@probe("named-tensors")
+def named_tensors():
+    """Named tensors (a prototype since 1.3): ``x.refine_names('N', 'C')``, ``x.align_to('C', 'N')``,
+    ``x.names``, ``x.rename(...)``, ``torch.align_tensors(...)``."""
+    torch = load_torch()
+    if _release(torch) < (1, 3):
+        raise NotRun(f"torch {torch.__version__} has no named tensors yet (a prototype added in 1.3)")
+    x = torch.arange(6.0).reshape(2, 3)
+    # a named input for the calls that need one; where refine_names is gone, the plain tensor (the call
+    # then fails on its own name, not on refine_names)
+    named = x.refine_names("N", "C") if hasattr(x, "refine_names") else x
+    other = torch.zeros(3, 2)
+    other = other.refine_names("C", "N") if hasattr(other, "refine_names") else other
+    calls = {
+        "Tensor.names": lambda: list(x.names),
+        "Tensor.rename": lambda: list(x.rename("N", "C").names),
+        "Tensor.rename_": lambda: list(x.clone().rename_("N", "C").names),
+        "Tensor.refine_names": lambda: list(x.refine_names("N", "C").names),
+        "Tensor.has_names": lambda: x.has_names(),
+        "Tensor.align_to": lambda: list(named.align_to("C", "N").shape),
+        "Tensor.align_as": lambda: list(named.align_as(other).shape),
+        "align_tensors": lambda: _align_tensors(torch, named, other),
+    }
+    per: Dict[str, Dict[str, Any]] = {}
+    warned: List[Dict[str, str]] = []
+    for name, new in _NAMED:
+        out, ws = _attempt(calls[name])
+        out["new"] = new
+        per[name] = out
+        warned.extend(w for w in ws if w not in warned)
+    return _summarise(per, warned)

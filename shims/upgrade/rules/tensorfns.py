@@ -45,3 +45,44 @@ def _signal_ndim(call: cst.Call) -> bool:
         return True
     first = call.args[0] if call.args else None
     return first is not None and first.keyword is None and isinstance(first.value, cst.Integer)
+
+
+#: the named-tensor methods, each distinctive enough to report on any object (rename: see NamedTensors)
+NAMED_METHODS = ("refine_names", "align_to", "align_as", "has_names")
+#: the factory functions that took ``names=``
+FACTORIES = ("torch.zeros", "torch.ones", "torch.empty", "torch.rand", "torch.randn", "torch.full", "torch.tensor")
+
+
+@rule("named-tensors", order=4002)
+class NamedTensors(Rule):
+    """catalog: named-tensors: ``x.refine_names(...)``, ``x.align_to(...)``, ``x.align_as(...)``,
+    ``x.has_names()``, ``x.rename('N', 'C')`` / ``rename_`` (only with names as string literals or None:
+    ``os.rename`` and ``Path.rename`` are other functions), ``torch.align_tensors(...)`` and a factory's
+    ``names=``: reported; where the names mattered (align_to's order) only the reader knows the permute.
+    ``x.names`` alone is not reported (too common a name to tell from the text)."""
+
+    rewrites = False
+    needs = ("names", "align_", "rename")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        qualified = self.q(func)
+        if qualified == "torch.align_tensors":
+            self.found(node, f"{_code(node)}: torch.align_tensors is gone (named tensors removed)")
+        elif qualified in FACTORIES and _kw(node, "names") is not None:
+            self.found(node, f"{_code(node)}: names= is refused (named tensors removed); drop it")
+        elif isinstance(func, cst.Attribute) and qualified is None:
+            name = func.attr.value
+            if name in NAMED_METHODS or name in ("rename", "rename_") and _names_only(node):
+                self.found(node, f"{_code(node)}: Tensor.{name} is gone (named tensors removed); keep the "
+                                 f"names yourself, permute for align_to / align_as")
+
+
+def _names_only(call: cst.Call) -> bool:
+    """``x.rename('N', 'C')``, ``x.rename(None)``: positional names only (string literals or None)."""
+    return bool(call.args) and all(
+        a.keyword is None and (isinstance(a.value, cst.SimpleString) or _is_none(a.value)) for a in call.args)
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
