@@ -83,3 +83,18 @@ def test_named_tensors(records):
         assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["named-tensors"]["symptom"]
         assert {fn["outcome"] for fn in rec["value"].values()} == {"errors"}
         assert rec["value"]["align_tensors"]["message"] == "module 'torch' has no attribute 'align_tensors'"
+
+
+def test_cross_default_dim(records):
+    rec = record(records, "cross-default-dim")
+    value = rec["value"]
+    # on (3, 3) inputs the old default is dim 0 (the columns), not the last dimension linalg.cross takes
+    assert value["result"] == value["dim_0"] == [[-3.0, -3.0, -3.0], [6.0, 6.0, 6.0], [-3.0, -3.0, -3.0]]
+    assert value["dim_1"] == [[-1.0, 2.0, -1.0]] * 3
+    if value["linalg_cross"] is not None:
+        assert value["linalg_cross"] == value["dim_1"]
+    if V >= Version(CATALOG["cross-default-dim"]["cited_versions"]["warns"]):
+        assert rec["outcome"] == "warns"
+        assert [clean(w["message"]) for w in rec["warnings"]] == [symptom("cross-default-dim")]
+    else:
+        assert rec["outcome"] == "works"

@@ -171,3 +171,26 @@ def named_tensors():
         per[name] = out
         warned.extend(w for w in ws if w not in warned)
     return _summarise(per, warned)
+
+
+# -------------------------------------------------------------------------------- cross-default-dim
+@probe("cross-default-dim")
+def cross_default_dim():
+    """``torch.cross(a, b)`` without ``dim`` on (3, 3) inputs: the default is the first dimension of size 3
+    (here 0, across the rows), where torch.linalg.cross takes the last; both are recorded."""
+    torch = load_torch()
+    a = torch.arange(9.0).reshape(3, 3)
+    b = torch.ones(3, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = torch.cross(a, b).tolist()
+    ws = warning_records(caught)
+    # explicit, non-negative dims: on 1.0 dim=-1 was the "not given" sentinel, not the last dimension
+    first = torch.cross(a, b, dim=0).tolist()
+    last = torch.cross(a, b, dim=1).tolist()
+    linalg = getattr(getattr(torch, "linalg", None), "cross", None)
+    value = {"result": old, "dim_0": first, "dim_1": last,
+             "linalg_cross": linalg(a, b).tolist() if linalg is not None else None}
+    picked = "dim=0 (first of size 3)" if old == first else ("dim=-1 (last)" if old == last else "neither")
+    return {"detail": f"torch.cross(a, b) on (3, 3) = {picked}; linalg.cross uses the last dimension",
+            "warnings": ws, "value": value}

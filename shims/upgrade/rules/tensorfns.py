@@ -86,3 +86,23 @@ def _names_only(call: cst.Call) -> bool:
 
 def _is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+@rule("cross-default-dim", order=4003)
+class CrossDefaultDim(Rule):
+    """catalog: cross-default-dim: ``torch.cross(a, b)`` / ``a.cross(b)`` without ``dim``: reported, since the
+    old default (the first dimension of size 3) depends on the shapes at run time, and on (3, 3) inputs it
+    is not the last dimension torch.linalg.cross takes."""
+
+    rewrites = False
+    needs = ("cross",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "cross" or _kw(node, "dim") is not None:
+            return
+        positional = [a for a in node.args if a.keyword is None]
+        qualified = self.q(func)
+        if qualified == "torch.cross" and len(positional) == 2 or qualified is None and len(positional) == 1:
+            self.found(node, f"{_code(node)} without dim: crosses the first dimension of size 3 (a (3, 3) "
+                             f"batch: the columns); say which: torch.linalg.cross (the last) or dim=")
