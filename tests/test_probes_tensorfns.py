@@ -98,3 +98,16 @@ def test_cross_default_dim(records):
         assert [clean(w["message"]) for w in rec["warnings"]] == [symptom("cross-default-dim")]
     else:
         assert rec["outcome"] == "works"
+
+
+def test_normal_mean_std_shape(records):
+    rec = record(records, "normal-mean-std-shape")
+    if rec["outcome"] == "errors":
+        assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["normal-mean-std-shape"]["symptom"]
+        assert V >= Version("1.12")  # measured on the pins: 1.8.1 still reshapes std (test below)
+    else:
+        # std (3, 2) was reshaped to mean's (2, 3); std = 0 gives mean exactly
+        assert rec["value"] == {"shape": [2, 3], "result": [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]}
+        if rec["outcome"] == "warns":
+            assert [clean(w["message"]) for w in rec["warnings"]] == [
+                CATALOG["normal-mean-std-shape"]["also_seen"][0].partition(": ")[2]]

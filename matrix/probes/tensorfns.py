@@ -194,3 +194,17 @@ def cross_default_dim():
     picked = "dim=0 (first of size 3)" if old == first else ("dim=-1 (last)" if old == last else "neither")
     return {"detail": f"torch.cross(a, b) on (3, 3) = {picked}; linalg.cross uses the last dimension",
             "warnings": ws, "value": value}
+
+
+# ---------------------------------------------------------------------------- normal-mean-std-shape
+@probe("normal-mean-std-shape")
+def normal_mean_std_shape():
+    """``torch.normal(mean, std)`` with as many elements in each but shapes that do not broadcast
+    ((2, 3) and (3, 2)): once std was reshaped to mean's shape; ``std = 0`` makes the result exactly
+    ``mean``, so the record shows the shape and the numbers."""
+    torch = load_torch()
+    mean = torch.arange(6.0).reshape(2, 3)
+    std = torch.zeros(3, 2)
+    out = torch.normal(mean, std)
+    return {"detail": f"result of shape {list(out.shape)} (mean's: [2, 3])",
+            "value": {"shape": list(out.shape), "result": out.tolist()}}

@@ -106,3 +106,30 @@ class CrossDefaultDim(Rule):
         if qualified == "torch.cross" and len(positional) == 2 or qualified is None and len(positional) == 1:
             self.found(node, f"{_code(node)} without dim: crosses the first dimension of size 3 (a (3, 3) "
                              f"batch: the columns); say which: torch.linalg.cross (the last) or dim=")
+
+
+@rule("normal-mean-std-shape", order=4004)
+class NormalMeanStdShape(Rule):
+    """catalog: normal-mean-std-shape: ``torch.normal(mean, std)`` with two tensors (neither a number, no
+    ``size``): reported as a check, since whether the shapes broadcast is known only at run time; where
+    they do not (same number of elements), the old call reshaped std to mean's shape."""
+
+    rewrites = False
+    needs = ("normal",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.q(node.func) != "torch.normal" or _kw(node, "size") is not None:
+            return
+        positional = [a.value for a in node.args if a.keyword is None]
+        named = [a.value for a in (_kw(node, "mean"), _kw(node, "std")) if a is not None]
+        args = positional + named
+        if len(args) == 2 and not any(_number(a) for a in args):
+            self.found(node, f"{_code(node)}: mean and std must broadcast now; if they only have "
+                             f"as many elements, give std mean's shape: std.reshape(mean.shape)")
+
+
+def _number(expr: cst.BaseExpression) -> bool:
+    """A numeric literal (``0``, ``-1.5``): torch.normal(0, std) and (mean, 1.0) have nothing to reshape."""
+    if isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float))
