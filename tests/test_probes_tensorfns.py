@@ -111,3 +111,11 @@ def test_normal_mean_std_shape(records):
         if rec["outcome"] == "warns":
             assert [clean(w["message"]) for w in rec["warnings"]] == [
                 CATALOG["normal-mean-std-shape"]["also_seen"][0].partition(": ")[2]]
+
+
+def test_zero_dim_transpose(records):
+    rec = record(records, "zero-dim-transpose")
+    assert rec["value"] == {"shape": [], "result": 2.5}  # the identity, on every release that has .T
+    if V >= Version(CATALOG["zero-dim-transpose"]["cited_versions"]["warns"]):
+        assert rec["outcome"] == "warns"
+        assert [clean(w["message"]) for w in rec["warnings"]] == [symptom("zero-dim-transpose")]

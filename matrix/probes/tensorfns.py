@@ -208,3 +208,16 @@ def normal_mean_std_shape():
     out = torch.normal(mean, std)
     return {"detail": f"result of shape {list(out.shape)} (mean's: [2, 3])",
             "value": {"shape": list(out.shape), "result": out.tolist()}}
+
+
+# ------------------------------------------------------------------------------- zero-dim-transpose
+@probe("zero-dim-transpose")
+def zero_dim_transpose():
+    """``x.T`` of a 0-dim tensor (a loss, a full reduction): the identity, with a deprecation warning."""
+    torch = load_torch()
+    if not hasattr(torch.Tensor, "T"):
+        raise NotRun(f"torch {torch.__version__} has no Tensor.T yet")
+    x = torch.tensor(2.5)
+    y = x.T
+    return {"detail": f"x.T of a 0-dim tensor: shape {list(y.shape)}, {y.item()}",
+            "value": {"shape": list(y.shape), "result": y.item()}}

@@ -133,3 +133,28 @@ def _number(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.UnaryOperation):
         expr = expr.expression
     return isinstance(expr, (cst.Integer, cst.Float))
+
+
+#: methods that, called with no argument, reduce a tensor to 0 dimensions
+FULL_REDUCTIONS = ("sum", "mean", "max", "min", "prod", "norm", "std", "var", "median", "logsumexp", "all", "any")
+
+
+@rule("zero-dim-transpose", order=4005)
+class ZeroDimTranspose(Rule):
+    """catalog: zero-dim-transpose: ``.T`` of what the text shows is 0-dim, a full reduction (``x.sum().T``)
+    or ``torch.tensor(<number>)``: reported (the ``.T`` is the identity there and can go); ``.T`` of a name
+    is left alone: its dimensions are known only at run time."""
+
+    rewrites = False
+    needs = (".T",)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value != "T" or not isinstance(node.value, cst.Call):
+            return
+        call = node.value
+        reduced = (isinstance(call.func, cst.Attribute) and call.func.attr.value in FULL_REDUCTIONS
+                   and not call.args and self.q(call.func) is None)
+        scalar = (self.q(call.func) == "torch.tensor" and len(call.args) == 1
+                  and isinstance(call.args[0].value, (cst.Integer, cst.Float)))
+        if reduced or scalar:
+            self.found(node, f"{_code(node)}: .T of a 0-dim tensor is the identity (deprecated): drop the .T")
