@@ -104,7 +104,7 @@ def test_normal_mean_std_shape(records):
     rec = record(records, "normal-mean-std-shape")
     if rec["outcome"] == "errors":
         assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["normal-mean-std-shape"]["symptom"]
-        assert V >= Version("1.12")  # measured on the pins: 1.8.1 still reshapes std (test below)
+        assert V >= Version("1.12")  # the events: the warning (and the fallback) went in 1.12
     else:
         # std (3, 2) was reshaped to mean's (2, 3); std = 0 gives mean exactly
         assert rec["value"] == {"shape": [2, 3], "result": [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]}
@@ -119,3 +119,25 @@ def test_zero_dim_transpose(records):
     if V >= Version(CATALOG["zero-dim-transpose"]["cited_versions"]["warns"]):
         assert rec["outcome"] == "warns"
         assert [clean(w["message"]) for w in rec["warnings"]] == [symptom("zero-dim-transpose")]
+
+
+#: torch.stft(arange(16.), 8, hop_length=4, window=ones(8)): the first frame, real and imaginary parts
+STFT_FIRST_FRAMES = [[16.0, 0.0], [28.0, 0.0], [60.0, 0.0], [92.0, 0.0], [104.0, 0.0]]
+
+
+def test_stft_return_complex(records):
+    rec = record(records, "stft-return-complex")
+    value = rec["value"]
+    entry = CATALOG["stft-return-complex"]
+    if V >= Version(entry["cited_versions"]["fails"]):
+        assert rec["outcome"] == "errors" and value["result"] is None
+        assert f"{rec['error']['type']}: {rec['error']['message']}" == entry["symptom"]
+        # return_complex=False still gives the old layout, with its deprecation warning
+        assert [clean(w["message"]) for w in rec["warnings"]] == [entry["also_seen"][0].partition(": ")[2]]
+    else:
+        assert value["result"][0] == STFT_FIRST_FRAMES
+    if "complex_as_real" in value:  # the keyword exists: view_as_real of the complex result is the old layout
+        assert value["complex_as_real"][0] == STFT_FIRST_FRAMES
+        assert value["return_complex_false"] == value["complex_as_real"]
+        if value["result"] is not None:
+            assert value["result"] == value["complex_as_real"]

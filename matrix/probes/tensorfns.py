@@ -221,3 +221,43 @@ def zero_dim_transpose():
     y = x.T
     return {"detail": f"x.T of a 0-dim tensor: shape {list(y.shape)}, {y.item()}",
             "value": {"shape": list(y.shape), "result": y.item()}}
+
+
+# ------------------------------------------------------------------------------ stft-return-complex
+def _rounded(values: Any) -> Any:
+    """Nested lists of floats rounded to 4 decimals (comparable across releases and BLAS builds)."""
+    if isinstance(values, list):
+        return [_rounded(v) for v in values]
+    return round(values, 4)
+
+
+@probe("stft-return-complex")
+def stft_return_complex():
+    """``torch.stft(x, n_fft, ...)`` without ``return_complex`` (a real tensor with a last dimension of 2,
+    up to 1.13), then with ``return_complex=False`` (what the error's wording invites) and, as the
+    reference, ``torch.view_as_real`` of ``return_complex=True``: the numbers of each."""
+    torch = load_torch()
+    x = torch.arange(16.0)
+    window = torch.ones(8)
+
+    def stft(**kwargs):
+        return torch.stft(x, 8, hop_length=4, window=window, **kwargs)
+
+    old, warned = _attempt(lambda: _rounded(stft().tolist()))
+    value: Dict[str, Any] = {"result": old.get("result")}
+    if "return_complex" in (torch.stft.__doc__ or ""):  # the keyword exists (1.7 on)
+        explicit, ws = _attempt(lambda: _rounded(stft(return_complex=False).tolist()))
+        warned.extend(w for w in ws if w not in warned)
+        value["return_complex_false"] = explicit.get("result")
+        reference, _ = _attempt(lambda: _rounded(torch.view_as_real(stft(return_complex=True)).tolist()))
+        value["complex_as_real"] = reference.get("result")
+    record: Dict[str, Any] = {"warnings": warned, "value": value}
+    if old["outcome"] == "errors":
+        record.update(outcome="errors", detail=f"{old['type']} raised by the old form",
+                      error={"type": old["type"], "message": old["message"]})
+    else:
+        shape = [len(value["result"]), len(value["result"][0]), len(value["result"][0][0])]
+        record["detail"] = f"a real tensor of shape {shape}"
+        if warned:
+            record["outcome"] = "warns"
+    return record

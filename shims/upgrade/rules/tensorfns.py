@@ -158,3 +158,36 @@ class ZeroDimTranspose(Rule):
                   and isinstance(call.args[0].value, (cst.Integer, cst.Float)))
         if reduced or scalar:
             self.found(node, f"{_code(node)}: .T of a 0-dim tensor is the identity (deprecated): drop the .T")
+
+
+@rule("stft-return-complex", order=4006)
+class StftReturnComplex(Rule):
+    """catalog: stft-return-complex: ``torch.stft(...)`` / ``x.stft(256, ...)`` (the Tensor method, known by
+    its n_fft) without ``return_complex`` or with
+    ``return_complex=False``: reported, since whether the input is real (and the [..., 2] layout is what
+    the code reads) is known only at run time; the fix wraps ``return_complex=True`` in view_as_real."""
+
+    rewrites = False
+    needs = ("stft",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "stft":
+            return
+        qualified = self.q(func)
+        if qualified != "torch.stft" and (qualified is not None or not _n_fft(node)):
+            return  # librosa.stft, scipy.signal.stft, a module's self.stft(x): other functions
+        given = _kw(node, "return_complex")
+        if given is None:
+            self.found(node, f"{_code(node)} without return_complex: an error on real input (torch 2.0); "
+                             f"torch.view_as_real(torch.stft(..., return_complex=True)) is the old layout")
+        elif isinstance(given.value, cst.Name) and given.value.value == "False":
+            self.found(node, f"{_code(node)}: return_complex=False is deprecated; "
+                             f"torch.view_as_real(torch.stft(..., return_complex=True)) is the same layout")
+
+
+def _n_fft(call: cst.Call) -> bool:
+    """Whether a method call passes Tensor.stft's ``n_fft``: keyword, or an integer first argument."""
+    first = call.args[0] if call.args else None
+    return _kw(call, "n_fft") is not None or (
+        first is not None and first.keyword is None and isinstance(first.value, cst.Integer))
