@@ -336,7 +336,7 @@ def test_run_all_reports_each_record():
 
 
 FAMILIES = ("matrix.probes.autograd", "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem",
-            "matrix.probes.defaults", "matrix.probes.lapack")
+            "matrix.probes.defaults", "matrix.probes.lapack", "matrix.probes.tensorfns")
 
 
 def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():

@@ -51,11 +51,14 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
   under Keras 3, NumPy's ABI, NumPy's float64 bits, a size-1 array used as a number
+- :mod:`matrix.probes.tensorfns`: the pre-1.8 FFT functions, named tensors, ``torch.cross`` without
+  ``dim``, ``torch.normal`` with shapes that do not broadcast, ``x.T`` of a 0-dim tensor, ``torch.stft``
+  without ``return_complex``
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, lapack, numerics  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, lapack, numerics, tensorfns  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

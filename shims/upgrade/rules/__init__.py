@@ -13,8 +13,12 @@ the two together.
   grad-none-zero, retain-variables, optimizer-step-between-backwards
 - :mod:`.losses`: size-average, reduction-elementwise-mean, target-size-broadcast
 - :mod:`.tensors`: zero-dim-index, legacy-tensor-types, zero-dim-iteration, numpy-ndim-scalar,
-  functional-sigmoid-tanh, torch-load-weights-only
+  functional-sigmoid-tanh, torch-load-weights-only, functional-upsample, has-backend-flags, non-tuple-index
+- :mod:`.defaults`: softmax-implicit-dim, scalar-first-overloads, scheduler-step-order, scheduler-step-epoch,
+  grid-sample-align-corners, bilinear-align-corners
 - :mod:`.data`: tensordataset-kwargs
+- :mod:`.tensorfns`: fft-functions, named-tensors, cross-default-dim, normal-mean-std-shape,
+  zero-dim-transpose, stft-return-complex (all reported)
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 - :mod:`.lapack`: lapack-0-4-names, linalg-lu-triangular (both reported)
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, lapack, losses, tensors, tf1  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, defaults, lapack, losses, tensorfns, tensors, tf1  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
