@@ -1,0 +1,86 @@
+"""Probes of module and training-loop APIs that were deprecated or removed: non-full backward hooks
+(``Module.register_backward_hook``), a Sampler subclass passing ``data_source`` up, the schedulers'
+``verbose=`` and ``print_lr()``, ``torch.nn.utils.weight_norm``, ``Module.state_dict`` with
+positional arguments.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
+standard library and torch only.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, List
+
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
+
+
+def _grads(grads) -> List[Any]:
+    """A hook's grad tuple as plain numbers (None where autograd gave none)."""
+    return [None if g is None else [round(v, 6) for v in g.flatten().tolist()] for g in grads]
+
+
+def _shapes(grads) -> List[Any]:
+    return [None if g is None else list(g.shape) for g in grads]
+
+
+@probe("module-backward-hook")
+def module_backward_hook():
+    """``module.register_backward_hook(hook)`` (2017-2020) on modules that break its assumptions: a forward
+    of two ops (``lin(x) * 2``), two outputs from two ops, a dict output, a list input; the first one's
+    ``grad_input`` compared with ``register_full_backward_hook``'s."""
+    torch = load_torch()
+    nn = torch.nn
+
+    class TwoOps(nn.Module):
+        def __init__(self):
+            super(TwoOps, self).__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.lin(x) * 2.0
+
+    class TwoOutputs(nn.Module):
+        def forward(self, x):
+            return x * 2.0, x + 1.0
+
+    class DictOutput(nn.Module):
+        def forward(self, x):
+            return {"y": x * 2.0}
+
+    class ListInput(nn.Module):
+        def forward(self, xs):
+            return xs[0] * 2.0
+
+    torch.manual_seed(0)
+    model = TwoOps()
+    x = torch.ones(1, 3, requires_grad=True)
+    seen: Dict[str, Any] = {}
+
+    def old_hook(module, grad_input, grad_output):
+        seen["old"] = grad_input
+
+    model.register_backward_hook(old_hook)
+    model(x).sum().backward()
+    value: Dict[str, Any] = {"old_grad_input_shapes": _shapes(seen["old"]), "old_grad_input": _grads(seen["old"])}
+    # the other three shapes, each on its own module (each warns its own message, once per call)
+    y = torch.ones(2, requires_grad=True)
+    for module, call in ((TwoOutputs(), lambda m: sum(t.sum() for t in m(y))),
+                         (DictOutput(), lambda m: m(y)["y"].sum()),
+                         (ListInput(), lambda m: m([y]).sum())):
+        module.register_backward_hook(lambda *args: None)
+        call(module).backward()
+    if not hasattr(model, "register_full_backward_hook"):
+        value["full_grad_input_shapes"] = value["full_grad_input"] = None
+        detail = f"old hook's grad_input: shapes {value['old_grad_input_shapes']} (no full hook before 1.8)"
+        return {"detail": detail, "value": value}
+    # the same module with the hook that sees the module's input, kept out of the probe's warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = TwoOps()
+        full.load_state_dict(model.state_dict())
+        full.register_full_backward_hook(lambda module, gi, go: seen.__setitem__("full", gi))
+        full(x).sum().backward()
+    value.update(full_grad_input_shapes=_shapes(seen["full"]), full_grad_input=_grads(seen["full"]))
+    detail = (f"old hook's grad_input: shapes {value['old_grad_input_shapes']} (the last op's, '* 2'); "
+              f"full hook's: {value['full_grad_input_shapes']} (the module input's)")
+    return {"detail": detail, "value": value}

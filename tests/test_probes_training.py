@@ -1,0 +1,63 @@
+"""matrix/probes/training.py on the installed torch: each probe's outcome, the exact texts (against the
+catalog's symptom and also_seen) and the numbers, from one run of ``python -m matrix.probes --only ...``
+in a fresh interpreter (some torch warnings are issued once per process)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix import probes
+from matrix.facts.catalog import load_catalog
+
+torch = pytest.importorskip("torch")
+Version = pytest.importorskip("packaging.version").Version
+V = Version(torch.__version__)
+CATALOG = {c["id"]: c for c in load_catalog()}
+IDS = ["module-backward-hook"]
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "training.json"
+    only = [arg for change_id in IDS for arg in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {change_id: rec for change_id in IDS for rec in json.loads(out.read_text())
+            if rec["id"] == probes.probe_name(change_id)}
+
+
+def texts(rec):
+    return [f"{w['category']}: {w['message']}" for w in rec["warnings"]]
+
+
+def known(change_id):
+    entry = CATALOG[change_id]
+    return [entry["symptom"], *entry.get("also_seen", [])]
+
+
+def test_every_warning_is_a_known_text(records):
+    for change_id, rec in records.items():
+        for text in texts(rec):
+            assert any(text.startswith(k) for k in known(change_id)), (change_id, text)
+
+
+def test_backward_hook_warns_and_sees_the_last_ops_gradients(records):
+    rec = records["module-backward-hook"]
+    assert rec["outcome"] == "warns"
+    assert texts(rec)[0] == CATALOG["module-backward-hook"]["symptom"]
+    assert len(texts(rec)) == 4  # multiple Nodes, different Nodes, not returning / not taking Tensors
+    value = rec["value"]
+    # the old hook: the gradient at the Linear's output (d sum(2 y) / dy = 2) and None for the constant
+    assert value["old_grad_input_shapes"] == [[1, 2], None]
+    assert value["old_grad_input"] == [[2.0, 2.0], None]
+    # the full hook: the gradient at the module's input, 2 * (column sums of the Linear's weight)
+    assert value["full_grad_input_shapes"] == [[1, 3]]
+    torch.manual_seed(0)
+    expected = (2.0 * torch.nn.Linear(3, 2).weight.sum(0)).tolist()
+    assert value["full_grad_input"][0] == pytest.approx(expected, abs=1e-5)
