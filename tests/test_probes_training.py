@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 V = Version(torch.__version__)
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["module-backward-hook"]
+IDS = ["module-backward-hook", "sampler-data-source"]
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,15 @@ def test_backward_hook_warns_and_sees_the_last_ops_gradients(records):
     torch.manual_seed(0)
     expected = (2.0 * torch.nn.Linear(3, 2).weight.sum(0)).tolist()
     assert value["full_grad_input"][0] == pytest.approx(expected, abs=1e-5)
+
+
+def test_sampler_passing_data_source_up(records):
+    rec = records["sampler-data-source"]
+    entry = CATALOG["sampler-data-source"]
+    if V >= Version(entry["cited_versions"]["fails"]):
+        assert rec["outcome"] == "errors"
+        assert f"{rec['error']['type']}: {rec['error']['message']}" == entry["symptom"]
+    else:
+        assert rec["value"]["order"] == [2, 1, 0]
+        if rec["warnings"]:
+            assert texts(rec) == entry["also_seen"]

@@ -8,6 +8,7 @@ standard library and torch only.
 """
 from __future__ import annotations
 
+import importlib
 import warnings
 from typing import Any, Dict, List
 
@@ -84,3 +85,32 @@ def module_backward_hook():
     detail = (f"old hook's grad_input: shapes {value['old_grad_input_shapes']} (the last op's, '* 2'); "
               f"full hook's: {value['full_grad_input_shapes']} (the module input's)")
     return {"detail": detail, "value": value}
+
+
+@probe("sampler-data-source")
+def sampler_data_source():
+    """A Sampler subclass whose ``__init__`` calls ``super(...).__init__(data_source)`` (the 2017-2022 pattern;
+    ``Sampler.__init__`` took the argument and ignored it)."""
+    load_torch()
+    Sampler = importlib.import_module("torch.utils.data").Sampler  # not imported by `import torch` in 1.0
+
+    class Reversed(Sampler):
+        def __init__(self, data_source):
+            super(Reversed, self).__init__(data_source)
+            self.data_source = data_source
+
+        def __iter__(self):
+            return iter(range(len(self.data_source) - 1, -1, -1))
+
+        def __len__(self):
+            return len(self.data_source)
+
+    order = list(Reversed([10, 20, 30]))  # raises here where Sampler no longer takes the argument
+    # the rewrite the entry does not make: super().__init__() without the argument, on this torch
+    try:
+        Sampler()
+        no_argument = "accepted"
+    except TypeError as exc:
+        no_argument = f"TypeError: {exc}"
+    return {"detail": f"the subclass ran, order {order}; Sampler() without data_source: {no_argument}",
+            "value": {"order": order, "sampler_without_argument": no_argument}}

@@ -3,9 +3,14 @@ schedulers' ``verbose`` and ``print_lr``, ``nn.utils.weight_norm``, positional `
 """
 from __future__ import annotations
 
+from typing import List
+
 import libcst as cst
 
+from shims.upgrade.names import dotted
 from shims.upgrade.rules.base import Rule, rule
+
+SAMPLER = {"torch.utils.data.Sampler", "torch.utils.data.sampler.Sampler"}
 
 
 @rule("module-backward-hook", order=6010)
@@ -21,3 +26,37 @@ class ModuleBackwardHook(Rule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "register_backward_hook":
             self.found(node, "register_backward_hook -> register_full_backward_hook (torch >= 1.8); its grad_input "
                              "is the module input's gradient, not the last op's: check what the hook reads")
+
+
+@rule("sampler-data-source", order=6020)
+class SamplerDataSource(Rule):
+    """catalog: sampler-data-source: ``super().__init__(data_source)`` (or ``Sampler.__init__(self, data_source)``)
+    in a class that subclasses torch's Sampler is reported, not rewritten: ``super().__init__()`` fails before
+    2.1 (the argument was required), and deleting a statement is the reader's call."""
+
+    rewrites = False
+    needs = ("Sampler",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.classes: List[bool] = []  # per enclosing class: does it subclass torch's Sampler
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(any(self.q(base.value) in SAMPLER for base in node.bases))
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.classes.pop()
+        return updated
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not (self.classes and self.classes[-1]):
+            return
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
+            return
+        base = func.value
+        via_super = isinstance(base, cst.Call) and dotted(base.func) == "super" and len(node.args) == 1
+        via_class = self.q(base) in SAMPLER and len(node.args) == 2
+        if via_super or via_class:
+            self.found(node, "Sampler.__init__ no longer takes data_source (and required it on old releases): "
+                             "delete this call")
