@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 V = Version(torch.__version__)
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["module-backward-hook", "sampler-data-source"]
+IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose"]
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,18 @@ def test_sampler_passing_data_source_up(records):
         assert rec["value"]["order"] == [2, 1, 0]
         if rec["warnings"]:
             assert texts(rec) == entry["also_seen"]
+
+
+def test_scheduler_verbose(records):
+    rec = records["scheduler-verbose"]
+    entry = CATALOG["scheduler-verbose"]
+    cited = entry["cited_versions"]
+    if V >= Version(cited["fails"]):
+        assert rec["outcome"] == "errors"
+        assert f"{rec['error']['type']}: {rec['error']['message']}" == entry["symptom"]
+        return
+    value = rec["value"]
+    assert value["last_lr"] == [0.05]  # one step of StepLR(step_size=1, gamma=0.5) from 0.1
+    if V >= Version(cited["warns"]):
+        assert rec["outcome"] == "warns" and value["verbose_true_printed"] == []
+        assert texts(rec)[0] == entry["also_seen"][0]

@@ -8,7 +8,11 @@ standard library and torch only.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import io
+import re
 import warnings
 from typing import Any, Dict, List
 
@@ -114,3 +118,36 @@ def sampler_data_source():
         no_argument = f"TypeError: {exc}"
     return {"detail": f"the subclass ran, order {order}; Sampler() without data_source: {no_argument}",
             "value": {"order": order, "sampler_without_argument": no_argument}}
+
+
+def _release(torch) -> tuple:
+    """(major, minor) of the installed torch ("2.4.1+cu121" -> (2, 4))."""
+    return tuple(int(part) for part in re.findall(r"\d+", torch.__version__)[:2])
+
+
+@probe("scheduler-verbose")
+def scheduler_verbose():
+    """``StepLR(optimizer, step_size=1, verbose=False)``, then ``verbose=True`` (what it prints on ``step()``)
+    and ``scheduler.print_lr(...)``."""
+    torch = load_torch()
+    StepLR = torch.optim.lr_scheduler.StepLR
+    if "verbose" not in inspect.signature(StepLR.__init__).parameters and _release(torch) < (2, 0):
+        raise NotRun(f"torch {torch.__version__}: StepLR has no verbose parameter yet (only ReduceLROnPlateau)")
+    weight = torch.nn.Parameter(torch.ones(1))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    StepLR(optimizer, step_size=1, verbose=False)  # the old form; raises where verbose is gone
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        loud = StepLR(optimizer, step_size=1, gamma=0.5, verbose=True)
+        optimizer.step()
+        loud.step()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            loud.print_lr(True, 0, 0.1)
+        print_lr = "ran"
+    except AttributeError as exc:
+        print_lr = f"AttributeError: {exc}"
+    lines = printed.getvalue().splitlines()
+    return {"detail": f"verbose=False accepted; verbose=True printed {len(lines)} line(s); print_lr: {print_lr}",
+            "value": {"verbose_true_printed": lines, "print_lr": print_lr,
+                      "last_lr": [round(lr, 6) for lr in loud.get_last_lr()]}}

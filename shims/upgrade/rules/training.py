@@ -8,7 +8,7 @@ from typing import List
 import libcst as cst
 
 from shims.upgrade.names import dotted
-from shims.upgrade.rules.base import Rule, rule
+from shims.upgrade.rules.base import Rule, _bool, _code, _kw, _last_arg_clean, rule
 
 SAMPLER = {"torch.utils.data.Sampler", "torch.utils.data.sampler.Sampler"}
 
@@ -60,3 +60,27 @@ class SamplerDataSource(Rule):
         if via_super or via_class:
             self.found(node, "Sampler.__init__ no longer takes data_source (and required it on old releases): "
                              "delete this call")
+
+
+@rule("scheduler-verbose", order=6030)
+class SchedulerVerbose(Rule):
+    """catalog: scheduler-verbose: ``verbose=False`` in a torch scheduler's constructor is dropped (it did
+    nothing); ``verbose=True`` (it printed the learning rate), a non-literal ``verbose`` and
+    ``scheduler.print_lr(...)`` are reported: the printing is the user's to write, with ``get_last_lr()``."""
+
+    needs = ("verbose", "print_lr")
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "print_lr":
+            self.found(original, f"{_code(original)}: print_lr is gone; print(scheduler.get_last_lr())")
+            return updated
+        verbose = _kw(updated, "verbose")
+        if verbose is None or not (self.q(func) or "").startswith("torch.optim.lr_scheduler."):
+            return updated  # torch's schedulers only (another library's verbose is its own)
+        if _bool(verbose.value) is not False:
+            self.found(original, f"{_code(verbose).rstrip(', ')}: the scheduler no longer prints; "
+                                 f"print(scheduler.get_last_lr()) after scheduler.step()")
+            return updated
+        self.changed(original, f"{_code(verbose).rstrip(', ')} dropped (it printed nothing)")
+        return updated.with_changes(args=_last_arg_clean([a for a in updated.args if a is not verbose]))
