@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 V = Version(torch.__version__)
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose"]
+IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose", "weight-norm-parametrization"]
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,15 @@ def test_scheduler_verbose(records):
     if V >= Version(cited["warns"]):
         assert rec["outcome"] == "warns" and value["verbose_true_printed"] == []
         assert texts(rec)[0] == entry["also_seen"][0]
+
+
+def test_weight_norm_keys_and_the_new_form_loading_them(records):
+    rec = records["weight-norm-parametrization"]
+    entry = CATALOG["weight-norm-parametrization"]
+    value = rec["value"]
+    assert value["old_keys"] == ["bias", "weight_g", "weight_v"]
+    if V >= Version(entry["cited_versions"]["warns"]):
+        assert rec["outcome"] == "warns"
+        assert texts(rec)[0] in (entry["symptom"], *entry["also_seen"])
+        assert value["new_keys"] == ["bias", "parametrizations.weight.original0", "parametrizations.weight.original1"]
+        assert value["loads_old_state_dict"] is True and value["same_output"] is True

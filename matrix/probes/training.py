@@ -151,3 +151,32 @@ def scheduler_verbose():
     return {"detail": f"verbose=False accepted; verbose=True printed {len(lines)} line(s); print_lr: {print_lr}",
             "value": {"verbose_true_printed": lines, "print_lr": print_lr,
                       "last_lr": [round(lr, 6) for lr in loud.get_last_lr()]}}
+
+
+@probe("weight-norm-parametrization")
+def weight_norm_parametrization():
+    """``torch.nn.utils.weight_norm(nn.Linear(3, 2))`` (2016-2022); its state_dict keys, and whether the
+    parametrization version (where it exists) loads that state_dict and computes the same output."""
+    torch = load_torch()
+    nn = torch.nn
+    torch.manual_seed(0)
+    old = nn.utils.weight_norm(nn.Linear(3, 2))
+    x = torch.arange(6.0).reshape(2, 3)
+    old_keys = sorted(old.state_dict().keys())
+    value: Dict[str, Any] = {"old_keys": old_keys, "old_output": [round(v, 5) for v in old(x).flatten().tolist()]}
+    try:
+        parametrizations = importlib.import_module("torch.nn.utils.parametrizations")
+    except ImportError:  # no parametrizations module at all on the oldest releases
+        parametrizations = None
+    if not hasattr(parametrizations, "weight_norm"):
+        value.update(new_keys=None, loads_old_state_dict=None, same_output=None)
+        return {"detail": f"state_dict keys {old_keys}; no parametrizations.weight_norm on this torch",
+                "value": value}
+    with warnings.catch_warnings():  # the new form's own sounds are not the old form's
+        warnings.simplefilter("ignore")
+        new = parametrizations.weight_norm(nn.Linear(3, 2))
+        new.load_state_dict(old.state_dict())
+        same = torch.equal(new(x), old(x))
+    value.update(new_keys=sorted(new.state_dict().keys()), loads_old_state_dict=True, same_output=same)
+    return {"detail": f"state_dict keys {old_keys}; parametrizations.weight_norm's {value['new_keys']}, "
+                      f"which load the old ones (same output: {same})", "value": value}

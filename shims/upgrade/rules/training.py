@@ -84,3 +84,21 @@ class SchedulerVerbose(Rule):
             return updated
         self.changed(original, f"{_code(verbose).rstrip(', ')} dropped (it printed nothing)")
         return updated.with_changes(args=_last_arg_clean([a for a in updated.args if a is not verbose]))
+
+
+WEIGHT_NORM = {"torch.nn.utils.weight_norm", "torch.nn.utils.weight_norm.weight_norm"}
+
+
+@rule("weight-norm-parametrization", order=6040)
+class WeightNormParametrization(Rule):
+    """catalog: weight-norm-parametrization: ``torch.nn.utils.weight_norm(m)`` is reported, not rewritten: the
+    parametrization version names the magnitude and direction differently (``weight_g`` / ``weight_v`` are
+    ``parametrizations.weight.original0`` / ``original1``), which code reading them by name must follow."""
+
+    rewrites = False
+    needs = ("weight_norm",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.q(node.func) in WEIGHT_NORM:
+            self.found(node, f"{_code(node.func)} -> torch.nn.utils.parametrizations.weight_norm; weight_g / weight_v "
+                             f"become parametrizations.weight.original0 / original1")
