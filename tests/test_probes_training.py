@@ -18,7 +18,8 @@ torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 V = Version(torch.__version__)
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose", "weight-norm-parametrization"]
+IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose", "weight-norm-parametrization",
+       "state-dict-positional"]
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,14 @@ def test_weight_norm_keys_and_the_new_form_loading_them(records):
         assert texts(rec)[0] in (entry["symptom"], *entry["also_seen"])
         assert value["new_keys"] == ["bias", "parametrizations.weight.original0", "parametrizations.weight.original1"]
         assert value["loads_old_state_dict"] is True and value["same_output"] is True
+
+
+def test_state_dict_positional(records):
+    rec = records["state-dict-positional"]
+    entry = CATALOG["state-dict-positional"]
+    assert rec["value"] == {"positional_keys": ["net.weight", "net.bias"], "keyword_keys": ["net.weight", "net.bias"]}
+    if V >= Version(entry["cited_versions"]["warns"]):
+        assert rec["outcome"] == "warns"
+        assert texts(rec)[0] in (entry["symptom"], *entry["also_seen"])
+    if V >= Version("2.4"):  # the wording the catalog quotes as the symptom (recorded from 2.4.1 on)
+        assert texts(rec) == [entry["symptom"]]

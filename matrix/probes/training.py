@@ -180,3 +180,18 @@ def weight_norm_parametrization():
     value.update(new_keys=sorted(new.state_dict().keys()), loads_old_state_dict=True, same_output=same)
     return {"detail": f"state_dict keys {old_keys}; parametrizations.weight_norm's {value['new_keys']}, "
                       f"which load the old ones (same output: {same})", "value": value}
+
+
+@probe("state-dict-positional")
+def state_dict_positional():
+    """``module.state_dict(None, "net.", False)`` (destination, prefix, keep_vars positionally, as overrides
+    of ``state_dict`` passed them up in 2017-2021), and the same call with keywords."""
+    torch = load_torch()
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(2, 1)
+    keys = list(layer.state_dict(None, "net.", False).keys())
+    with warnings.catch_warnings():  # the new form's own sounds (none expected) are not the old form's
+        warnings.simplefilter("ignore")
+        keyword_keys = list(layer.state_dict(destination=None, prefix="net.", keep_vars=False).keys())
+    return {"detail": f"positional: keys {keys}; keywords: keys {keyword_keys}",
+            "value": {"positional_keys": keys, "keyword_keys": keyword_keys}}

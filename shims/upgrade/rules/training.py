@@ -102,3 +102,51 @@ class WeightNormParametrization(Rule):
         if self.q(node.func) in WEIGHT_NORM:
             self.found(node, f"{_code(node.func)} -> torch.nn.utils.parametrizations.weight_norm; weight_g / weight_v "
                              f"become parametrizations.weight.original0 / original1")
+
+
+MODULE = {"torch.nn.Module", "torch.nn.modules.module.Module", "torch.nn.modules.Module"}
+STATE_DICT_PARAMETERS = ("destination", "prefix", "keep_vars")
+
+
+@rule("state-dict-positional", order=6050)
+class StateDictPositional(Rule):
+    """catalog: state-dict-positional: ``super().state_dict(destination, prefix, keep_vars)`` in a class whose
+    base is ``nn.Module`` itself (and ``nn.Module.state_dict(self, ...)``) -> the same arguments by keyword;
+    any other ``x.state_dict(<positional>)`` is reported (x's own override may take other parameters)."""
+
+    needs = ("state_dict",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.classes: List[bool] = []  # per enclosing class: is its one base torch's Module
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(len(node.bases) == 1 and self.q(node.bases[0].value) in MODULE)
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.classes.pop()
+        return updated
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "state_dict"):
+            return updated
+        args = list(updated.args)
+        via_class = self.q(func.value) in MODULE
+        positional = [a for a in args[1 if via_class else 0:] if a.keyword is None]
+        if not positional or any(a.star for a in args):
+            return updated  # a wrapper forwarding *args / **kwargs: its callers decide
+        base = func.value
+        via_super = (isinstance(base, cst.Call) and dotted(base.func) == "super" and bool(self.classes)
+                     and self.classes[-1])
+        plain = all(a.keyword is None for a in args) and len(positional) <= 3
+        if not ((via_super or via_class) and plain):
+            self.found(original, f"{_code(original)}: pass state_dict's arguments by name "
+                                 f"(destination=, prefix=, keep_vars=)")
+            return updated
+        named = [a.with_changes(keyword=cst.Name(name), equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+            for a, name in zip(positional, STATE_DICT_PARAMETERS)]
+        new_args = args[:1] + named if via_class else named
+        self.changed(original, f"state_dict({', '.join(_code(a.value) for a in positional)}) -> keywords")
+        return updated.with_changes(args=new_args)
