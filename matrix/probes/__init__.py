@@ -54,11 +54,13 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 - :mod:`matrix.probes.tensorfns`: the pre-1.8 FFT functions, named tensors, ``torch.cross`` without
   ``dim``, ``torch.normal`` with shapes that do not broadcast, ``x.T`` of a 0-dim tensor, ``torch.stft``
   without ``return_complex``
+- :mod:`matrix.probes.training`: non-full backward hooks, a Sampler's ``data_source``, the schedulers'
+  ``verbose`` and ``print_lr``, ``nn.utils.weight_norm``, positional ``state_dict`` arguments
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, lapack, numerics, tensorfns  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, lapack, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

@@ -21,6 +21,8 @@ the two together.
   zero-dim-transpose, stft-return-complex (all reported)
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 - :mod:`.lapack`: lapack-0-4-names, linalg-lu-triangular (both reported)
+- :mod:`.training`: module-backward-hook, sampler-data-source, scheduler-verbose,
+  weight-norm-parametrization, state-dict-positional
 
 :data:`REGISTRY` maps catalog ids to their rules; :data:`ORDER` is the order the engine applies them
 (each rule's ``order``): reports and same-line rewrites first, then the rules that add or remove lines
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, lapack, losses, tensorfns, tensors, tf1  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, defaults, lapack, losses, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
