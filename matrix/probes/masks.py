@@ -1,0 +1,97 @@
+"""Probes of the uint8 -> bool mask change (torch 1.2 added ``torch.bool``; comparisons return it): a
+uint8 mask given to indexing, ``masked_*`` and ``torch.where``; what old code does with a comparison's
+result (``1 - mask``, ``mask + mask``, ``out=`` a uint8 tensor); a uint8 mask given to
+``nn.MultiheadAttention``.
+
+Each probe tries every old form of its entry on its own (``breakdown = "functions"``: the forms warn or
+fail at different releases) and keeps, per form, the numbers it gave, so that a form that runs with a
+different answer shows as ``differs``. Python 3.7+, the standard library and torch only (torch 1.0.1 has
+no ``torch.bool``: nothing here names it).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
+
+
+def _try(fn: Callable[[], Any]) -> Dict[str, Any]:
+    """Run ``fn`` with every warning recorded: ``{"outcome", "value"}`` with ``warning`` (the first one) or
+    ``type`` / ``message`` (what it raised), and ``warnings`` (all of them, for the record's list)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = fn()
+        except Exception as exc:
+            return {"outcome": "errors", "type": type(exc).__name__, "message": str(exc), "value": None,
+                    "warnings": warning_records(caught)}
+    ws = warning_records(caught)
+    out = {"outcome": "warns" if ws else "works", "value": value, "warnings": ws}
+    if ws:
+        out["warning"] = ws[0]["message"]
+    return out
+
+
+def _summarise(per: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """The record of a per-form probe: the worst outcome (errors, then warns, differs, works), the first
+    error, every warning once, and ``value`` = the per-form table without the warning lists."""
+    all_warnings: List[Dict[str, str]] = []
+    first_error: Optional[Dict[str, str]] = None
+    for f in per.values():
+        for w in f.pop("warnings", []):
+            if w not in all_warnings:
+                all_warnings.append(w)
+        if f["outcome"] == "errors" and first_error is None:
+            first_error = {"type": f["type"], "message": f["message"]}
+    outcomes = {f["outcome"] for f in per.values()}
+    outcome = next((o for o in ("errors", "warns", "differs", "works") if o in outcomes), "not_run")
+    summary = ", ".join(f"{name}: {f['outcome']}" for name, f in per.items())
+    return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error, "value": per}
+
+
+# --------------------------------------------------------------------------------------- uint8-mask
+#: each old call on a uint8 mask, and what to write instead (for the record)
+_MASK_OPS = (
+    ("masked_fill_", "x.masked_fill_(mask.bool(), 0.0)"),
+    ("masked_scatter_", "x.masked_scatter_(mask.bool(), source)"),
+    ("masked_select", "x.masked_select(mask.bool())"),
+    ("index", "x[mask.bool()]"),
+    ("index_put", "x[mask.bool()] = 0.0"),
+    ("where", "torch.where(mask.bool(), x, y)"),
+)
+
+
+@probe("uint8-mask")
+def uint8_mask():
+    """A ``torch.uint8`` (ByteTensor) mask: ``x.masked_fill_(mask, 0)``, ``masked_scatter_``,
+    ``masked_select``, ``x[mask]``, ``x[mask] = 0``, ``torch.where(mask, x, y)`` (the mask type of 0.4-1.1)."""
+    torch = load_torch()
+    x = torch.tensor([1.0, -2.0, 3.0, -4.0])
+    mask = torch.tensor([1, 0, 1, 0], dtype=torch.uint8)
+
+    def calls(m):
+        def index_put():
+            y = x.clone()
+            y[m] = 0.0
+            return y.tolist()
+
+        return {
+            "masked_fill_": lambda: x.clone().masked_fill_(m, 0.0).tolist(),
+            "masked_scatter_": lambda: x.clone().masked_scatter_(m, torch.tensor([10.0, 20.0, 30.0, 40.0])).tolist(),
+            "masked_select": lambda: x.masked_select(m).tolist(),
+            "index": lambda: x[m].tolist(),
+            "index_put": index_put,
+            "where": lambda: torch.where(m, x, torch.zeros(4)).tolist(),
+        }
+
+    old, new_forms = calls(mask), None
+    if hasattr(mask, "bool"):  # the new form, where torch.bool exists (1.2+): its numbers, for the record
+        new_forms = calls(mask.bool())
+    per: Dict[str, Dict[str, Any]] = {}
+    for name, new in _MASK_OPS:
+        per[name] = dict(_try(old[name]), new=new)
+        if new_forms is not None:
+            done = _try(new_forms[name])
+            per[name]["bool_value"] = done["value"] if done["outcome"] == "works" else done["outcome"]
+    return _summarise(per)

@@ -1,0 +1,133 @@
+"""The mask family (torch 1.2 added ``torch.bool``; comparisons return it): a uint8 mask built with
+``.byte()`` and given to indexing / ``masked_*`` / ``torch.where``, and ``1 - <comparison>`` (no
+subtraction on bool tensors).
+
+Both rules rewrite only what the text proves to be a 0/1 mask: a comparison (``a > b``, ``a.eq(b)``,
+``torch.lt(a, b)``) or ``~`` / ``&`` / ``|`` / ``^`` of comparisons. ``t.byte()`` of anything else is not
+``t.bool()`` (``0.5`` truncates to 0 but is True; 256 wraps to 0), and a name may hold anything: those
+places are reported.
+"""
+from __future__ import annotations
+
+from typing import Optional, Set
+
+import libcst as cst
+
+from shims.upgrade.names import dotted
+from shims.upgrade.rules.base import Rule, _code, _kw, rule
+
+#: tensor methods / torch functions whose result is a 0/1 mask
+_COMPARE = {"eq", "ne", "gt", "ge", "lt", "le", "isnan", "isinf", "isfinite"}
+#: mask methods: the mask is the first positional argument (or ``mask=``)
+_MASK_METHODS = {"masked_fill_", "masked_fill", "masked_scatter_", "masked_scatter", "masked_select"}
+#: torch functions with a mask argument: its position (and keyword)
+_MASK_FUNCTIONS = {"torch.masked_select": (1, "mask"), "torch.masked_fill": (1, "mask"),
+                   "torch.masked_scatter": (1, "mask"), "torch.where": (0, "condition")}
+
+
+def _is_mask(rule_: Rule, expr: cst.BaseExpression) -> bool:
+    """Whether ``expr`` is provably a comparison's 0/1 result (or a logical combination of such)."""
+    if isinstance(expr, cst.Comparison):
+        return True
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.BitInvert):
+        return _is_mask(rule_, expr.expression)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)):
+        return _is_mask(rule_, expr.left) and _is_mask(rule_, expr.right)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        qualified = rule_.q(expr.func)
+        if qualified is not None and qualified.startswith("torch."):  # torch.eq(a, b)
+            return qualified[len("torch."):] in _COMPARE
+        return expr.func.attr.value in _COMPARE  # a.eq(b)
+    return False
+
+
+def _byte_of(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``t`` for ``t.byte()``; None for anything else."""
+    if isinstance(expr, cst.Call) and not expr.args and isinstance(expr.func, cst.Attribute) \
+            and expr.func.attr.value == "byte":
+        return expr.func.value
+    return None
+
+
+class _ByteNames(cst.CSTVisitor):
+    """The names a module assigns a uint8 tensor to: ``m = <...>.byte()``, ``m = torch.ByteTensor(...)``,
+    ``m = torch.<factory>(..., dtype=torch.uint8)``."""
+
+    def __init__(self, names: Set[str]) -> None:
+        self.names = names
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        code = _code(value)
+        if _byte_of(value) is not None or "ByteTensor(" in code or "torch.uint8" in code:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.names.add(target.target.value)
+
+
+@rule("uint8-mask", order=2001)
+class ByteMask(Rule):
+    """catalog: uint8-mask: ``x.masked_fill_((a > b).byte(), v)``, ``x[(a > b).byte()]``,
+    ``torch.where((a > b).byte(), x, y)`` -> ``.bool()`` (a comparison's 0/1 is the same mask); reported,
+    not rewritten: ``.byte()`` of anything else in those places, and a name that holds a uint8 tensor
+    (``m = (a > b).byte()``, ``torch.ByteTensor``, ``dtype=torch.uint8``) used as a mask."""
+
+    needs = ("byte", "uint8", "ByteTensor")
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.byte_names: Set[str] = set()
+        self.scan(_ByteNames(self.byte_names))
+
+    def _mask(self, node: cst.CSTNode, expr: cst.BaseExpression, where: str) -> Optional[cst.BaseExpression]:
+        """The rewritten mask expression, or None (left alone; reported where it is a uint8 tensor)."""
+        inner = _byte_of(expr)
+        if inner is not None:
+            if _is_mask(self, inner):
+                new = expr.with_changes(func=expr.func.with_changes(attr=cst.Name("bool")))
+                self.changed(node, f"{_code(expr)} -> {_code(new)} ({where})")
+                return new
+            self.found(node, f"{_code(expr)} as the mask of {where}: a uint8 mask warns or fails on torch 1.2+; "
+                             f"use a bool mask (.bool() gives True for every nonzero value, .byte() truncated)")
+        elif isinstance(expr, cst.Name) and expr.value in self.byte_names:
+            self.found(node, f"{expr.value} (a uint8 tensor) as the mask of {where}: make it bool "
+                             f"({expr.value}.bool(), or build it with dtype=torch.bool)")
+        return None
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        position = None
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value in _MASK_METHODS \
+                and self.q(updated.func) is None:
+            position, keyword = 0, "mask"
+            where = f".{updated.func.attr.value}"
+        else:
+            qualified = self.q(updated.func)
+            if qualified in _MASK_FUNCTIONS:
+                position, keyword = _MASK_FUNCTIONS[qualified]
+                where = qualified
+                if qualified == "torch.where" and len(updated.args) < 3:
+                    return updated  # torch.where(cond) (nonzero) takes any tensor
+        if position is None:
+            return updated
+        args = list(updated.args)
+        arg = _kw(updated, keyword)
+        index = args.index(arg) if arg is not None else position
+        positional = [a for a in args if a.keyword is None and a.star == ""]
+        if arg is None and len(positional) <= position:
+            return updated
+        if arg is None:
+            index = args.index(positional[position])
+        new = self._mask(original, args[index].value, where)
+        if new is None:
+            return updated
+        args[index] = args[index].with_changes(value=new)
+        return updated.with_changes(args=args)
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if len(updated.slice) != 1 or not isinstance(updated.slice[0].slice, cst.Index):
+            return updated
+        element = updated.slice[0]
+        new = self._mask(original, element.slice.value, "indexing")
+        if new is None:
+            return updated
+        return updated.with_changes(slice=[element.with_changes(slice=element.slice.with_changes(value=new))])

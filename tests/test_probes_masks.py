@@ -1,0 +1,64 @@
+"""matrix/probes/masks.py on the installed torch: uint8 masks and comparison results (bool since 1.2).
+
+The probes run once, in a fresh interpreter, as a matrix cell runs them (``python -m matrix.probes
+--only ...``): some torch warnings are issued once per process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix.facts.catalog import load_catalog
+from matrix.records.observations import clean_message
+
+torch = pytest.importorskip("torch")
+Version = pytest.importorskip("packaging.version").Version
+
+CATALOG = {c["id"]: c for c in load_catalog()}
+IDS = [i for i in ("uint8-mask", "comparison-bool-result", "mha-byte-mask") if i in CATALOG]
+MODERN = Version(torch.__version__) >= Version("2.1")  # uint8 masked_fill_ fails; comparisons give bool
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "masks.json"
+    only = [arg for change_id in IDS for arg in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--out", str(out), *only], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def body(text: str) -> str:
+    """A catalog text without its leading 'Category: '."""
+    return text.split(": ", 1)[1]
+
+
+def texts(change_id: str):
+    change = CATALOG[change_id]
+    return [change["symptom"]] + change.get("also_seen", [])
+
+
+@pytest.mark.skipif(not MODERN, reason="the numbers below are torch 2.1+'s")
+def test_uint8_mask(records):
+    rec = records["uint8_mask"]
+    per = rec["value"]
+    assert rec["outcome"] == "errors"
+    assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["uint8-mask"]["symptom"]
+    assert {name: f["outcome"] for name, f in per.items()} == {
+        "masked_fill_": "errors", "masked_scatter_": "errors", "masked_select": "errors",
+        "index": "warns", "index_put": "errors", "where": "warns"}
+    # indexing and where still run, with the uint8 mask's meaning; the bool mask gives the same numbers
+    assert per["index"]["value"] == per["index"]["bool_value"] == [1.0, 3.0]
+    assert per["where"]["value"] == per["where"]["bool_value"] == [1.0, 0.0, 3.0, 0.0]
+    assert per["masked_fill_"]["bool_value"] == [0.0, -2.0, 0.0, -4.0]
+    assert per["masked_scatter_"]["bool_value"] == [10.0, -2.0, 20.0, -4.0]
+    # every text the probe met is the catalog's, word for word
+    seen = [f"{w['category']}: {clean_message(w['message'])}" for w in rec["warnings"]]
+    seen += [f"{f['type']}: {f['message']}" for f in per.values() if f["outcome"] == "errors"]
+    assert set(seen) <= set(texts("uint8-mask")), set(seen) - set(texts("uint8-mask"))
