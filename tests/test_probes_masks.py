@@ -62,3 +62,26 @@ def test_uint8_mask(records):
     seen = [f"{w['category']}: {clean_message(w['message'])}" for w in rec["warnings"]]
     seen += [f"{f['type']}: {f['message']}" for f in per.values() if f["outcome"] == "errors"]
     assert set(seen) <= set(texts("uint8-mask")), set(seen) - set(texts("uint8-mask"))
+
+
+@pytest.mark.skipif(not MODERN, reason="the numbers below are torch 2.1+'s")
+def test_comparison_bool_result(records):
+    rec = records["comparison_bool_result"]
+    per = rec["value"]
+    assert rec["outcome"] == "errors"
+    assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["comparison-bool-result"]["symptom"]
+    assert {name: f["outcome"] for name, f in per.items()} == {
+        "one_minus": "errors", "negate": "errors", "add": "differs", "subtract": "errors", "multiply": "works",
+        "sum": "works", **{f"{op}_out_uint8": "works" for op in ("eq", "ge", "gt", "le", "lt", "ne")}}
+    assert per["one_minus"]["dtype"] == "torch.bool"
+    # uint8 meant 1 - mask = [0, 1, 0, 1], -mask = 255, mask + mask = a count; ~mask gives 1 - mask's numbers
+    assert per["one_minus"]["uint8_value"] == per["one_minus"]["invert_value"] == [0, 1, 0, 1]
+    assert per["negate"]["uint8_value"] == [255, 0, 255, 0]
+    assert per["add"]["value"] == [True, False, True, False] and per["add"]["uint8_value"] == [1, 0, 2, 0]
+    assert per["sum"]["value"] == per["sum"]["uint8_value"] == 2
+    # a uint8 out= gets the right 0/1 here (torch 1.4.0 gave wrong ones: the probe's records per pin)
+    assert per["eq_out_uint8"]["value"] == per["eq_out_uint8"]["expected"] == [1, 0, 0, 0]
+    assert per["ne_out_uint8"]["value"] == [0, 1, 1, 1]
+    for f in (per["one_minus"], per["negate"], per["subtract"]):
+        assert f"{f['type']}: {f['message']}" in texts("comparison-bool-result")
+    assert rec["warnings"] == []

@@ -95,3 +95,50 @@ def uint8_mask():
             done = _try(new_forms[name])
             per[name]["bool_value"] = done["value"] if done["outcome"] == "works" else done["outcome"]
     return _summarise(per)
+
+
+# --------------------------------------------------------------------------- comparison-bool-result
+#: the six comparisons that took a uint8 ``out=`` with a warning in 1.2 only
+_COMPARISONS = ("eq", "ge", "gt", "le", "lt", "ne")
+
+
+@probe("comparison-bool-result")
+def comparison_bool_result():
+    """What 2017-2019 code does with a comparison's result (uint8 before 1.2, bool since): ``1 - mask``,
+    ``-mask``, ``mask + mask``, ``mask - mask``, ``mask * x``, ``mask.sum()``, and ``torch.gt(..., out=``
+    a uint8 tensor``)``. Each form runs twice: on the comparison's own result and on it cast to uint8
+    (what the form meant before 1.2); a form that runs with another answer than that ``differs``."""
+    torch = load_torch()
+    x = torch.tensor([1.0, -2.0, 3.0, -4.0])
+    idioms: Tuple[Tuple[str, str, Callable[[Any, Any], Any]], ...] = (
+        ("one_minus", "~mask (or mask.logical_not())", lambda a, b: (1 - a).tolist()),
+        ("negate", "~mask", lambda a, b: (-a).tolist()),
+        ("add", "(a | b) for 'either', a.long() + b.long() for a count", lambda a, b: (a + b).tolist()),
+        ("subtract", "a ^ b, or a & ~b", lambda a, b: (a - b).tolist()),
+        ("multiply", "x * mask (runs), or torch.where(mask, x, 0)", lambda a, b: (a * x).tolist()),
+        ("sum", "mask.sum() (an int64 count, as before)", lambda a, b: a.sum().item()),
+    )
+    per: Dict[str, Dict[str, Any]] = {}
+    for name, new, fn in idioms:
+        now = _try(lambda: fn(x > 0, x > 2))
+        old = _try(lambda: fn((x > 0).to(torch.uint8), (x > 2).to(torch.uint8)))
+        per[name] = dict(now, new=new, dtype=str((x > 0).dtype), uint8_value=old["value"])
+        if old["outcome"] == "errors":
+            # not a form that ran on this release either way (1.0.1: uint8 * float has no type promotion)
+            per[name] = {"outcome": "not_run", "new": new, "dtype": str((x > 0).dtype),
+                         "reason": f"fails on a uint8 mask too here: {old['type']}: {old['message']}"}
+        elif now["outcome"] != "errors" and now["value"] != old["value"]:
+            per[name]["outcome"] = "differs"
+    # what the rewrite writes for 1 - mask: ~mask, a logical not on uint8 (before 1.2) and bool alike
+    per["one_minus"]["invert_value"] = [int(v) for v in (~(x > 0)).tolist()]
+    for name in _COMPARISONS:
+        def compare(name=name):
+            return getattr(torch, name)(x, 1.0, out=torch.zeros(4, dtype=torch.uint8)).tolist()
+
+        now = _try(compare)
+        expected = getattr(x, name)(1.0).tolist()  # the comparison without out=
+        per[f"{name}_out_uint8"] = dict(now, new=f"torch.{name}(x, 1.0) (a bool result)",
+                                        expected=[int(v) for v in expected])
+        if now["outcome"] != "errors" and now["value"] != [int(v) for v in expected]:
+            per[f"{name}_out_uint8"]["outcome"] = "differs"
+    return _summarise(per)

@@ -131,3 +131,66 @@ class ByteMask(Rule):
         if new is None:
             return updated
         return updated.with_changes(slice=[element.with_changes(slice=element.slice.with_changes(value=new))])
+
+
+#: methods after which a bool and a uint8 0/1 tensor give the same numbers
+_NUMBERS = {"float", "double", "long", "int", "half", "sum", "mean", "type_as", "to", "nonzero", "any", "all"}
+
+
+def _one_minus(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``c`` for ``1 - c``; None for anything else."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) \
+            and isinstance(expr.left, cst.Integer) and expr.left.value == "1":
+        return expr.right
+    return None
+
+
+@rule("comparison-bool-result", order=2002)
+class OneMinusComparison(Rule):
+    """catalog: comparison-bool-result: ``1 - <comparison>`` -> ``~(<comparison>)`` where it is a mask
+    (the mask of ``masked_*``, ``torch.where``, an index) or turned into numbers at once (``.float()``,
+    ``.sum()``, ...): there bool and uint8 0/1 agree. Reported, not rewritten: ``1 - <comparison>``
+    anywhere else (``a + b`` of two such gives a logical or on bool, a count on uint8)."""
+
+    needs = ("1 -", "1-")
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.safe: Set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _NUMBERS:
+            self.safe.add(id(func.value))
+        if isinstance(func, cst.Attribute) and func.attr.value in _MASK_METHODS and self.q(func) is None:
+            mask = _kw(node, "mask") or next((a for a in node.args if a.keyword is None), None)
+        elif self.q(func) in _MASK_FUNCTIONS and not (self.q(func) == "torch.where" and len(node.args) < 3):
+            position, keyword = _MASK_FUNCTIONS[self.q(func)]
+            positional = [a for a in node.args if a.keyword is None]
+            mask = _kw(node, keyword) or (positional[position] if len(positional) > position else None)
+        else:
+            return
+        if mask is not None:
+            self.safe.add(id(mask.value))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            self.safe.add(id(node.slice[0].slice.value))
+
+    def leave_BinaryOperation(self, original: cst.BinaryOperation,
+                              updated: cst.BinaryOperation) -> cst.BaseExpression:
+        compared = _one_minus(updated)
+        if compared is None or not _is_mask(self, compared):
+            return updated
+        if id(original) not in self.safe:
+            text = _code(compared) if getattr(compared, "lpar", None) else f"({_code(compared)})"
+            self.found(original, f"{_code(original)}: a bool tensor cannot be subtracted from (torch 1.2+); "
+                                 f"~{text} if it is a mask, (~{text}).long() for 0/1 numbers")
+            return updated
+        operand = compared
+        if isinstance(operand, (cst.Comparison, cst.BinaryOperation, cst.UnaryOperation)) and not operand.lpar:
+            operand = operand.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        new = cst.UnaryOperation(operator=cst.BitInvert(), expression=operand,
+                                 lpar=updated.lpar, rpar=updated.rpar)
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
