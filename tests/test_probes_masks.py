@@ -85,3 +85,19 @@ def test_comparison_bool_result(records):
     for f in (per["one_minus"], per["negate"], per["subtract"]):
         assert f"{f['type']}: {f['message']}" in texts("comparison-bool-result")
     assert rec["warnings"] == []
+
+
+@pytest.mark.skipif(not MODERN, reason="the outcomes below are torch 2.1+'s")
+def test_mha_byte_mask(records):
+    rec = records["mha_byte_mask"]
+    per = rec["value"]
+    assert rec["outcome"] == "errors"
+    assert f"{rec['error']['type']}: {rec['error']['message']}" == CATALOG["mha-byte-mask"]["symptom"]
+    assert {name: f["outcome"] for name, f in per.items()} == {
+        "attn_mask": "errors", "key_padding_mask": "errors", "mismatched": "warns"}
+    assert f"AssertionError: {per['key_padding_mask']['message']}" in texts("mha-byte-mask")
+    # the mismatched pair still masks as one float mask does (the same numbers), with the warning as printed
+    assert per["mismatched"]["value"] == per["mismatched"]["float_masks"] and len(per["mismatched"]["value"]) == 12
+    assert [f"{w['category']}: {w['message']}" for w in rec["warnings"]] == [
+        "UserWarning: Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead."]
+    assert "UserWarning: " + per["mismatched"]["warning"] in texts("mha-byte-mask")

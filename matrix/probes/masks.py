@@ -34,8 +34,9 @@ def _try(fn: Callable[[], Any]) -> Dict[str, Any]:
 
 
 def _summarise(per: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
-    """The record of a per-form probe: the worst outcome (errors, then warns, differs, works), the first
-    error, every warning once, and ``value`` = the per-form table without the warning lists."""
+    """The record of a per-form probe: the worst outcome (errors, then differs: a silent change outranks a
+    warning, then warns, works), the first error, every warning once, and ``value`` = the per-form table
+    without the warning lists."""
     all_warnings: List[Dict[str, str]] = []
     first_error: Optional[Dict[str, str]] = None
     for f in per.values():
@@ -45,7 +46,7 @@ def _summarise(per: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
         if f["outcome"] == "errors" and first_error is None:
             first_error = {"type": f["type"], "message": f["message"]}
     outcomes = {f["outcome"] for f in per.values()}
-    outcome = next((o for o in ("errors", "warns", "differs", "works") if o in outcomes), "not_run")
+    outcome = next((o for o in ("errors", "differs", "warns", "works") if o in outcomes), "not_run")
     summary = ", ".join(f"{name}: {f['outcome']}" for name, f in per.items())
     return {"outcome": outcome, "detail": summary, "warnings": all_warnings, "error": first_error, "value": per}
 
@@ -141,4 +142,46 @@ def comparison_bool_result():
                                         expected=[int(v) for v in expected])
         if now["outcome"] != "errors" and now["value"] != [int(v) for v in expected]:
             per[f"{name}_out_uint8"]["outcome"] = "differs"
+    return _summarise(per)
+
+
+# ------------------------------------------------------------------------------------ mha-byte-mask
+@probe("mha-byte-mask")
+def mha_byte_mask():
+    """``nn.MultiheadAttention`` with a uint8 ``attn_mask`` / ``key_padding_mask`` (1 = masked), and with
+    a float ``attn_mask`` next to a bool ``key_padding_mask`` (mismatched types). Each output is compared
+    with the same masking given as one float ``attn_mask`` (-inf where masked, added to the attention
+    logits: its meaning on every release since 1.1)."""
+    torch = load_torch()
+    if not hasattr(torch.nn, "MultiheadAttention"):
+        raise NotRun(f"torch {torch.__version__} has no nn.MultiheadAttention yet (added in 1.1)")
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(4, 1)
+    q = torch.arange(12.0).reshape(3, 1, 4) / 10  # (L, N, E): 3 positions, batch 1
+    inf = float("-inf")
+    attn_byte = torch.tensor([[0, 1, 1], [0, 0, 1], [0, 0, 0]], dtype=torch.uint8)  # causal
+    attn_float = torch.tensor([[0.0, inf, inf], [0.0, 0.0, inf], [0.0, 0.0, 0.0]])
+    kpm_byte = torch.tensor([[0, 0, 1]], dtype=torch.uint8)  # the last key is padding
+    kpm_float = torch.tensor([[0.0, 0.0, inf]] * 3)  # the same, as an (L, S) float attn_mask
+    both_float = torch.tensor([[0.0, inf, inf], [0.0, 0.0, inf], [0.0, 0.0, inf]])
+
+    def run(attn_mask, key_padding_mask):
+        with torch.no_grad():
+            out = mha(q, q, q, attn_mask=attn_mask, key_padding_mask=key_padding_mask)[0]
+        return [round(v, 5) for v in out.reshape(-1).tolist()]
+
+    cases = (
+        ("attn_mask", "attn_mask=mask.bool() (True = masked)", lambda: run(attn_byte, None), lambda: run(attn_float, None)),
+        ("key_padding_mask", "key_padding_mask=mask.bool() (True = padding)",
+         lambda: run(None, kpm_byte), lambda: run(kpm_float, None)),
+        ("mismatched", "both masks bool (or both float)",
+         lambda: run(attn_float, kpm_byte > 0), lambda: run(both_float, None)),
+    )
+    per: Dict[str, Dict[str, Any]] = {}
+    for name, new, old_call, float_call in cases:
+        now = _try(old_call)
+        ref = _try(float_call)
+        per[name] = dict(now, new=new, float_masks=ref["value"])
+        if now["outcome"] != "errors" and ref["outcome"] != "errors" and now["value"] != ref["value"]:
+            per[name]["outcome"] = "differs"
     return _summarise(per)

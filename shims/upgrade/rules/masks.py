@@ -194,3 +194,35 @@ class OneMinusComparison(Rule):
                                  lpar=updated.lpar, rpar=updated.rpar)
         self.changed(original, f"{_code(original)} -> {_code(new)}")
         return new
+
+
+#: the mask keywords of nn.MultiheadAttention, F.multi_head_attention_forward and nn.Transformer*
+_ATTENTION_MASKS = {"attn_mask", "key_padding_mask", "src_mask", "tgt_mask", "memory_mask", "src_key_padding_mask",
+                    "tgt_key_padding_mask", "memory_key_padding_mask"}
+
+
+@rule("mha-byte-mask", order=2003)
+class AttentionByteMask(Rule):
+    """catalog: mha-byte-mask (reported, never rewritten: before torch 1.6 a uint8 attn_mask was added to the
+    attention logits as numbers, not used as a mask, so which meaning the script relies on only its author
+    knows): ``attn_mask=`` / ``key_padding_mask=`` (and nn.Transformer's mask keywords) given ``.byte()``, a
+    name that holds a uint8 tensor, or an expression with ``torch.uint8`` / ``ByteTensor``."""
+
+    needs = (("mask", "byte"), ("mask", "uint8"), ("mask", "ByteTensor"))
+    rewrites = False
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.byte_names: Set[str] = set()
+        self.scan(_ByteNames(self.byte_names))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value not in _ATTENTION_MASKS:
+                continue
+            value, code = arg.value, _code(arg.value)
+            if _byte_of(value) is not None or "torch.uint8" in code or "ByteTensor" in code or (
+                    isinstance(value, cst.Name) and value.value in self.byte_names):
+                self.found(node, f"{arg.keyword.value}={code}: a uint8 attention mask fails on torch 2.x (a uint8 "
+                                 f"key_padding_mask on the 1.13.1 pin already); give a bool mask (True = masked) or a float one "
+                                 f"(-inf where masked), the same type for both masks")
