@@ -56,11 +56,13 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   without ``return_complex``
 - :mod:`matrix.probes.training`: non-full backward hooks, a Sampler's ``data_source``, the schedulers'
   ``verbose`` and ``print_lr``, ``nn.utils.weight_norm``, positional ``state_dict`` arguments
+- :mod:`matrix.probes.masks`: uint8 masks (indexing, ``masked_*``, ``where``, ``nn.MultiheadAttention``) and
+  what old code does with a comparison's result (bool since 1.2)
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, lapack, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, lapack, masks, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)
