@@ -16,6 +16,8 @@ the two together.
   functional-sigmoid-tanh, torch-load-weights-only
 - :mod:`.data`: tensordataset-kwargs
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
+- :mod:`.nn_names`: nn-init-underscore, clip-grad-norm-underscore, hardtanh-min-max-value, nllloss2d,
+  nn-container, functional-upsample-bilinear
 
 :data:`REGISTRY` maps catalog ids to their rules; :data:`ORDER` is the order the engine applies them
 (each rule's ``order``): reports and same-line rewrites first, then the rules that add or remove lines
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, losses, tensors, tf1  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, losses, nn_names, tensors, tf1  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]

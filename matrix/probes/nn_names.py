@@ -1,0 +1,39 @@
+"""Probes of the torch.nn names renamed and kept with warnings: the ``nn.init`` functions without
+their trailing ``_``, ``clip_grad_norm``, ``Hardtanh(min_value=, max_value=)``, ``NLLLoss2d``,
+``nn.Container``, ``F.upsample_bilinear`` / ``F.upsample_nearest``.
+
+Each probe runs the old name on the installed torch (see :mod:`matrix.probes`) next to the new one and
+says whether both give the same numbers; Python 3.7+, the standard library and torch only.
+"""
+from __future__ import annotations
+
+from matrix.probes.runner import load_torch, probe
+
+#: the nn.init functions renamed with a trailing ``_`` (the old name a deprecated alias), and the
+#: arguments after the tensor that each needs; the shape of the tensor each fills
+INIT_FUNCTIONS = (
+    ("xavier_uniform", (), (3, 5)), ("xavier_normal", (), (3, 5)), ("kaiming_uniform", (), (3, 5)),
+    ("kaiming_normal", (), (3, 5)), ("uniform", (), (3, 5)), ("normal", (), (3, 5)),
+    ("constant", (0.3,), (3, 5)), ("orthogonal", (), (3, 5)), ("sparse", (0.5,), (3, 5)),
+    ("eye", (), (3, 5)), ("dirac", (), (2, 2, 3)),
+)
+
+
+@probe("nn-init-underscore")
+def nn_init_underscore():
+    """``nn.init.xavier_uniform(w)`` and the other names without ``_`` instead of ``xavier_uniform_``."""
+    torch = load_torch()
+    init = torch.nn.init
+    same = {}
+    for name, args, shape in INIT_FUNCTIONS:
+        filled = []
+        for fn in (getattr(init, name), getattr(init, name + "_")):
+            torch.manual_seed(0)
+            w = torch.empty(*shape)
+            fn(w, *args)
+            filled.append(w.flatten().tolist())
+        same[name] = filled[0] == filled[1]
+    differ = sorted(name for name, ok in same.items() if not ok)
+    return {"detail": f"{len(same)} old names ran; same numbers as the `_` forms with the same seed: "
+                      f"{'all' if not differ else 'not ' + ', '.join(differ)}",
+            "value": {"same": not differ, "functions": same}}

@@ -1,0 +1,56 @@
+"""matrix/probes/nn_names.py on the installed torch: the torch.nn names renamed still run, warn
+with the catalog's exact texts, and give the same numbers as the names that replaced them.
+
+The probes run once, in a fresh interpreter, as a matrix cell runs them (some warnings are issued once
+per process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix import probes
+from matrix.facts.catalog import load_catalog
+
+pytest.importorskip("torch")
+IDS = ("nn-init-underscore",)
+CATALOG = {c["id"]: c for c in load_catalog()}
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    only = [arg for change_id in IDS for arg in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--out", str(out), *only], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def record(records, change_id):
+    return records[probes.probe_name(change_id)]
+
+
+def texts(rec):
+    return [f"{w['category']}: {w['message']}" for w in rec["warnings"]]
+
+
+def known(change_id):
+    change = CATALOG[change_id]
+    return [change["symptom"], *change.get("also_seen", [])]
+
+
+def test_nn_init_old_names_warn_and_fill_the_same_numbers(records):
+    rec = record(records, "nn-init-underscore")
+    assert rec["outcome"] == "warns"
+    assert CATALOG["nn-init-underscore"]["symptom"] in texts(rec)
+    # every old name warns with a text the catalog knows (one per function)
+    assert len(rec["warnings"]) == 11 and all(t in known("nn-init-underscore") for t in texts(rec))
+    assert rec["value"]["same"] is True and all(rec["value"]["functions"].values())
+    assert len(rec["value"]["functions"]) == 11
