@@ -18,7 +18,7 @@ from matrix import probes
 from matrix.facts.catalog import load_catalog
 
 pytest.importorskip("torch")
-IDS = ("nn-init-underscore",)
+IDS = ("nn-init-underscore", "clip-grad-norm-underscore")
 CATALOG = {c["id"]: c for c in load_catalog()}
 
 
@@ -54,3 +54,12 @@ def test_nn_init_old_names_warn_and_fill_the_same_numbers(records):
     assert len(rec["warnings"]) == 11 and all(t in known("nn-init-underscore") for t in texts(rec))
     assert rec["value"]["same"] is True and all(rec["value"]["functions"].values())
     assert len(rec["value"]["functions"]) == 11
+
+
+def test_clip_grad_norm_warns_and_clips_like_the_new_name(records):
+    rec = record(records, "clip-grad-norm-underscore")
+    assert rec["outcome"] == "warns"
+    assert texts(rec) == [CATALOG["clip-grad-norm-underscore"]["symptom"]]
+    # gradient (3, 4), max norm 1: total norm 5, the gradient scaled to about (0.6, 0.8)
+    assert rec["value"]["same"] is True and rec["value"]["total_norm"] == 5.0
+    assert rec["value"]["grad"] == pytest.approx([0.6, 0.8], abs=1e-6)

@@ -37,3 +37,20 @@ def nn_init_underscore():
     return {"detail": f"{len(same)} old names ran; same numbers as the `_` forms with the same seed: "
                       f"{'all' if not differ else 'not ' + ', '.join(differ)}",
             "value": {"same": not differ, "functions": same}}
+
+
+@probe("clip-grad-norm-underscore")
+def clip_grad_norm_underscore():
+    """``nn.utils.clip_grad_norm(params, max_norm)`` instead of ``clip_grad_norm_`` (it clips in place too)."""
+    torch = load_torch()
+    utils = torch.nn.utils
+    results = []
+    for fn in (utils.clip_grad_norm, utils.clip_grad_norm_):
+        w = torch.nn.Parameter(torch.tensor([3.0, 4.0]))
+        w.grad = torch.tensor([3.0, 4.0])
+        total = float(fn([w], 1.0))
+        results.append({"total_norm": total, "grad": w.grad.tolist()})
+    same = results[0] == results[1]
+    return {"detail": f"clip_grad_norm ran: total norm {results[0]['total_norm']}, clipped grad {results[0]['grad']}; "
+                      f"same as clip_grad_norm_: {same}",
+            "value": {"same": same, "total_norm": results[0]["total_norm"], "grad": results[0]["grad"]}}

@@ -4,6 +4,8 @@ trailing ``_``, ``clip_grad_norm``, ``Hardtanh(min_value=, max_value=)``, ``NLLL
 """
 from __future__ import annotations
 
+from typing import Dict, Tuple
+
 import libcst as cst
 
 from shims.upgrade.rules.base import Rule, _code, rule
@@ -11,29 +13,51 @@ from shims.upgrade.rules.base import Rule, _code, rule
 #: the nn.init names renamed with a trailing ``_`` (each old name a wrapper that calls the new one)
 INIT_OLD = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "uniform", "normal",
             "constant", "orthogonal", "sparse", "eye", "dirac")
-INIT_MODULES = ("torch.nn.init",)
+
+
+class RenameAttribute(Rule):
+    """Base of the rules whose old name is an alias of the new one: ``<module>.<old>`` -> ``<module>.<new>``
+    at every use of the attribute; an old name imported with ``from <module> import <old>`` is reported
+    (the import and every use would change)."""
+
+    #: module -> {old name: new name}, for the modules a script imports the names from
+    RENAMES: Dict[str, Dict[str, str]] = {}
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        module, _, name = (self.q(updated) or "").rpartition(".")
+        new = self.RENAMES.get(module, {}).get(name)
+        if new is None:
+            return updated
+        self.changed(original, f"{_code(original)} -> {_code(updated.value)}.{new}")
+        return updated.with_changes(attr=cst.Name(new))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        renames = self.RENAMES.get(_code(node.module), {})
+        for alias in node.names:
+            name = _code(alias.name)
+            if name in renames:
+                self.found(node, f"from {_code(node.module)} import {name}: import and call {renames[name]} instead")
+
+
+def _module_renames(modules: Tuple[str, ...], renames: Dict[str, str]) -> Dict[str, Dict[str, str]]:
+    return {module: renames for module in modules}
 
 
 @rule("nn-init-underscore", order=5010)
-class NnInitUnderscore(Rule):
-    """catalog: nn-init-underscore: ``nn.init.xavier_uniform`` -> ``nn.init.xavier_uniform_`` (every use of the
-    attribute: the old name only warns and calls the new one); a name imported from torch.nn.init
-    without ``_`` is reported (the import and every use would change)."""
+class NnInitUnderscore(RenameAttribute):
+    """catalog: nn-init-underscore: ``nn.init.xavier_uniform`` -> ``nn.init.xavier_uniform_`` (the old name only
+    warns and calls the new one with the same arguments)."""
 
     needs = ("init",)
+    RENAMES = _module_renames(("torch.nn.init",), {name: name + "_" for name in INIT_OLD})
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
-        target = self.q(updated) or ""
-        module, _, name = target.rpartition(".")
-        if module not in INIT_MODULES or name not in INIT_OLD:
-            return updated
-        self.changed(original, f"{_code(original)} -> {_code(original)}_")
-        return updated.with_changes(attr=cst.Name(name + "_"))
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is None or _code(node.module) not in INIT_MODULES or isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = _code(alias.name)
-            if name in INIT_OLD:
-                self.found(node, f"from {_code(node.module)} import {name}: import and call {name}_ instead")
+@rule("clip-grad-norm-underscore", order=5020)
+class ClipGradNormUnderscore(RenameAttribute):
+    """catalog: clip-grad-norm-underscore: ``nn.utils.clip_grad_norm`` -> ``nn.utils.clip_grad_norm_`` (the old
+    name only warns and calls the new one with the same arguments)."""
+
+    needs = ("clip_grad_norm",)
+    RENAMES = _module_renames(("torch.nn.utils", "torch.nn.utils.clip_grad"), {"clip_grad_norm": "clip_grad_norm_"})
