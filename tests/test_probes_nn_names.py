@@ -18,7 +18,7 @@ from matrix import probes
 from matrix.facts.catalog import load_catalog
 
 pytest.importorskip("torch")
-IDS = ("nn-init-underscore", "clip-grad-norm-underscore")
+IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value")
 CATALOG = {c["id"]: c for c in load_catalog()}
 
 
@@ -63,3 +63,12 @@ def test_clip_grad_norm_warns_and_clips_like_the_new_name(records):
     # gradient (3, 4), max norm 1: total norm 5, the gradient scaled to about (0.6, 0.8)
     assert rec["value"]["same"] is True and rec["value"]["total_norm"] == 5.0
     assert rec["value"]["grad"] == pytest.approx([0.6, 0.8], abs=1e-6)
+
+
+def test_hardtanh_old_keywords_warn_once_each_and_set_the_same_bounds(records):
+    rec = record(records, "hardtanh-min-max-value")
+    assert rec["outcome"] == "warns"
+    symptom = CATALOG["hardtanh-min-max-value"]["symptom"]
+    assert texts(rec) == [symptom, symptom.replace("min_", "max_")]
+    assert all(t in known("hardtanh-min-max-value") for t in texts(rec))
+    assert rec["value"] == {"same": True, "output": [-2.0, -1.5, 0.0, 1.5, 2.0], "range": [-2.0, 2.0]}

@@ -54,3 +54,16 @@ def clip_grad_norm_underscore():
     return {"detail": f"clip_grad_norm ran: total norm {results[0]['total_norm']}, clipped grad {results[0]['grad']}; "
                       f"same as clip_grad_norm_: {same}",
             "value": {"same": same, "total_norm": results[0]["total_norm"], "grad": results[0]["grad"]}}
+
+
+@probe("hardtanh-min-max-value")
+def hardtanh_min_max_value():
+    """``nn.Hardtanh(min_value=-2, max_value=2)`` instead of ``min_val`` / ``max_val``."""
+    torch = load_torch()
+    x = torch.tensor([-3.0, -1.5, 0.0, 1.5, 3.0])
+    old = torch.nn.Hardtanh(min_value=-2.0, max_value=2.0)
+    new = torch.nn.Hardtanh(min_val=-2.0, max_val=2.0)
+    out, expected = old(x).tolist(), new(x).tolist()
+    return {"detail": f"min_value/max_value accepted: range [{old.min_val}, {old.max_val}], "
+                      f"same output as min_val/max_val: {out == expected}",
+            "value": {"same": out == expected, "output": out, "range": [old.min_val, old.max_val]}}

@@ -8,7 +8,7 @@ from typing import Dict, Tuple
 
 import libcst as cst
 
-from shims.upgrade.rules.base import Rule, _code, rule
+from shims.upgrade.rules.base import Rule, _code, _kw, rule
 
 #: the nn.init names renamed with a trailing ``_`` (each old name a wrapper that calls the new one)
 INIT_OLD = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "uniform", "normal",
@@ -61,3 +61,30 @@ class ClipGradNormUnderscore(RenameAttribute):
 
     needs = ("clip_grad_norm",)
     RENAMES = _module_renames(("torch.nn.utils", "torch.nn.utils.clip_grad"), {"clip_grad_norm": "clip_grad_norm_"})
+
+
+HARDTANH = {"torch.nn.Hardtanh", "torch.nn.modules.Hardtanh", "torch.nn.modules.activation.Hardtanh"}
+HARDTANH_KEYWORDS = {"min_value": "min_val", "max_value": "max_val"}
+
+
+@rule("hardtanh-min-max-value", order=5030)
+class HardtanhMinMaxValue(Rule):
+    """catalog: hardtanh-min-max-value: ``nn.Hardtanh(min_value=a, max_value=b)`` -> ``nn.Hardtanh(min_val=a,
+    max_val=b)`` (the old keywords set the same bounds); reported where the call names both spellings."""
+
+    needs = ("min_value", "max_value")
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if self.q(updated.func) not in HARDTANH:
+            return updated
+        old = {name: arg for name, arg in ((n, _kw(updated, n)) for n in HARDTANH_KEYWORDS) if arg is not None}
+        if not old:
+            return updated
+        both = [name for name in old if _kw(updated, HARDTANH_KEYWORDS[name]) is not None]
+        if both:
+            self.found(original, f"Hardtanh with both {both[0]}= and {HARDTANH_KEYWORDS[both[0]]}=: keep one")
+            return updated
+        renamed = {id(arg): HARDTANH_KEYWORDS[name] for name, arg in old.items()}
+        self.changed(original, ", ".join(f"{name}= -> {HARDTANH_KEYWORDS[name]}=" for name in old))
+        return updated.with_changes(args=[a.with_changes(keyword=cst.Name(renamed[id(a)])) if id(a) in renamed else a
+                                          for a in updated.args])
