@@ -18,7 +18,7 @@ from matrix import probes
 from matrix.facts.catalog import load_catalog
 
 pytest.importorskip("torch")
-IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value")
+IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value", "nllloss2d")
 CATALOG = {c["id"]: c for c in load_catalog()}
 
 
@@ -70,5 +70,12 @@ def test_hardtanh_old_keywords_warn_once_each_and_set_the_same_bounds(records):
     assert rec["outcome"] == "warns"
     symptom = CATALOG["hardtanh-min-max-value"]["symptom"]
     assert texts(rec) == [symptom, symptom.replace("min_", "max_")]
-    assert all(t in known("hardtanh-min-max-value") for t in texts(rec))
+    assert all(t in known("hardtanh-min-max-value", "nllloss2d") for t in texts(rec))
     assert rec["value"] == {"same": True, "output": [-2.0, -1.5, 0.0, 1.5, 2.0], "range": [-2.0, 2.0]}
+
+
+def test_nllloss2d_warns_and_gives_nllloss_s_loss(records):
+    rec = record(records, "nllloss2d")
+    assert rec["outcome"] == "warns"
+    assert texts(rec) == [CATALOG["nllloss2d"]["symptom"]]
+    assert rec["value"]["same"] is True and rec["value"]["loss"] == pytest.approx(1.16482532, abs=1e-6)

@@ -67,3 +67,15 @@ def hardtanh_min_max_value():
     return {"detail": f"min_value/max_value accepted: range [{old.min_val}, {old.max_val}], "
                       f"same output as min_val/max_val: {out == expected}",
             "value": {"same": out == expected, "output": out, "range": [old.min_val, old.max_val]}}
+
+
+@probe("nllloss2d")
+def nllloss2d():
+    """``nn.NLLLoss2d()`` (per-pixel classification) instead of ``nn.NLLLoss()``, which takes the 4-D input too."""
+    torch = load_torch()
+    logits = torch.arange(24.0).reshape(1, 3, 2, 4).sin()
+    log_probs = torch.nn.functional.log_softmax(logits, dim=1)
+    target = torch.tensor([[[0, 1, 2, 0], [2, 1, 0, 1]]])
+    old = torch.nn.NLLLoss2d()(log_probs, target).item()
+    new = torch.nn.NLLLoss()(log_probs, target).item()
+    return {"detail": f"NLLLoss2d gave {old}; NLLLoss gives {new}", "value": {"same": old == new, "loss": old}}

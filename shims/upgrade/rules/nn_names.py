@@ -88,3 +88,12 @@ class HardtanhMinMaxValue(Rule):
         self.changed(original, ", ".join(f"{name}= -> {HARDTANH_KEYWORDS[name]}=" for name in old))
         return updated.with_changes(args=[a.with_changes(keyword=cst.Name(renamed[id(a)])) if id(a) in renamed else a
                                           for a in updated.args])
+
+
+@rule("nllloss2d", order=5040)
+class NllLoss2d(RenameAttribute):
+    """catalog: nllloss2d: ``nn.NLLLoss2d`` -> ``nn.NLLLoss`` (NLLLoss2d is a subclass that only warns and passes
+    its arguments on)."""
+
+    needs = ("NLLLoss2d",)
+    RENAMES = _module_renames(("torch.nn", "torch.nn.modules", "torch.nn.modules.loss"), {"NLLLoss2d": "NLLLoss"})
