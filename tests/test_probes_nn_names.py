@@ -18,7 +18,7 @@ from matrix import probes
 from matrix.facts.catalog import load_catalog
 
 pytest.importorskip("torch")
-IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value", "nllloss2d")
+IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value", "nllloss2d", "nn-container")
 CATALOG = {c["id"]: c for c in load_catalog()}
 
 
@@ -79,3 +79,12 @@ def test_nllloss2d_warns_and_gives_nllloss_s_loss(records):
     assert rec["outcome"] == "warns"
     assert texts(rec) == [CATALOG["nllloss2d"]["symptom"]]
     assert rec["value"]["same"] is True and rec["value"]["loss"] == pytest.approx(1.16482532, abs=1e-6)
+
+
+def test_nn_container_warns_and_registers_its_keyword_modules(records):
+    rec = record(records, "nn-container")
+    assert rec["outcome"] == "warns"
+    assert texts(rec) == [CATALOG["nn-container"]["symptom"]]
+    # what makes the upgrade report it: Container(fc=...) registers fc, nn.Module takes no modules
+    assert rec["value"]["children"] == ["fc"] and rec["value"]["is_module"] is True
+    assert len(rec["value"]["warned_at"]) == 1

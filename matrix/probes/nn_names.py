@@ -7,7 +7,9 @@ says whether both give the same numbers; Python 3.7+, the standard library and t
 """
 from __future__ import annotations
 
-from matrix.probes.runner import load_torch, probe
+import warnings
+
+from matrix.probes.runner import load_torch, probe, warning_records
 
 #: the nn.init functions renamed with a trailing ``_`` (the old name a deprecated alias), and the
 #: arguments after the tensor that each needs; the shape of the tensor each fills
@@ -79,3 +81,27 @@ def nllloss2d():
     old = torch.nn.NLLLoss2d()(log_probs, target).item()
     new = torch.nn.NLLLoss()(log_probs, target).item()
     return {"detail": f"NLLLoss2d gave {old}; NLLLoss gives {new}", "value": {"same": old == new, "loss": old}}
+
+
+@probe("nn-container")
+def nn_container():
+    """``class Net(nn.Container)`` with ``super().__init__(fc=...)`` instead of subclassing ``nn.Module``."""
+    torch = load_torch()
+    nn = torch.nn
+    with warnings.catch_warnings(record=True) as at_class:
+        warnings.simplefilter("always")
+
+        class Net(nn.Container):
+            def __init__(self):
+                super(Net, self).__init__(fc=nn.Linear(2, 1))  # keyword modules: registered by Container
+
+    with warnings.catch_warnings(record=True) as at_init:
+        warnings.simplefilter("always")
+        net = Net()
+    caught = warning_records(at_class) + warning_records(at_init)
+    when = [w for w, got in (("class statement", at_class), ("construction", at_init)) if got]
+    children = [name for name, _ in net.named_children()]
+    return {"outcome": "warns" if caught else "works", "warnings": caught,
+            "detail": f"subclass of nn.Container built; warned at: {', '.join(when) or 'nothing'}; "
+                      f"keyword modules registered: {children}",
+            "value": {"warned_at": when, "children": children, "is_module": isinstance(net, nn.Module)}}

@@ -97,3 +97,26 @@ class NllLoss2d(RenameAttribute):
 
     needs = ("NLLLoss2d",)
     RENAMES = _module_renames(("torch.nn", "torch.nn.modules", "torch.nn.modules.loss"), {"NLLLoss2d": "NLLLoss"})
+
+
+CONTAINER = {"torch.nn.Container", "torch.nn.modules.Container", "torch.nn.modules.container.Container"}
+
+
+@rule("nn-container", order=5050)
+class NnContainer(Rule):
+    """catalog: nn-container (reported, never rewritten): ``nn.Container`` as a base class or a call.
+    Container(**modules) registers its keyword arguments as submodules and nn.Module.__init__ takes none,
+    so swapping the name is not safe: the submodules must be assigned by hand."""
+
+    rewrites = False
+    needs = ("Container",)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.q(node) in CONTAINER:
+            self.found(node, f"{_code(node)}: subclass nn.Module and assign the keyword modules as attributes")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        if any(f"{_code(node.module)}.{_code(alias.name)}" in CONTAINER for alias in node.names):
+            self.found(node, f"from {_code(node.module)} import Container: subclass nn.Module instead")
