@@ -18,7 +18,8 @@ from matrix import probes
 from matrix.facts.catalog import load_catalog
 
 pytest.importorskip("torch")
-IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value", "nllloss2d", "nn-container")
+IDS = ("nn-init-underscore", "clip-grad-norm-underscore", "hardtanh-min-max-value", "nllloss2d", "nn-container",
+       "functional-upsample-bilinear")
 CATALOG = {c["id"]: c for c in load_catalog()}
 
 
@@ -88,3 +89,16 @@ def test_nn_container_warns_and_registers_its_keyword_modules(records):
     # what makes the upgrade report it: Container(fc=...) registers fc, nn.Module takes no modules
     assert rec["value"]["children"] == ["fc"] and rec["value"]["is_module"] is True
     assert len(rec["value"]["warned_at"]) == 1
+
+
+def test_upsample_bilinear_and_nearest_warn_and_equal_interpolate(records):
+    rec = record(records, "functional-upsample-bilinear")
+    assert rec["outcome"] == "warns"
+    symptom = CATALOG["functional-upsample-bilinear"]["symptom"]
+    assert texts(rec) == [symptom, symptom.replace("bilinear", "nearest")]
+    value = rec["value"]
+    assert value["same_bilinear"] is True and value["same_nearest"] is True
+    # 2x2 -> 4x4 with align_corners=True: the corners kept, thirds between them
+    assert value["bilinear"][:4] == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0], abs=1e-6)
+    # what a rewrite without align_corners=True would compute instead
+    assert value["align_corners_false"][:4] == [0.0, 0.25, 0.75, 1.0]

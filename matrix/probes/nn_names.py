@@ -105,3 +105,22 @@ def nn_container():
             "detail": f"subclass of nn.Container built; warned at: {', '.join(when) or 'nothing'}; "
                       f"keyword modules registered: {children}",
             "value": {"warned_at": when, "children": children, "is_module": isinstance(net, nn.Module)}}
+
+
+@probe("functional-upsample-bilinear")
+def functional_upsample_bilinear():
+    """``F.upsample_bilinear`` / ``F.upsample_nearest`` instead of ``F.interpolate(..., mode=...)``; bilinear
+    with ``align_corners=True``, which interpolate does not default to."""
+    torch = load_torch()
+    F = torch.nn.functional
+    x = torch.tensor([[[[0.0, 1.0], [2.0, 4.0]]]])
+    # size, not scale_factor: some releases warn about how a scale_factor is rounded, another change
+    bilinear = F.upsample_bilinear(x, size=(4, 4)).flatten().tolist()
+    nearest = F.upsample_nearest(x, size=(4, 4)).flatten().tolist()
+    same_bilinear = bilinear == F.interpolate(x, size=(4, 4), mode="bilinear", align_corners=True).flatten().tolist()
+    same_nearest = nearest == F.interpolate(x, size=(4, 4), mode="nearest").flatten().tolist()
+    corners_false = F.interpolate(x, size=(4, 4), mode="bilinear", align_corners=False).flatten().tolist()
+    return {"detail": f"both ran; same as interpolate: bilinear (align_corners=True) {same_bilinear}, "
+                      f"nearest {same_nearest}; bilinear with align_corners=False differs: {corners_false != bilinear}",
+            "value": {"same_bilinear": same_bilinear, "same_nearest": same_nearest, "bilinear": bilinear,
+                      "align_corners_false": corners_false}}

@@ -120,3 +120,39 @@ class NnContainer(Rule):
             return
         if any(f"{_code(node.module)}.{_code(alias.name)}" in CONTAINER for alias in node.names):
             self.found(node, f"from {_code(node.module)} import Container: subclass nn.Module instead")
+
+
+#: each fixed-mode shortcut -> the keywords that make F.interpolate compute the same
+UPSAMPLE_MODES = {
+    "torch.nn.functional.upsample_bilinear": (("mode", "'bilinear'"), ("align_corners", "True")),
+    "torch.nn.functional.upsample_nearest": (("mode", "'nearest'"),),
+}
+NO_SPACE = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+@rule("functional-upsample-bilinear", order=5060)
+class FunctionalUpsampleBilinear(Rule):
+    """catalog: functional-upsample-bilinear: ``F.upsample_bilinear(x, ...)`` -> ``F.interpolate(x, ...,
+    mode='bilinear', align_corners=True)``, ``F.upsample_nearest(x, ...)`` -> ``F.interpolate(x, ...,
+    mode='nearest')`` (interpolate's own bilinear default, align_corners=False, gives other numbers).
+    Reported: a name imported without its module, or a call with ``*args`` / ``**kwargs``."""
+
+    needs = ("upsample_bilinear", "upsample_nearest")
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        target = self.q(updated.func)
+        if target not in UPSAMPLE_MODES:
+            return updated
+        if not isinstance(updated.func, cst.Attribute) or any(a.star for a in updated.args) or not updated.args:
+            self.found(original, f"{_code(original.func)}(...): write F.interpolate with the mode the fix names")
+            return updated
+        args = list(updated.args)
+        trailing = args[-1].comma  # a trailing comma (a call over several lines) stays the last one
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        extra = [cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v), equal=NO_SPACE,
+                         comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                 for k, v in UPSAMPLE_MODES[target]]
+        extra[-1] = extra[-1].with_changes(comma=trailing)
+        added = ", ".join(f"{k}={v}" for k, v in UPSAMPLE_MODES[target])
+        self.changed(original, f"{_code(original.func)}(...) -> {_code(updated.func.value)}.interpolate(..., {added})")
+        return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("interpolate")), args=args + extra)
