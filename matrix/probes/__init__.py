@@ -58,11 +58,14 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``verbose`` and ``print_lr``, ``nn.utils.weight_norm``, positional ``state_dict`` arguments
 - :mod:`matrix.probes.masks`: uint8 masks (indexing, ``masked_*``, ``where``, ``nn.MultiheadAttention``) and
   what old code does with a comparison's result (bool since 1.2)
+- :mod:`matrix.probes.nn_names`: the torch.nn names renamed and kept with warnings (``nn.init``
+  without ``_``, ``clip_grad_norm``, ``Hardtanh``'s keywords, ``NLLLoss2d``, ``nn.Container``,
+  ``upsample_bilinear`` / ``upsample_nearest``)
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, lapack, masks, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, lapack, masks, nn_names, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

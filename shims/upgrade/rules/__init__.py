@@ -24,6 +24,8 @@ the two together.
 - :mod:`.lapack`: lapack-0-4-names, linalg-lu-triangular (both reported)
 - :mod:`.training`: module-backward-hook, sampler-data-source, scheduler-verbose,
   weight-norm-parametrization, state-dict-positional
+- :mod:`.nn_names`: nn-init-underscore, clip-grad-norm-underscore, hardtanh-min-max-value, nllloss2d,
+  nn-container, functional-upsample-bilinear
 
 :data:`REGISTRY` maps catalog ids to their rules; :data:`ORDER` is the order the engine applies them
 (each rule's ``order``): reports and same-line rewrites first, then the rules that add or remove lines
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, lapack, losses, masks, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, defaults, lapack, losses, masks, nn_names, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
