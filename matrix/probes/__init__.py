@@ -47,11 +47,13 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
   under Keras 3, NumPy's ABI, NumPy's float64 bits, a size-1 array used as a number
+- :mod:`matrix.probes.execution`: ``.cuda(async=True)``, deterministic algorithms, ``checkpoint_sequential``'s
+  inputs, in-place writes into expanded tensors, torch.hub's directories and download function
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, ecosystem, numerics  # noqa: F401
+from matrix.probes import api, autograd, ecosystem, execution, numerics  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

@@ -1,0 +1,69 @@
+"""matrix/probes/execution.py on the tests' torch: device copies with ``async``, deterministic
+algorithms, ``checkpoint_sequential``'s inputs, in-place writes into expanded tensors, torch.hub's
+directories; each probe's outcome, the exact texts (against the catalog's) and the numbers.
+
+The probes run once, in a fresh interpreter, as a matrix cell runs them (``python -m matrix.probes``):
+some torch warnings are issued once per process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from matrix import probes
+from matrix.facts.catalog import by_id, message
+
+torch = pytest.importorskip("torch")
+IDS = ("cuda-async-kwarg",)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    only = [a for change_id in IDS for a in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def record(records, change_id):
+    return records[probes.probe_name(change_id)]
+
+
+def clean(text):
+    """A warning's text without the "(Triggered internally at ...)" suffix (a build path)."""
+    return re.sub(r"\s*\(Triggered internally at [^)]*\)\.?", "", text).strip()
+
+
+def test_cuda_async_warns_on_cuda_and_is_silent_on_type(records):
+    rec = record(records, "cuda-async-kwarg")
+    assert rec["outcome"] == "warns"
+    expected = message("cuda-async-kwarg", "UserWarning: This overload of cuda is deprecated:\n\tcuda(torch.device device = None")
+    assert [clean(w["message"]) for w in rec["warnings"]] == [expected]
+    assert rec["value"]["cuda_warns"] is True and rec["value"]["type_warns"] is False
+    assert rec["value"]["type_dtype"] == "torch.float64"  # async= still taken by .type(), as non_blocking
+    if not torch.cuda.is_available():
+        assert rec["value"]["cuda"].startswith(("RuntimeError: ", "AssertionError: ")), rec["value"]["cuda"]
+
+
+def test_the_upgrade_stops_at_async_with_pythons_syntax_error(tmp_path):
+    """`async=` does not parse on Python 3.7+ (nor in LibCST): the upgrade names the line and the
+    catalog's symptom, exits 2 and leaves the file as it was."""
+    script = tmp_path / "train.py"
+    text = "import torch\nx = torch.ones(2)\nx = x.cuda(async=True)\nprint(x)\n"
+    script.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "shims", "upgrade", str(script)], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=120)
+    symptom = by_id()["cuda-async-kwarg"]["symptom"]  # "SyntaxError: invalid syntax"
+    assert proc.returncode == 2
+    assert f"train.py:3: syntax error: {symptom.split(': ', 1)[1]}" in proc.stderr, proc.stderr
+    assert "nothing was changed" in proc.stderr
+    assert script.read_text() == text
