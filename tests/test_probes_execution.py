@@ -17,10 +17,10 @@ import pytest
 
 from conftest import ROOT
 from matrix import probes
-from matrix.facts.catalog import by_id, message
+from matrix.facts.catalog import by_id, message, split_message
 
 torch = pytest.importorskip("torch")
-IDS = ("cuda-async-kwarg",)
+IDS = ("cuda-async-kwarg", "deterministic-api")
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,16 @@ def test_the_upgrade_stops_at_async_with_pythons_syntax_error(tmp_path):
     assert f"train.py:3: syntax error: {symptom.split(': ', 1)[1]}" in proc.stderr, proc.stderr
     assert "nothing was changed" in proc.stderr
     assert script.read_text() == text
+
+
+def test_deterministic_api_is_gone_with_the_catalogs_messages(records):
+    rec = record(records, "deterministic-api")
+    assert rec["outcome"] == "errors"
+    assert rec["error"] == dict(zip(("type", "message"), split_message(by_id()["deterministic-api"]["symptom"])))
+    gone = rec["value"]["is_deterministic"]
+    assert (gone["outcome"], gone["type"]) == ("errors", "AttributeError")
+    assert gone["message"] == message("deterministic-api", "AttributeError: module 'torch' has no attribute 'is_deterministic'")
+    assert {name: f["new"] for name, f in rec["value"].items()} == {
+        "set_deterministic": "torch.use_deterministic_algorithms", "is_deterministic": "torch.are_deterministic_algorithms_enabled"}
+    # what replaces them is there, and off by default
+    assert torch.are_deterministic_algorithms_enabled() is False

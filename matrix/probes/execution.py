@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Dict, List
 
-from matrix.probes.runner import load_torch, probe, warning_records
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
 
 
 def _first_line(exc: BaseException) -> str:
@@ -47,3 +47,44 @@ def cuda_async_kwarg():
             "detail": f".cuda(async=True): {'warns' if cuda_warnings else 'no warning'}, then {cuda}; "
                       f".type(torch.DoubleTensor, async=False): {value['type_dtype']}, "
                       f"{'warns' if type_warnings else 'no warning'}"}
+
+
+def _each(calls) -> Dict[str, Any]:
+    """Run each of ``calls`` (a torch function's name -> (a function of no argument that calls it, what
+    replaces it)) on its own: the record of each (outcome, its result or the exception's text, its
+    warning, its replacement: the catalog's ``breakdown = "functions"`` shape) and, over all, the
+    outcome, the warnings and the first exception as a probe returns them."""
+    per: Dict[str, Any] = {}
+    first_error = None
+    all_warnings: List[Dict[str, str]] = []
+    for name, (call, new) in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = call()
+            except Exception as exc:
+                per[name] = {"outcome": "errors", "new": new, "type": type(exc).__name__, "message": str(exc)}
+                first_error = first_error or {"type": type(exc).__name__, "message": str(exc)}
+                continue
+            finally:
+                ws = warning_records(caught)
+                all_warnings.extend(w for w in ws if w not in all_warnings)
+        per[name] = {"outcome": "warns" if ws else "works", "new": new, "result": result}
+        if ws:
+            per[name]["warning"] = ws[0]["message"]
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = next(o for o in ("errors", "warns", "works") if o in outcomes)
+    return {"outcome": outcome, "warnings": all_warnings, "error": first_error, "value": per,
+            "detail": ", ".join(f"{k}: {v['outcome']}" for k, v in per.items())}
+
+
+@probe("deterministic-api")
+def deterministic_api():
+    """``torch.set_deterministic(False)`` and ``torch.is_deterministic()`` (1.7) instead of
+    ``torch.use_deterministic_algorithms`` / ``torch.are_deterministic_algorithms_enabled`` (the flag
+    is left as it was: off)."""
+    torch = load_torch()
+    if not hasattr(torch, "set_deterministic") and not hasattr(torch, "use_deterministic_algorithms"):
+        raise NotRun(f"torch {torch.__version__} has no torch.set_deterministic yet (nor its successor)")
+    return _each({"set_deterministic": (lambda: torch.set_deterministic(False), "torch.use_deterministic_algorithms"),
+                  "is_deterministic": (lambda: torch.is_deterministic(), "torch.are_deterministic_algorithms_enabled")})

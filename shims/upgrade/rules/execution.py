@@ -1,0 +1,39 @@
+"""The execution family: how a script runs its work (deterministic algorithms, ...).
+
+cuda-async-kwarg has no rule: ``x.cuda(async=True)`` does not parse on Python 3.7+ (nor in LibCST),
+so the upgrade stops at that line with Python's own SyntaxError before any rule runs.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from shims.upgrade.rules.base import Rule, _code, rule
+
+#: catalog: deterministic-api: the 1.7 names and their 1.8 replacements (same arguments, same results)
+DETERMINISTIC = {"set_deterministic": "use_deterministic_algorithms",
+                 "is_deterministic": "are_deterministic_algorithms_enabled"}
+
+
+@rule("deterministic-api", order=8010)
+class DeterministicApi(Rule):
+    """catalog: deterministic-api: ``torch.set_deterministic`` / ``torch.is_deterministic`` ->
+    ``torch.use_deterministic_algorithms`` / ``torch.are_deterministic_algorithms_enabled`` (wrappers of
+    them in 1.8-1.9); reported where the names are imported from torch (the import changes too)."""
+
+    needs = ("set_deterministic", "is_deterministic")
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        target = self.q(updated)
+        old = target[len("torch."):] if target and target.startswith("torch.") else None
+        if old not in DETERMINISTIC:
+            return updated
+        self.changed(original, f"{_code(original)} -> {_code(updated.value)}.{DETERMINISTIC[old]}")
+        return updated.with_changes(attr=cst.Name(DETERMINISTIC[old]))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is None or _code(node.module) != "torch" or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = _code(alias.name)
+            if name in DETERMINISTIC:
+                self.found(alias, f"from torch import {name}: import and call torch.{DETERMINISTIC[name]} instead")
