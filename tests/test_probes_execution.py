@@ -20,7 +20,7 @@ from matrix import probes
 from matrix.facts.catalog import by_id, message, split_message
 
 torch = pytest.importorskip("torch")
-IDS = ("cuda-async-kwarg", "deterministic-api")
+IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input")
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,13 @@ def test_deterministic_api_is_gone_with_the_catalogs_messages(records):
         "set_deterministic": "torch.use_deterministic_algorithms", "is_deterministic": "torch.are_deterministic_algorithms_enabled"}
     # what replaces them is there, and off by default
     assert torch.are_deterministic_algorithms_enabled() is False
+
+
+def test_checkpoint_sequential_fails_on_a_second_input_and_on_none(records):
+    rec = record(records, "checkpoint-sequential-input")
+    assert rec["outcome"] == "errors" and rec["warnings"] == []
+    # torch 2.x: the second tensor fills use_reentrant, whose truth value is asked for
+    assert rec["error"] == dict(zip(("type", "message"), split_message(by_id()["checkpoint-sequential-input"]["symptom"])))
+    none = rec["value"]["no_input"]
+    assert f"{none['type']}: {none['message']}" == "TypeError: " + message(
+        "checkpoint-sequential-input", "TypeError: checkpoint_sequential() missing")

@@ -88,3 +88,45 @@ def deterministic_api():
         raise NotRun(f"torch {torch.__version__} has no torch.set_deterministic yet (nor its successor)")
     return _each({"set_deterministic": (lambda: torch.set_deterministic(False), "torch.use_deterministic_algorithms"),
                   "is_deterministic": (lambda: torch.is_deterministic(), "torch.are_deterministic_algorithms_enabled")})
+
+
+@probe("checkpoint-sequential-input")
+def checkpoint_sequential_input():
+    """``checkpoint_sequential(model, 2, a, b)`` (several inputs, handed to the first module; 1.0-1.4) and
+    ``checkpoint_sequential(model, 1)`` (none). The outcome is the several-inputs form's: giving no input
+    never ran a model whose first module needs one, so it is only recorded (``value["no_input"]``)."""
+    torch = load_torch()
+    from torch.utils.checkpoint import checkpoint_sequential
+
+    class Pair(torch.nn.Module):
+        def forward(self, a, b):
+            return a + 2 * b
+
+    model = torch.nn.Sequential(Pair(), torch.nn.ReLU(), torch.nn.Tanh())
+    a = torch.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    b = torch.tensor([[1.0, 1.0, -2.0]], requires_grad=True)
+
+    def several():
+        y = checkpoint_sequential(model, 2, a, b)
+        y.sum().backward()
+        return {"y": [round(v, 6) for v in y.flatten().tolist()], "grad_b": b.grad.flatten().tolist()}
+
+    forms = {}
+    all_warnings: List[Dict[str, str]] = []
+    for name, call in (("several_inputs", several), ("no_input", lambda: checkpoint_sequential(model, 1))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                forms[name] = {"outcome": "works", "result": call()}
+            except Exception as exc:
+                forms[name] = {"outcome": "errors", "type": type(exc).__name__, "message": str(exc)}
+        # 2.1+ warns that use_reentrant is not passed: about every call, not about the inputs under test
+        ws = [w for w in warning_records(caught) if "use_reentrant" not in w["message"]]
+        if ws and forms[name]["outcome"] == "works":
+            forms[name]["outcome"] = "warns"
+        forms[name]["warnings"] = [w["message"] for w in ws]
+        all_warnings.extend(ws)
+    main_form = forms["several_inputs"]
+    error = {"type": main_form["type"], "message": main_form["message"]} if main_form["outcome"] == "errors" else None
+    return {"outcome": main_form["outcome"], "warnings": all_warnings, "error": error, "value": forms,
+            "detail": f"several inputs: {main_form['outcome']}, no input: {forms['no_input']['outcome']}"}

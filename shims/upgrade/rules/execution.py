@@ -37,3 +37,27 @@ class DeterministicApi(Rule):
             name = _code(alias.name)
             if name in DETERMINISTIC:
                 self.found(alias, f"from torch import {name}: import and call torch.{DETERMINISTIC[name]} instead")
+
+
+@rule("checkpoint-sequential-input", order=8020)
+class CheckpointSequentialInput(Rule):
+    """catalog: checkpoint-sequential-input: ``checkpoint_sequential(model, segments, a, b)`` (several inputs)
+    or ``checkpoint_sequential(model, segments)`` (none): reported, never rewritten (which module takes the
+    inputs, and how to split the model, only the reader knows). A call with ``*args`` is left alone."""
+
+    needs = ("checkpoint_sequential",)
+    rewrites = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.q(node.func) != "torch.utils.checkpoint.checkpoint_sequential":
+            return
+        if any(arg.star for arg in node.args):
+            return
+        positional = [arg for arg in node.args if arg.keyword is None]
+        named = {arg.keyword.value for arg in node.args if arg.keyword is not None}
+        if len(positional) > 3:
+            self.found(node, f"checkpoint_sequential with {len(positional) - 2} inputs: it takes one (torch 2.x "
+                             "reads a second as use_reentrant); run the module that takes several yourself, "
+                             "checkpoint the rest")
+        elif len(positional) == 2 and "input" not in named:
+            self.found(node, "checkpoint_sequential without an input: pass the one input of the first module")
