@@ -20,7 +20,7 @@ from matrix import probes
 from matrix.facts.catalog import by_id, message, split_message
 
 torch = pytest.importorskip("torch")
-IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input")
+IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input", "expanded-inplace-write")
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +90,17 @@ def test_checkpoint_sequential_fails_on_a_second_input_and_on_none(records):
     none = rec["value"]["no_input"]
     assert f"{none['type']}: {none['message']}" == "TypeError: " + message(
         "checkpoint-sequential-input", "TypeError: checkpoint_sequential() missing")
+
+
+def test_expanded_inplace_writes_reach_every_row_and_warn(records):
+    rec = record(records, "expanded-inplace-write")
+    assert rec["outcome"] == "warns"
+    value = rec["value"]
+    # one row of memory seen twice: a write meant for row 0 shows in both rows, whatever the op
+    assert value["index_put_"]["rows"] == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    assert value["setitem_tensor_index"]["rows"] == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    assert value["setitem_row"] == {"rows": [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], "warning": None}
+    for op in ("masked_fill_", "index_fill_"):
+        assert value[op]["rows"] == [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], op
+    for op in ("index_put_", "masked_fill_", "index_fill_"):
+        assert clean(value[op]["warning"]) == message("expanded-inplace-write", f"UserWarning: Use of {op} "), op

@@ -130,3 +130,36 @@ def checkpoint_sequential_input():
     error = {"type": main_form["type"], "message": main_form["message"]} if main_form["outcome"] == "errors" else None
     return {"outcome": main_form["outcome"], "warnings": all_warnings, "error": error, "value": forms,
             "detail": f"several inputs: {main_form['outcome']}, no input: {forms['no_input']['outcome']}"}
+
+
+@probe("expanded-inplace-write")
+def expanded_inplace_write():
+    """In-place writes into ``b = torch.zeros(1, 3).expand(2, 3)`` (one row of memory seen twice): each
+    op writes what it was asked to into row 0 only, or into the one shared row, which both rows then
+    show. ``value`` holds, per op, the rows it left (or the exception) and its warning."""
+    torch = load_torch()
+    ops = {
+        "index_put_": lambda b: b.index_put_((torch.tensor([0]),), torch.tensor(1.0)),
+        "masked_fill_": lambda b: b.masked_fill_(torch.tensor([[True, False, False], [False, False, False]]), 1.0),
+        "index_fill_": lambda b: b.index_fill_(1, torch.tensor([0]), 1.0),
+        "setitem_tensor_index": lambda b: b.__setitem__(torch.tensor([0]), 1.0),
+        "setitem_row": lambda b: b.__setitem__(0, torch.ones(3)),
+    }
+    per: Dict[str, Any] = {}
+    all_warnings: List[Dict[str, str]] = []
+    for name, op in ops.items():
+        b = torch.zeros(1, 3).expand(2, 3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                op(b)
+                per[name] = {"rows": b.tolist()}
+            except Exception as exc:
+                per[name] = {"error": _first_line(exc)}
+        ws = warning_records(caught)
+        per[name]["warning"] = ws[0]["message"] if ws else None
+        all_warnings.extend(w for w in ws if w not in all_warnings)
+    shared = [name for name, v in per.items() if v.get("rows") and v["rows"][0] == v["rows"][1]]
+    return {"outcome": "warns" if all_warnings else "works", "warnings": all_warnings, "value": per,
+            "detail": "both rows written by " + (", ".join(shared) or "no op") + "; " + ", ".join(
+                f"{k}: {'errors' if 'error' in v else 'warns' if v['warning'] else 'no warning'}" for k, v in per.items())}

@@ -1,9 +1,12 @@
-"""The execution family: how a script runs its work (deterministic algorithms, ...).
+"""The execution family: how a script runs its work: deterministic algorithms, checkpoint_sequential's
+inputs, in-place writes into expanded tensors, torch.hub's download function.
 
 cuda-async-kwarg has no rule: ``x.cuda(async=True)`` does not parse on Python 3.7+ (nor in LibCST),
 so the upgrade stops at that line with Python's own SyntaxError before any rule runs.
 """
 from __future__ import annotations
+
+from typing import Set
 
 import libcst as cst
 
@@ -61,3 +64,67 @@ class CheckpointSequentialInput(Rule):
                              "checkpoint the rest")
         elif len(positional) == 2 and "input" not in named:
             self.found(node, "checkpoint_sequential without an input: pass the one input of the first module")
+
+
+#: catalog: expanded-inplace-write: the in-place writes torch warns about on an expanded tensor (and
+#: ``x[...] = v``, which is index_put_ / index_fill_ or a copy into the shared memory)
+EXPANDED_WRITES = ("index_put_", "masked_fill_", "index_fill_")
+
+
+def _is_expand(expr: cst.BaseExpression) -> bool:
+    return (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value in ("expand", "expand_as"))
+
+
+class _ExpandedNames(cst.CSTVisitor):
+    """The plain names bound only ever to ``<tensor>.expand(...)`` / ``.expand_as(...)`` in the module
+    (a name also bound to anything else is left out: which binding a later write sees is not known)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bound: Set[str] = set()
+        self.other: Set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                (self.bound if _is_expand(node.value) else self.other).add(target.target.value)
+
+    @property
+    def names(self) -> Set[str]:
+        return self.bound - self.other
+
+
+@rule("expanded-inplace-write", order=8030)
+class ExpandedInplaceWrite(Rule):
+    """catalog: expanded-inplace-write: ``y = x.expand(...)`` then ``y.index_put_(...)`` /
+    ``y.masked_fill_(...)`` / ``y.index_fill_(...)`` / ``y[...] = v`` (or the write straight on
+    ``x.expand(...)``): reported, never rewritten. Whether the write was meant for one row (clone first)
+    or for all rows that share the memory (write before expanding) only the reader knows."""
+
+    needs = ("expand",)
+    rewrites = False
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.expanded: Set[str] = set()
+        self._names = _ExpandedNames()
+        self.scan(self._names)
+
+    def scanned(self) -> None:
+        self.expanded = self._names.names
+
+    def _expanded(self, expr: cst.BaseExpression) -> bool:
+        return _is_expand(expr) or isinstance(expr, cst.Name) and expr.value in self.expanded
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in EXPANDED_WRITES and self._expanded(func.value):
+            self.found(node, f"{_code(func)}(...) writes into an expanded tensor (its rows share memory): "
+                             "clone() it first, or write before expanding")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Subscript) and self._expanded(target.target.value):
+                self.found(node, f"{_code(target.target)} = ... writes into an expanded tensor (its rows share "
+                                 "memory): clone() it first, or write before expanding")
