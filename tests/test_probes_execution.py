@@ -20,7 +20,8 @@ from matrix import probes
 from matrix.facts.catalog import by_id, message, split_message
 
 torch = pytest.importorskip("torch")
-IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input", "expanded-inplace-write")
+IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input", "expanded-inplace-write",
+       "hub-model-zoo")
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +105,18 @@ def test_expanded_inplace_writes_reach_every_row_and_warn(records):
         assert value[op]["rows"] == [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], op
     for op in ("index_put_", "masked_fill_", "index_fill_"):
         assert clean(value[op]["warning"]) == message("expanded-inplace-write", f"UserWarning: Use of {op} "), op
+
+
+def test_hub_variables_warn_and_are_not_obeyed_and_the_old_download_is_gone(records):
+    rec = record(records, "hub-model-zoo")
+    assert rec["outcome"] == "errors"
+    assert rec["error"] == dict(zip(("type", "message"), split_message(by_id()["hub-model-zoo"]["symptom"])))
+    value = rec["value"]
+    for variable in ("TORCH_HUB", "TORCH_MODEL_ZOO"):
+        assert value[variable]["outcome"] == "warns"
+        assert value[variable]["warning"] == message("hub-model-zoo", f"UserWarning: {variable} is deprecated")
+    # the folders they name stay empty: torch.hub's folder and the weights are under TORCH_HOME ("home")
+    assert value["TORCH_HUB"]["result"] == os.path.join("home", "hub")
+    assert value["TORCH_MODEL_ZOO"]["result"] == {"loaded": [1.0, 1.0],
+                                                  "landed_in": [os.path.join("home", "hub", "checkpoints")]}
+    assert (value["_download_url_to_file"]["outcome"], value["_download_url_to_file"]["type"]) == ("errors", "AttributeError")

@@ -163,3 +163,88 @@ def expanded_inplace_write():
     return {"outcome": "warns" if all_warnings else "works", "warnings": all_warnings, "value": per,
             "detail": "both rows written by " + (", ".join(shared) or "no op") + "; " + ", ".join(
                 f"{k}: {'errors' if 'error' in v else 'warns' if v['warning'] else 'no warning'}" for k, v in per.items())}
+
+
+@probe("hub-model-zoo")
+def hub_model_zoo():
+    """The 2018 download idioms, offline (a ``file://`` URL into a temporary folder): the ``TORCH_HUB`` and
+    ``TORCH_MODEL_ZOO`` environment variables, ``torch.utils.model_zoo.load_url`` and
+    ``torch.hub._download_url_to_file``. ``value`` says, per idiom, whether the variable was obeyed
+    (where the file landed, relative to the folder) and what it warned or raised."""
+    torch = load_torch()
+    import contextlib
+    import hashlib
+    import inspect
+    import io
+    import os
+    import pathlib
+    import tempfile
+
+    import torch.hub as hub
+    from torch.utils import model_zoo
+
+    per: Dict[str, Any] = {}
+    all_warnings: List[Dict[str, str]] = []
+    first_error = None
+    keep_hub_dir = getattr(hub, "hub_dir", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "w.pth")
+        torch.save({"w": torch.ones(2)}, plain)
+        with open(plain, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        source = os.path.join(tmp, f"w-{digest[:8]}.pth")  # the name the old load_url checked the hash by
+        os.rename(plain, source)
+        url = pathlib.Path(source).as_uri()
+        env = {name: os.path.join(tmp, folder) for name, folder in
+               (("TORCH_HOME", "home"), ("TORCH_HUB", "hub"), ("TORCH_MODEL_ZOO", "zoo"))}
+        saved = {name: os.environ.get(name) for name in env}
+
+        def hub_dir():
+            if hasattr(hub, "get_dir"):
+                return hub.get_dir()
+            if hasattr(hub, "_setup_hubdir"):
+                hub._setup_hubdir()
+                return hub.hub_dir
+            return "torch.hub has no get_dir or _setup_hubdir"
+
+        def landed(name):
+            """The folders (relative to ``tmp``) that hold a copy of file ``name``."""
+            return sorted(os.path.relpath(d, tmp) for d, _, fs in os.walk(tmp) for f in fs
+                          if f == name and os.path.join(d, f) != source)
+
+        def download():
+            old = hub._download_url_to_file  # AttributeError where it is gone
+            args = (url, os.path.join(tmp, "copy.pth"), None, False)
+            old(*args[:max(2, len(inspect.signature(old).parameters))])
+            return landed("copy.pth")
+
+        calls = (("TORCH_HUB", lambda: os.path.relpath(hub_dir(), tmp) if os.path.isabs(hub_dir()) else hub_dir()),
+                 ("TORCH_MODEL_ZOO", lambda: {"loaded": model_zoo.load_url(url, progress=False)["w"].tolist(),
+                                              "landed_in": landed(os.path.basename(source))}),
+                 ("_download_url_to_file", download))
+        os.environ.update(env)
+        try:
+            for name, call in calls:
+                with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(io.StringIO()):
+                    warnings.simplefilter("always")
+                    try:
+                        per[name] = {"outcome": "works", "result": call()}
+                    except Exception as exc:
+                        per[name] = {"outcome": "errors", "type": type(exc).__name__, "message": str(exc)}
+                        first_error = first_error or {"type": type(exc).__name__, "message": str(exc)}
+                ws = warning_records(caught)
+                if ws and per[name]["outcome"] == "works":
+                    per[name]["outcome"] = "warns"
+                per[name]["warning"] = ws[0]["message"] if ws else None
+                all_warnings.extend(w for w in ws if w not in all_warnings)
+        finally:
+            for name, was in saved.items():
+                if was is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = was
+            if hasattr(hub, "hub_dir"):
+                hub.hub_dir = keep_hub_dir
+    outcomes = {v["outcome"] for v in per.values()}
+    return {"outcome": next(o for o in ("errors", "warns", "works") if o in outcomes), "warnings": all_warnings,
+            "error": first_error, "value": per, "detail": ", ".join(f"{k}: {v['outcome']}" for k, v in per.items())}

@@ -15,7 +15,8 @@ the two together.
 - :mod:`.tensors`: zero-dim-index, legacy-tensor-types, zero-dim-iteration, numpy-ndim-scalar,
   functional-sigmoid-tanh, torch-load-weights-only
 - :mod:`.data`: tensordataset-kwargs
-- :mod:`.execution`: deterministic-api, checkpoint-sequential-input, expanded-inplace-write
+- :mod:`.execution`: deterministic-api, checkpoint-sequential-input, expanded-inplace-write,
+  hub-model-zoo
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 
 :data:`REGISTRY` maps catalog ids to their rules; :data:`ORDER` is the order the engine applies them

@@ -128,3 +128,43 @@ class ExpandedInplaceWrite(Rule):
             if isinstance(target.target, cst.Subscript) and self._expanded(target.target.value):
                 self.found(node, f"{_code(target.target)} = ... writes into an expanded tensor (its rows share "
                                  "memory): clone() it first, or write before expanding")
+
+
+#: catalog: hub-model-zoo: the cache folder variables torch.hub only warns about
+HUB_VARIABLES = ("TORCH_HUB", "TORCH_MODEL_ZOO")
+
+
+@rule("hub-model-zoo", order=8040)
+class HubDownload(Rule):
+    """catalog: hub-model-zoo: ``torch.hub._download_url_to_file(...)`` -> ``torch.hub.download_url_to_file(...)``
+    (the same arguments: url, dst, hash_prefix, progress). Reported: the name imported
+    (``from torch.hub import _download_url_to_file``: the import changes too), the older
+    ``torch.utils.model_zoo._download_url_to_file``, and the text "TORCH_HUB" / "TORCH_MODEL_ZOO" (an
+    environment variable torch.hub warns about instead of obeying: TORCH_HOME is the one it reads)."""
+
+    needs = ("_download_url_to_file", "TORCH_HUB", "TORCH_MODEL_ZOO")
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        target = self.q(updated)
+        if target == "torch.utils.model_zoo._download_url_to_file":
+            self.found(original, f"{_code(original)}: call torch.hub.download_url_to_file (torch >= 1.3)")
+        if target != "torch.hub._download_url_to_file":
+            return updated
+        self.changed(original, f"{_code(original)} -> {_code(updated.value)}.download_url_to_file")
+        return updated.with_changes(attr=cst.Name("download_url_to_file"))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        if _code(node.module) not in ("torch.hub", "torch.utils.model_zoo"):
+            return
+        for alias in node.names:
+            if _code(alias.name) == "_download_url_to_file":
+                self.found(alias, f"from {_code(node.module)} import _download_url_to_file: import "
+                                  "download_url_to_file from torch.hub instead")
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if value in HUB_VARIABLES:
+            self.found(node, f"{value}: torch.hub warns about it and uses TORCH_HOME (downloads under "
+                             "$TORCH_HOME/hub); set TORCH_HOME instead")
