@@ -120,3 +120,14 @@ def test_hub_variables_warn_and_are_not_obeyed_and_the_old_download_is_gone(reco
     assert value["TORCH_MODEL_ZOO"]["result"] == {"loaded": [1.0, 1.0],
                                                   "landed_in": [os.path.join("home", "hub", "checkpoints")]}
     assert (value["_download_url_to_file"]["outcome"], value["_download_url_to_file"]["type"]) == ("errors", "AttributeError")
+
+
+def test_the_deterministic_fixture_runs_once_upgraded(tmp_path):
+    """tests/fixtures/upgrade/deterministic-api/seed.out.py is a "fragment" for the target tests (neither form
+    exists on their oldest torch); on the tests' torch the upgraded script runs, warnings as errors."""
+    script = tmp_path / "seed.py"
+    script.write_text((ROOT / "tests" / "fixtures" / "upgrade" / "deterministic-api" / "seed.out.py").read_text())
+    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", "-W",
+                           "error::UserWarning", str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("seeded; deterministic algorithms: False")
