@@ -61,11 +61,13 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 - :mod:`matrix.probes.nn_names`: the torch.nn names renamed and kept with warnings (``nn.init``
   without ``_``, ``clip_grad_norm``, ``Hardtanh``'s keywords, ``NLLLoss2d``, ``nn.Container``,
   ``upsample_bilinear`` / ``upsample_nearest``)
+- :mod:`matrix.probes.execution`: ``.cuda(async=True)``, deterministic algorithms, ``checkpoint_sequential``'s
+  inputs, in-place writes into expanded tensors, torch.hub's directories and download function
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, lapack, masks, nn_names, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, execution, lapack, masks, nn_names, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)
