@@ -43,6 +43,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 - :mod:`matrix.probes.api`: ``size_average``, legacy tensor types (and what the CUDA type says here),
   the default tensor type (and whether ``set_default_device`` exists),
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
+- :mod:`matrix.probes.legacy_autograd`: graph attributes read on a Function instance,
+  ``grad_variables=``, ``traceable``, ``mark_shared_storage``, ``sample_n``
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
@@ -51,7 +53,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, ecosystem, numerics  # noqa: F401
+from matrix.probes import api, autograd, ecosystem, legacy_autograd, numerics  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

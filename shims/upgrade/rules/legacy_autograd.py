@@ -1,0 +1,57 @@
+"""The legacy-autograd family (issue 19): graph attributes read on a Function instance,
+``backward(grad_variables=...)``, ``traceable`` / ``is_traceable``, ``ctx.mark_shared_storage``,
+``Distribution.sample_n``.
+"""
+from __future__ import annotations
+
+from typing import Set
+
+import libcst as cst
+
+from shims.upgrade.names import qualify
+from shims.upgrade.rules.autograd import FUNCTION
+from shims.upgrade.rules.base import Rule, _code, rule
+
+# ---------------------------------------------------------------------- function-instance-attributes
+#: the graph node's attributes that pre-0.4 code read on the Function instance (the node then)
+NODE_ATTRS = {"next_functions", "register_hook", "name", "register_prehook", "_register_hook_dict"}
+
+
+class _Instances(cst.CSTVisitor):
+    """Pre-scan: the Function subclasses defined here, and what is assigned an instance of one."""
+
+    def __init__(self, aliases) -> None:
+        self.aliases = aliases
+        self.classes: Set[str] = set()
+        self.instances: Set[str] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(qualify(b.value, self.aliases) in FUNCTION for b in node.bases):
+            self.classes.add(node.name.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.classes:
+            self.instances.update(_code(t.target) for t in node.targets)
+
+
+@rule("function-instance-attributes", order=7001)
+class FunctionInstanceAttributes(Rule):
+    """catalog: function-instance-attributes (reported, never rewritten: the node is the output's
+    ``grad_fn``, and which output's only the reader knows): ``fn = MyFn()`` then ``fn.next_functions``,
+    ``fn.register_hook(...)``, ``fn.name()``, ``fn.register_prehook(...)``, ``fn._register_hook_dict(...)``."""
+
+    needs = tuple(NODE_ATTRS)
+
+    rewrites = False
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.instances = _Instances(self.aliases)
+        self.scan(self.instances)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if updated.attr.value in NODE_ATTRS and _code(updated.value) in self.instances.instances:
+            self.found(original, f"{_code(original)} on an autograd.Function instance, which is in no graph: "
+                                 f"use y.grad_fn.{updated.attr.value} of the Function's output y")
+        return updated
