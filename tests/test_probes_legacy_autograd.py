@@ -18,7 +18,7 @@ from matrix.facts.catalog import load_catalog
 torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["function-instance-attributes"]
+IDS = ["function-instance-attributes", "grad-variables"]
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,12 @@ def test_function_instance_attribute_texts_are_the_releases_wordings():
                 "this attribute directly on an instance of autograd.Function is a legacy access pattern that is "
                 "no longer supported.")
         assert any(s.startswith(text) for s in seen), attr
+
+
+@pytest.mark.skipif(Version(torch.__version__) < Version("2.4"), reason="the catalog's symptom is the 2.4+ wording")
+def test_grad_variables_warns_and_gives_the_grad_tensors_gradient(records):
+    rec, entry = records["grad_variables"], CATALOG["grad-variables"]
+    assert rec["outcome"] == "warns"
+    assert [f"{w['category']}: {w['message']}" for w in rec["warnings"]] == [entry["symptom"]]
+    assert rec["value"]["old"] == rec["value"]["grad_tensors"] == [3.0, 6.0]
+    assert rec["value"]["both_passed"] in entry["also_seen"]

@@ -96,3 +96,22 @@ def function_instance_attributes():
     summary = ", ".join(f"{k}: {v['outcome']}" for k, v in per.items())
     return {"outcome": "errors" if errors else "works", "detail": summary, "error": first_error, "warnings": [],
             "value": dict(per, instantiate_warnings=instantiate)}
+
+
+@probe("grad-variables")
+def grad_variables():
+    """``torch.autograd.backward([y], grad_variables=[g])`` (0.1-0.3) instead of ``grad_tensors=``."""
+    torch = load_torch()
+    x = torch.ones(2, requires_grad=True)
+    torch.autograd.backward([x * 3], grad_variables=[torch.tensor([1.0, 2.0])])
+    old = x.grad.tolist()
+    x.grad = None
+    torch.autograd.backward([x * 3], grad_tensors=[torch.tensor([1.0, 2.0])])
+    new = x.grad.tolist()
+    try:  # both keywords: torch refuses (its second message)
+        torch.autograd.backward([x * 3], grad_tensors=[torch.ones(2)], grad_variables=[torch.ones(2)])
+        both = "works"
+    except Exception as exc:
+        both = f"{type(exc).__name__}: {exc}"
+    return {"detail": f"grad_variables= gives {old}, grad_tensors= {new}; both passed: {both}",
+            "value": {"old": old, "grad_tensors": new, "both_passed": both}}

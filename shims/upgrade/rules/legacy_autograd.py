@@ -55,3 +55,26 @@ class FunctionInstanceAttributes(Rule):
             self.found(original, f"{_code(original)} on an autograd.Function instance, which is in no graph: "
                                  f"use y.grad_fn.{updated.attr.value} of the Function's output y")
         return updated
+
+
+# ------------------------------------------------------------------------------------ grad-variables
+@rule("grad-variables", order=7002)
+class GradVariables(Rule):
+    """catalog: grad-variables: ``torch.autograd.backward(ts, grad_variables=g)`` -> ``grad_tensors=g`` (the
+    alias is used as grad_tensors); reported where both are passed (torch raises)."""
+
+    needs = ("grad_variables",)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if self.q(updated.func) != "torch.autograd.backward":
+            return updated
+        keywords = {a.keyword.value: a for a in updated.args if a.keyword is not None}
+        arg = keywords.get("grad_variables")
+        if arg is None:
+            return updated
+        if "grad_tensors" in keywords:
+            self.found(original, "grad_variables= and grad_tensors= both passed (torch raises): keep grad_tensors")
+            return updated
+        self.changed(original, "grad_variables= -> grad_tensors=")
+        return updated.with_changes(args=[a.with_changes(keyword=cst.Name("grad_tensors")) if a is arg else a
+                                          for a in updated.args])
