@@ -18,7 +18,7 @@ from matrix.facts.catalog import load_catalog
 torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["function-instance-attributes", "grad-variables"]
+IDS = ["function-instance-attributes", "grad-variables", "function-traceable"]
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,10 @@ def test_grad_variables_warns_and_gives_the_grad_tensors_gradient(records):
     assert [f"{w['category']}: {w['message']}" for w in rec["warnings"]] == [entry["symptom"]]
     assert rec["value"]["old"] == rec["value"]["grad_tensors"] == [3.0, 6.0]
     assert rec["value"]["both_passed"] in entry["also_seen"]
+
+
+@pytest.mark.skipif(Version(torch.__version__) < Version("2.4"), reason="traceable is removed from 2.4 on")
+def test_traceable_import_fails(records):
+    rec, entry = records["function_traceable"], CATALOG["function-traceable"]
+    assert rec["outcome"] == "errors" and rec["error"]["type"] == "ImportError"
+    assert f"ImportError: {rec['error']['message']}".startswith(entry["symptom"])

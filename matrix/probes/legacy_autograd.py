@@ -115,3 +115,33 @@ def grad_variables():
         both = f"{type(exc).__name__}: {exc}"
     return {"detail": f"grad_variables= gives {old}, grad_tensors= {new}; both passed: {both}",
             "value": {"old": old, "grad_tensors": new, "both_passed": both}}
+
+
+@probe("function-traceable")
+def function_traceable():
+    """``@torch.autograd.function.traceable`` on a Function, and ``is_traceable = True`` in one."""
+    torch = load_torch()
+    if not hasattr(torch.autograd.Function, "apply"):
+        raise NotRun(f"torch {torch.__version__} has no Function.apply")
+
+    class Flagged(torch.autograd.Function):
+        is_traceable = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = torch.ones(2, requires_grad=True)
+    Flagged.apply(x).sum().backward()  # the class attribute alone: does anything read it?
+    flagged = x.grad.tolist()
+    from torch.autograd.function import traceable  # ImportError once removed: the probe's finding
+
+    Decorated = traceable(_double(torch))
+    y = torch.ones(2, requires_grad=True)
+    Decorated.apply(y).sum().backward()
+    return {"detail": f"decorated Function ran: grad {y.grad.tolist()}",
+            "value": {"decorated_grad": y.grad.tolist(), "is_traceable_grad": flagged}}

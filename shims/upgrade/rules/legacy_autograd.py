@@ -78,3 +78,39 @@ class GradVariables(Rule):
         self.changed(original, "grad_variables= -> grad_tensors=")
         return updated.with_changes(args=[a.with_changes(keyword=cst.Name("grad_tensors")) if a is arg else a
                                           for a in updated.args])
+
+
+# -------------------------------------------------------------------------------- function-traceable
+TRACEABLE = "torch.autograd.function.traceable"
+
+
+@rule("function-traceable", order=7003)
+class FunctionTraceable(Rule):
+    """catalog: function-traceable (reported: the decorator, its import and the flag are to be deleted
+    by hand, the flag did nothing): ``@traceable`` / ``torch.autograd.function.traceable(cls)``, the
+    import of ``traceable``, ``is_traceable = True`` in a class body."""
+
+    needs = ("traceable",)
+
+    rewrites = False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _code(node.module) if node.module is not None else ""
+        if module == "torch.autograd.function" and not isinstance(node.names, cst.ImportStar) and any(
+                isinstance(a.name, cst.Name) and a.name.value == "traceable" for a in node.names):
+            self.found(node, "imports torch.autograd.function.traceable (removed): delete it and its uses")
+
+    def leave_Decorator(self, original: cst.Decorator, updated: cst.Decorator) -> cst.Decorator:
+        if self.q(updated.decorator) == TRACEABLE:
+            self.found(original, "@traceable on a Function (removed; it did nothing): delete the decorator")
+        return updated
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if self.q(updated.func) == TRACEABLE:
+            self.found(original, f"{_code(original)}: traceable was removed (it did nothing): use the class itself")
+        return updated
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if any(_code(t.target) == "is_traceable" for t in updated.targets):
+            self.found(original, "is_traceable = ... (a flag nothing reads any more): delete the line")
+        return updated
