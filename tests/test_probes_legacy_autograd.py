@@ -18,7 +18,7 @@ from matrix.facts.catalog import load_catalog
 torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["function-instance-attributes", "grad-variables", "function-traceable"]
+IDS = ["function-instance-attributes", "grad-variables", "function-traceable", "mark-shared-storage"]
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,21 @@ def test_traceable_import_fails(records):
     rec, entry = records["function_traceable"], CATALOG["function-traceable"]
     assert rec["outcome"] == "errors" and rec["error"]["type"] == "ImportError"
     assert f"ImportError: {rec['error']['message']}".startswith(entry["symptom"])
+
+
+@pytest.mark.skipif(Version(torch.__version__) < Version("2.4"), reason="the catalog's symptom is the 2.4+ wording")
+def test_mark_shared_storage_only_warns(records):
+    rec, entry = records["mark_shared_storage"], CATALOG["mark-shared-storage"]
+    assert rec["outcome"] == "warns"
+    assert [f"{w['category']}: {w['message']}" for w in rec["warnings"]] == [entry["symptom"]]
+    assert rec["value"]["grad"] == [[0.0, 1.0], [2.0, 3.0]]
+
+
+def test_mark_shared_storage_inside_another_statement_is_reported():
+    pytest.importorskip("libcst")
+    from shims.upgrade.engine import upgrade_source
+    src = "import torch\nclass F(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n" \
+          "        return ctx.mark_shared_storage((x, x)) or x\n"
+    result = upgrade_source(src, "f.py")
+    assert result.new == src
+    assert [(f.action, f.line) for f in result.findings if f.change_id == "mark-shared-storage"] == [("found", 5)]

@@ -145,3 +145,26 @@ def function_traceable():
     Decorated.apply(y).sum().backward()
     return {"detail": f"decorated Function ran: grad {y.grad.tolist()}",
             "value": {"decorated_grad": y.grad.tolist(), "is_traceable_grad": flagged}}
+
+
+@probe("mark-shared-storage")
+def mark_shared_storage():
+    """``ctx.mark_shared_storage((x, out))`` in a Function whose output is a view of its input."""
+    torch = load_torch()
+    if not hasattr(torch.autograd.Function, "apply"):
+        raise NotRun(f"torch {torch.__version__} has no Function.apply")
+
+    class Flatten(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.view(-1)
+            ctx.mark_shared_storage((x, out))
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.view(2, 2)
+
+    x = torch.ones(2, 2, requires_grad=True)
+    (Flatten.apply(x) * torch.arange(4.0)).sum().backward()
+    return {"detail": f"ran: grad {x.grad.tolist()}", "value": {"grad": x.grad.tolist()}}

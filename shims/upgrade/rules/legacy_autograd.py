@@ -114,3 +114,47 @@ class FunctionTraceable(Rule):
         if any(_code(t.target) == "is_traceable" for t in updated.targets):
             self.found(original, "is_traceable = ... (a flag nothing reads any more): delete the line")
         return updated
+
+
+# ------------------------------------------------------------------------------- mark-shared-storage
+def _is_mark_shared(stmt: cst.BaseStatement) -> bool:
+    """A line that is one call ``<x>.mark_shared_storage(...)`` and nothing else."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    small = stmt.body[0]
+    return (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+            and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "mark_shared_storage")
+
+
+@rule("mark-shared-storage", order=7004)
+class MarkSharedStorage(Rule):
+    """catalog: mark-shared-storage: a line ``ctx.mark_shared_storage(...)`` is deleted (it only warns since
+    0.4; a block left empty gets ``pass``); reported where the call is part of another statement."""
+
+    needs = ("mark_shared_storage",)
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        keep = []
+        for old, new in zip(original.body, updated.body):
+            if _is_mark_shared(new):
+                self.changed(old, f"{_code(new.body[0])} deleted (shared storage is tracked without it)")
+            else:
+                keep.append(new)
+        if len(keep) == len(updated.body):
+            return updated
+        return updated.with_changes(body=keep or [cst.SimpleStatementLine([cst.Pass()])])
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "mark_shared_storage" \
+                and not self._alone(node):
+            self.found(node, f"{_code(node)} inside another statement: delete the call by hand")
+
+    def _alone(self, node: cst.Call) -> bool:
+        return id(node) in self.alone
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if _is_mark_shared(node):
+            self.alone.add(id(node.body[0].value))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.alone: Set[int] = set()
