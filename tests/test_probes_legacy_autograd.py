@@ -18,7 +18,8 @@ from matrix.facts.catalog import load_catalog
 torch = pytest.importorskip("torch")
 Version = pytest.importorskip("packaging.version").Version
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ["function-instance-attributes", "grad-variables", "function-traceable", "mark-shared-storage"]
+IDS = ["function-instance-attributes", "grad-variables", "function-traceable", "mark-shared-storage",
+       "distribution-sample-n"]
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,23 @@ def test_mark_shared_storage_inside_another_statement_is_reported():
     result = upgrade_source(src, "f.py")
     assert result.new == src
     assert [(f.action, f.line) for f in result.findings if f.change_id == "mark-shared-storage"] == [("found", 5)]
+
+
+@pytest.mark.skipif(Version(torch.__version__) < Version("2.4"), reason="the catalog's symptom is the 2.4+ wording")
+def test_sample_n_warns_and_draws_what_sample_draws(records):
+    rec, entry = records["distribution_sample_n"], CATALOG["distribution-sample-n"]
+    assert rec["outcome"] == "warns"
+    assert [f"{w['category']}: {w['message']}" for w in rec["warnings"]] == [entry["symptom"]]
+    value = rec["value"]
+    assert value["same"] is True and value["shape"] == [3, 1]
+    assert value["sample_n"] == value["sample"] == pytest.approx([1.5409960746765137, -0.293428897857666,
+                                                                   -2.1787893772125244])
+
+
+def test_sample_n_on_an_unknown_receiver_is_reported_not_rewritten():
+    pytest.importorskip("libcst")
+    from shims.upgrade.engine import upgrade_source
+    src = "import torch\n\ndef draw(d, n):\n    return d.sample_n(n)\n"
+    result = upgrade_source(src, "f.py")
+    assert result.new == src
+    assert [(f.action, f.line) for f in result.findings if f.change_id == "distribution-sample-n"] == [("found", 4)]

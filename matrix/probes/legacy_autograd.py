@@ -168,3 +168,19 @@ def mark_shared_storage():
     x = torch.ones(2, 2, requires_grad=True)
     (Flatten.apply(x) * torch.arange(4.0)).sum().backward()
     return {"detail": f"ran: grad {x.grad.tolist()}", "value": {"grad": x.grad.tolist()}}
+
+
+@probe("distribution-sample-n")
+def distribution_sample_n():
+    """``Normal(mu, sigma).sample_n(3)`` against ``.sample((3,))`` after the same seed."""
+    torch = load_torch()
+    dist = torch.distributions.Normal(torch.tensor([0.0]), torch.tensor([1.0]))
+    torch.manual_seed(0)
+    old = dist.sample_n(3)
+    with warnings.catch_warnings():  # only sample_n's warning is the finding
+        warnings.simplefilter("ignore")
+        torch.manual_seed(0)
+        new = dist.sample((3,))
+    return {"detail": f"sample_n(3) {old.flatten().tolist()} vs sample((3,)) {new.flatten().tolist()}",
+            "value": {"sample_n": old.flatten().tolist(), "sample": new.flatten().tolist(),
+                      "shape": list(old.shape), "same": bool(torch.equal(old, new))}}

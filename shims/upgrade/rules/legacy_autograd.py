@@ -158,3 +158,51 @@ class MarkSharedStorage(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.alone: Set[int] = set()
+
+
+# ----------------------------------------------------------------------------- distribution-sample-n
+class _Distributions(cst.CSTVisitor):
+    """Pre-scan: the names assigned a ``torch.distributions.*(...)`` object (TF1's contrib distributions
+    had a sample_n too: only torch's are rewritten)."""
+
+    def __init__(self, aliases) -> None:
+        self.aliases = aliases
+        self.names: Set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and _is_distribution(node.value, self.aliases):
+            self.names.update(_code(t.target) for t in node.targets)
+
+
+def _is_distribution(call: cst.Call, aliases) -> bool:
+    return (qualify(call.func, aliases) or "").startswith("torch.distributions.")
+
+
+@rule("distribution-sample-n", order=7005)
+class DistributionSampleN(Rule):
+    """catalog: distribution-sample-n: ``d.sample_n(n)`` -> ``d.sample((n,))`` where ``d`` is a
+    ``torch.distributions`` object made here; reported where the receiver is not known to be one."""
+
+    needs = ("sample_n",)
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.dists = _Distributions(self.aliases)
+        self.scan(self.dists)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "sample_n"):
+            return updated
+        receiver = func.value
+        known = _code(receiver) in self.dists.names or (
+            isinstance(receiver, cst.Call) and _is_distribution(receiver, self.aliases))
+        if not known or len(updated.args) != 1 or updated.args[0].keyword is not None or updated.args[0].star:
+            self.found(original, f"{_code(original)}: if this is a torch.distributions object, "
+                                 "use .sample((n,)) instead")
+            return updated
+        n = updated.args[0].value
+        shape = cst.Tuple([cst.Element(n)])  # one element: libcst writes the trailing comma
+        new = updated.with_changes(func=func.with_changes(attr=cst.Name("sample")), args=[cst.Arg(shape)])
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
