@@ -128,8 +128,8 @@ def _is_mark_shared(stmt: cst.BaseStatement) -> bool:
 
 @rule("mark-shared-storage", order=7004)
 class MarkSharedStorage(Rule):
-    """catalog: mark-shared-storage: a line ``ctx.mark_shared_storage(...)`` is deleted (it only warns since
-    0.4; a block left empty gets ``pass``); reported where the call is part of another statement."""
+    """catalog: mark-shared-storage: a line ``ctx.mark_shared_storage(...)`` is deleted (it only warns, see
+    the entry; a block left empty gets ``pass``); reported where the call is part of another statement."""
 
     needs = ("mark_shared_storage",)
 
