@@ -8,6 +8,7 @@ standard library and torch only.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -15,44 +16,50 @@ from typing import Any, Dict
 
 from matrix.probes.runner import NotRun, load_torch, probe, warning_records
 
-# Some of these calls crash the interpreter instead of raising (a null pointer inside torch:
-# _register_hook_dict on every pin tried, name() before PR 57357 added its check), so each attribute
-# is tried in a child process; a crash is then that attribute's outcome, not the end of the probe run.
+# Two of these calls crash the interpreter instead of raising (a null pointer inside torch):
+# _register_hook_dict on every pin tried, name() before PR 57357 added its check. Those two run in a
+# child process, where a crash is that attribute's outcome, not the end of the probe run.
+IN_CHILD = ("name", "_register_hook_dict")
 _CHILD = """
 import json, sys, warnings
+sys.path.insert(0, sys.argv[2])
 warnings.simplefilter("ignore")
 import torch
-class Double(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
-    @staticmethod
-    def backward(ctx, g):
-        return g * 2
-attr, fired, out = sys.argv[1], [], {}
-fn = Double()
-x = torch.ones(2, requires_grad=True)
-calls = {
-    "next_functions": lambda: fn.next_functions,
-    "register_hook": lambda: fn.register_hook(lambda *grads: fired.append(1)),
-    "name": lambda: fn.name(),
-    "register_prehook": lambda: fn.register_prehook(lambda *grads: fired.append(1)),
-    "_register_hook_dict": lambda: fn._register_hook_dict(x),
-}
-if not hasattr(type(fn), attr):  # on the class: reading it on the instance is the test
-    out = {"outcome": "not_run", "reason": "torch %s has no Function.%s yet" % (torch.__version__, attr)}
-else:
-    try:
-        got = calls[attr]()
-        out = {"outcome": "works", "returned": repr(got) if attr in ("next_functions", "name") else type(got).__name__}
-        if attr.startswith("register_"):
-            Double.apply(x).sum().backward()  # does a hook registered on the instance run in a backward pass?
-            out["hook_called"] = bool(fired)
-    except Exception as exc:
-        out = {"outcome": "errors", "type": type(exc).__name__, "message": str(exc).strip()}
-print(json.dumps(out))
+from matrix.probes.legacy_autograd import try_attribute
+print(json.dumps(try_attribute(torch, sys.argv[1])))
 """
 ATTRIBUTES = ("next_functions", "register_hook", "name", "register_prehook", "_register_hook_dict")
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def try_attribute(torch, attr: str) -> Dict[str, Any]:
+    """Read ``attr`` on a fresh instance of a static Function (calling it where it is a method) and,
+    for a hook, run a backward pass to see whether the hook is called."""
+    fired = []
+    with warnings.catch_warnings():  # "should not be instantiated": the legacy-autograd-function entry's
+        warnings.simplefilter("ignore")
+        Double = _double(torch)
+        fn = Double()
+    x = torch.ones(2, requires_grad=True)
+    calls = {
+        "next_functions": lambda: fn.next_functions,
+        "register_hook": lambda: fn.register_hook(lambda *grads: fired.append(1)),
+        "name": lambda: fn.name(),
+        "register_prehook": lambda: fn.register_prehook(lambda *grads: fired.append(1)),
+        "_register_hook_dict": lambda: fn._register_hook_dict(x),
+    }
+    if not hasattr(type(fn), attr):  # on the class: reading it on the instance is the test
+        return {"outcome": "not_run", "reason": f"torch {torch.__version__} has no Function.{attr} yet"}
+    try:
+        got = calls[attr]()
+    except Exception as exc:
+        return {"outcome": "errors", "type": type(exc).__name__, "message": str(exc).strip()}
+    out: Dict[str, Any] = {"outcome": "works",
+                           "returned": repr(got) if attr in ("next_functions", "name") else type(got).__name__}
+    if attr.startswith("register_"):
+        Double.apply(x).sum().backward()  # does a hook registered on the instance run in a backward pass?
+        out["hook_called"] = bool(fired)
+    return out
 
 
 def _double(torch):
@@ -70,7 +77,7 @@ def _double(torch):
 
 def _attribute_in_child(attr: str) -> Dict[str, Any]:
     try:
-        done = subprocess.run([sys.executable, "-c", _CHILD, attr], stdout=subprocess.PIPE,
+        done = subprocess.run([sys.executable, "-c", _CHILD, attr, _ROOT], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     except subprocess.TimeoutExpired:
         return {"outcome": "crashed", "message": "the child process ran past 300 s"}
@@ -84,13 +91,13 @@ def _attribute_in_child(attr: str) -> Dict[str, Any]:
 def function_instance_attributes():
     """``fn = MyFn()`` then ``fn.next_functions``, ``fn.register_hook(h)``, ``fn.name()``,
     ``fn.register_prehook(h)``, ``fn._register_hook_dict(t)``: the graph attributes of the pre-0.4
-    Functions, read on an instance of a static Function (each in a child process)."""
+    Functions, read on an instance of a static Function (the two that can crash in a child process)."""
     torch = load_torch()
     with warnings.catch_warnings(record=True) as caught:  # "should not be instantiated": another entry's
         warnings.simplefilter("always")
         _double(torch)()
     instantiate = [f"{w['category']}: {w['message']}" for w in warning_records(caught)]
-    per = {attr: _attribute_in_child(attr) for attr in ATTRIBUTES}
+    per = {attr: _attribute_in_child(attr) if attr in IN_CHILD else try_attribute(torch, attr) for attr in ATTRIBUTES}
     errors = [v for v in per.values() if v["outcome"] == "errors"]
     first_error = {"type": errors[0]["type"], "message": errors[0]["message"]} if errors else None
     summary = ", ".join(f"{k}: {v['outcome']}" for k, v in per.items())
