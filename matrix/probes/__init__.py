@@ -47,6 +47,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``addcdiv_`` overloads, ``scheduler.step()`` before ``optimizer.step()``, ``scheduler.step(epoch)``, ``align_corners`` defaults
 - :mod:`matrix.probes.lapack`: the old LAPACK names (``btrifact``, ``gesv``, ``potrf``, ``gels``, ...) and
   ``triangular_solve`` / ``lu`` / ``lu_solve``, per function
+- :mod:`matrix.probes.legacy_autograd`: graph attributes read on a Function instance,
+  ``grad_variables=``, ``traceable``, ``mark_shared_storage``, ``sample_n``
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
@@ -67,7 +69,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, execution, lapack, masks, nn_names, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks, nn_names, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)
