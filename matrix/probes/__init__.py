@@ -45,13 +45,15 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
+- :mod:`matrix.probes.arithmetic`: integer division (``/``, ``//``, ``floor_divide``), ``torch.range``,
+  ``linspace`` / ``logspace`` without ``steps``, ``torch.ger``
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
   under Keras 3, NumPy's ABI, NumPy's float64 bits, a size-1 array used as a number
 """
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, ecosystem, numerics  # noqa: F401
+from matrix.probes import api, arithmetic, autograd, ecosystem, numerics  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

@@ -1,0 +1,68 @@
+"""Probes of numeric functions whose meaning changed: integer division (``/``, ``//``,
+``torch.floor_divide``), ``torch.range``, ``linspace`` / ``logspace`` without ``steps``, ``torch.ger``.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`) and records the numbers
+it gives, so that releases can be compared; Python 3.7+, the standard library and torch only.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict
+
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
+
+#: what integer division of [-7, 7] by 2 gave before true division (torch 1.0-1.4): truncation, for
+#: ``/`` and ``//`` alike
+_OLD_INTEGER_DIVISION = {"true_div": [-3, 3], "floor_div_op": [-3, 3]}
+
+
+def _outcome_of(fn) -> Dict[str, Any]:
+    """The list ``fn()`` gives, or the exception it raises, with the warnings it issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out: Dict[str, Any] = {"result": fn().tolist()}
+        except Exception as exc:
+            out = {"error": {"type": type(exc).__name__, "message": str(exc)}}
+    out["warnings"] = warning_records(caught)
+    return out
+
+
+@probe("integer-division")
+def integer_division():
+    """``a / 2``, ``a // 2`` and ``torch.floor_divide(a, 2)`` for the int64 tensor ``a = [-7, 7]``: truncated
+    integers before 1.5, an error in 1.6, true division (floats) since 1.7; ``//`` truncated toward 0
+    until floor_divide was made to floor (PR 78411)."""
+    torch = load_torch()
+    a = torch.tensor([-7, 7])
+    forms = {"true_div": lambda: a / 2, "floor_div_op": lambda: a // 2,
+             "floor_divide": (lambda: torch.floor_divide(a, 2)) if hasattr(torch, "floor_divide") else None}
+    per = {name: (_outcome_of(fn) if fn else {"absent": f"torch {torch.__version__} has no torch.{name}"})
+           for name, fn in forms.items()}
+    value = {name: rec.get("result") for name, rec in per.items()}
+    errors = {name: rec["error"] for name, rec in per.items() if "error" in rec}
+    all_warnings = [w for rec in per.values() for w in rec.get("warnings", [])]
+    value["errors"] = errors
+    detail = ", ".join(f"{label}: {per[name].get('result', per[name].get('error', per[name].get('absent')))}"
+                       for name, label in (("true_div", "a / 2"), ("floor_div_op", "a // 2"),
+                                           ("floor_divide", "floor_divide(a, 2)")))
+    result: Dict[str, Any] = {"detail": f"a = [-7, 7]; {detail}", "value": value, "warnings": all_warnings}
+    if errors:
+        first = next(iter(errors.values()))
+        result.update(outcome="errors", error=first)
+    elif any(value[k] != old for k, old in _OLD_INTEGER_DIVISION.items()):
+        result["outcome"] = "differs"
+    return result
+
+
+@probe("torch-range")
+def torch_range():
+    """``torch.range(0, 4)``: five values, the end included, in the default float dtype (``torch.arange(0, 4)``
+    gives four, int64)."""
+    torch = load_torch()
+    old = torch.range(0, 4)
+    new = torch.arange(0, 4)
+    value = {"range": old.tolist(), "range_dtype": str(old.dtype), "arange": new.tolist(),
+             "arange_dtype": str(new.dtype)}
+    return {"detail": f"torch.range(0, 4): {len(value['range'])} values ({value['range_dtype']}); "
+                      f"torch.arange(0, 4): {len(value['arange'])} ({value['arange_dtype']})", "value": value}
