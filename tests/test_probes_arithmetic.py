@@ -1,5 +1,5 @@
 """matrix/probes/arithmetic.py on the installed torch: the numbers the old forms give (integer
-division, torch.range), with the exact texts users see, against the catalog's entries.
+division, torch.range, linspace without steps), with the exact texts users see, against the catalog's entries.
 
 The probes run once, in a fresh interpreter (``python -m matrix.probes --only ...``), as a matrix cell
 runs them: some of these warnings are issued once per process.
@@ -20,7 +20,7 @@ from matrix.facts.catalog import load_catalog
 Version = pytest.importorskip("packaging.version").Version
 torch = pytest.importorskip("torch")
 V = Version(torch.__version__)
-IDS = ["integer-division", "torch-range"]
+IDS = ["integer-division", "torch-range", "linspace-default-steps"]
 CATALOG = {c["id"]: c for c in load_catalog() if c["id"] in IDS}
 
 
@@ -96,3 +96,21 @@ def test_the_torch_range_rewrite_gives_the_same_values_and_dtype():
         pairs = [(torch.range(0, 10), torch.arange(0.0, 11.0)), (torch.range(10, 0, -2), torch.arange(10.0, -1.0, -2.0))]
     for old, new in pairs:
         assert old.dtype == new.dtype and torch.equal(old, new)
+
+
+def test_linspace_without_steps_fails_with_the_catalogs_text(records):
+    rec = record(records, "linspace-default-steps")
+    change = CATALOG["linspace-default-steps"]
+    if V >= Version("2.1"):
+        assert rec["outcome"] == "errors" and rec["error"]["type"] == "TypeError"
+        assert f"TypeError: {rec['error']['message'].splitlines()[0]}" == change["symptom"]
+        logspace = rec["value"]["errors"]["logspace"]
+        assert f"TypeError: {logspace['message'].splitlines()[0]}" in change["also_seen"]
+        assert rec["value"]["linspace"] is None and rec["value"]["logspace"] is None
+    elif V < Version("1.7"):
+        assert rec["outcome"] == "works" and rec["value"]["linspace"] == rec["value"]["logspace"] == 100
+
+
+def test_linspace_with_steps_100_is_the_old_default(records):
+    rec = record(records, "linspace-default-steps")
+    assert rec["value"]["with_steps_100"] == {"linspace": 100, "logspace": 100}

@@ -66,3 +66,26 @@ def torch_range():
              "arange_dtype": str(new.dtype)}
     return {"detail": f"torch.range(0, 4): {len(value['range'])} values ({value['range_dtype']}); "
                       f"torch.arange(0, 4): {len(value['arange'])} ({value['arange_dtype']})", "value": value}
+
+
+@probe("linspace-default-steps")
+def linspace_default_steps():
+    """``torch.linspace(0, 1)`` and ``torch.logspace(0, 1)`` without ``steps`` (100 points until it was
+    required), and the same with ``steps=100``."""
+    torch = load_torch()
+    per: Dict[str, Any] = {}
+    for name in ("linspace", "logspace"):
+        fn = getattr(torch, name)
+        rec = _outcome_of(lambda: fn(0, 1))
+        per[name] = {"steps": len(rec.pop("result")) if "result" in rec else None, **rec}
+        per[name]["with_steps_100"] = len(fn(0, 1, steps=100))
+    value = {name: rec["steps"] for name, rec in per.items()}
+    value["with_steps_100"] = {name: rec["with_steps_100"] for name, rec in per.items()}
+    value["errors"] = {name: rec["error"] for name, rec in per.items() if "error" in rec}
+    detail = "; ".join(f"{name}(0, 1): " + (f"{rec['steps']} points" if rec["steps"] is not None else
+                                            f"{rec['error']['type']}") for name, rec in per.items())
+    result: Dict[str, Any] = {"detail": detail, "value": value,
+                              "warnings": [w for rec in per.values() for w in rec["warnings"]]}
+    if value["errors"]:
+        result.update(outcome="errors", error=next(iter(value["errors"].values())))
+    return result

@@ -76,3 +76,35 @@ class TorchRange(Rule):
 def _float_literal(number: int) -> cst.BaseExpression:
     literal = cst.Float(f"{abs(number)}.0")
     return cst.UnaryOperation(operator=cst.Minus(), expression=literal) if number < 0 else literal
+
+
+@rule("linspace-default-steps", order=3030)
+class LinspaceDefaultSteps(Rule):
+    """catalog: linspace-default-steps: ``torch.linspace(a, b)`` / ``torch.logspace(a, b)`` without ``steps`` ->
+    the same call with ``steps=100``, the old default: the same values. A call that passes ``*args`` or
+    ``**kwargs`` may hold steps already: reported."""
+
+    needs = ("linspace", "logspace")
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.q(updated.func) not in ("torch.linspace", "torch.logspace"):
+            return updated
+        if any(a.star for a in updated.args):
+            self.found(original, f"{_code(original)}: pass steps= (it defaulted to 100) unless *args/**kwargs hold it")
+            return updated
+        positional = [a for a in updated.args if a.keyword is None]
+        if len(positional) >= 3 or _kw(updated, "steps") is not None:
+            return updated
+        args = list(updated.args)
+        # after the positional start / end and before the keywords, where steps is written
+        where = len(positional)
+        if where == len(args) and args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.insert(where, cst.Arg(keyword=cst.Name("steps"), value=cst.Integer("100"),
+                                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                         whitespace_after=cst.SimpleWhitespace("")),
+                                   comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                                   if where < len(args) else cst.MaybeSentinel.DEFAULT))
+        new = updated.with_changes(args=args)
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
