@@ -1,5 +1,6 @@
 """matrix/probes/arithmetic.py on the installed torch: the numbers the old forms give (integer
-division, torch.range, linspace without steps), with the exact texts users see, against the catalog's entries.
+division, torch.range, linspace without steps, torch.ger), with the exact texts users see, against
+the catalog's entries.
 
 The probes run once, in a fresh interpreter (``python -m matrix.probes --only ...``), as a matrix cell
 runs them: some of these warnings are issued once per process.
@@ -20,7 +21,7 @@ from matrix.facts.catalog import load_catalog
 Version = pytest.importorskip("packaging.version").Version
 torch = pytest.importorskip("torch")
 V = Version(torch.__version__)
-IDS = ["integer-division", "torch-range", "linspace-default-steps"]
+IDS = ["integer-division", "torch-range", "linspace-default-steps", "torch-ger"]
 CATALOG = {c["id"]: c for c in load_catalog() if c["id"] in IDS}
 
 
@@ -68,7 +69,8 @@ def test_integer_division_wordings_are_the_catalogs():
     change = CATALOG["integer-division"]
     assert change["kind"] == "silent" and change["symptom"].startswith("(no message")
     seen = change["also_seen"]
-    assert any(s.startswith("RuntimeError: Integer division of tensors using div or / is no longer supported") for s in seen)
+    error = "RuntimeError: Integer division of tensors using div or / is no longer supported"
+    assert any(s.startswith(error) for s in seen)
     for op in ("floor_divide", "__floordiv__", "__rfloordiv__"):
         assert any(s.startswith(f"UserWarning: {op} is deprecated, and ") for s in seen), op
 
@@ -93,7 +95,8 @@ def test_the_torch_range_rewrite_gives_the_same_values_and_dtype():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pairs = [(torch.range(0, 10), torch.arange(0.0, 11.0)), (torch.range(10, 0, -2), torch.arange(10.0, -1.0, -2.0))]
+        pairs = [(torch.range(0, 10), torch.arange(0.0, 11.0)),
+                 (torch.range(10, 0, -2), torch.arange(10.0, -1.0, -2.0))]
     for old, new in pairs:
         assert old.dtype == new.dtype and torch.equal(old, new)
 
@@ -114,3 +117,16 @@ def test_linspace_without_steps_fails_with_the_catalogs_text(records):
 def test_linspace_with_steps_100_is_the_old_default(records):
     rec = record(records, "linspace-default-steps")
     assert rec["value"]["with_steps_100"] == {"linspace": 100, "logspace": 100}
+
+
+def test_torch_ger_warns_only_with_out_and_equals_outer(records):
+    rec = record(records, "torch-ger")
+    value = rec["value"]
+    assert value["ger"] == value["tensor_ger"] == value["addr"] == [[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]]
+    if V >= Version("1.8"):
+        assert value["has_outer"] and value["outer_equal"]
+        assert rec["outcome"] == "warns" and value["warned"] == ["ger_out"]
+        assert [f"{w['category']}: {w['message']}".split(" (Triggered internally")[0] for w in rec["warnings"]] == \
+            [CATALOG["torch-ger"]["symptom"]]
+    elif V < Version("1.7"):
+        assert not value["has_outer"] and rec["outcome"] == "works"

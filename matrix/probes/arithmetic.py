@@ -89,3 +89,29 @@ def linspace_default_steps():
     if value["errors"]:
         result.update(outcome="errors", error=next(iter(value["errors"].values())))
     return result
+
+
+@probe("torch-ger")
+def torch_ger():
+    """``torch.ger(u, v)`` (with and without ``out=``), ``u.ger(v)`` and ``torch.addr``: the outer product by
+    its BLAS name, deprecated for ``torch.outer``; and whether ``torch.outer`` exists here."""
+    torch = load_torch()
+    u, v = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0, 5.0])
+    buf = torch.empty(2, 3)
+    forms = {"ger": lambda: torch.ger(u, v), "ger_out": lambda: torch.ger(u, v, out=buf),
+             "tensor_ger": lambda: u.ger(v), "addr": lambda: torch.addr(torch.zeros(2, 3), u, v)}
+    per = {name: _outcome_of(fn) for name, fn in forms.items()}
+    has_outer = hasattr(torch, "outer")
+    value: Dict[str, Any] = {name: rec.get("result") for name, rec in per.items()}
+    value["has_outer"] = has_outer
+    value["warned"] = [name for name, rec in per.items() if rec["warnings"]]
+    value["errors"] = {name: rec["error"] for name, rec in per.items() if "error" in rec}
+    if has_outer:
+        value["outer_equal"] = torch.outer(u, v).tolist() == value["ger"]
+    detail = (f"torch.ger(u, v): {value['ger']}; warned: {', '.join(value['warned']) or 'none'}; "
+              f"torch.outer {'exists' if has_outer else 'does not exist'}")
+    result: Dict[str, Any] = {"detail": detail, "value": value,
+                              "warnings": [w for rec in per.values() for w in rec["warnings"]]}
+    if value["errors"]:
+        result.update(outcome="errors", error=next(iter(value["errors"].values())))
+    return result

@@ -48,7 +48,8 @@ class TorchRange(Rule):
     where ``e`` is the first value past ``b`` (``b + 1``, or ``b - 1`` for a negative step). The float
     literals keep torch.range's dtype (the default float dtype; integer arguments would give int64), and
     for integers every value up to ``b`` is below ``e``: the same values. Any other arguments (names,
-    floats, a ``dtype=`` or ``out=``) are reported: the end to write depends on values the text does not show."""
+    floats, ``*args``, a ``dtype=`` or ``out=``, a step away from the end) are reported: the end to write
+    depends on values the text does not show."""
 
     needs = ("range",)
 
@@ -59,7 +60,8 @@ class TorchRange(Rule):
         keywords = [a for a in updated.args if a.keyword is not None]
         numbers = [_int_literal(a.value) for a in positional]
         step = numbers[2] if len(numbers) == 3 else 1
-        if len(numbers) not in (2, 3) or None in numbers or step == 0 or any(
+        if len(numbers) not in (2, 3) or None in numbers or step == 0 or (numbers[1] - numbers[0]) * step < 0 \
+                or any(a.star for a in updated.args) or not isinstance(updated.func, cst.Attribute) or any(
                 a.keyword.value in ("dtype", "out", "start", "end", "step") for a in keywords):
             self.found(original, f"{_code(original)}: torch.range includes its end; write torch.arange with an end "
                                  "one step past it (and the dtype you need)")
@@ -98,13 +100,36 @@ class LinspaceDefaultSteps(Rule):
         args = list(updated.args)
         # after the positional start / end and before the keywords, where steps is written
         where = len(positional)
-        if where == len(args) and args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        trailing = cst.MaybeSentinel.DEFAULT
+        if where == len(args) and args:
+            # appended: a trailing comma (one argument a line) moves past steps, the one before it is copied
+            trailing = args[-1].comma
+            between = args[-2].comma if len(args) >= 2 and trailing is not cst.MaybeSentinel.DEFAULT else \
+                cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args[-1] = args[-1].with_changes(comma=between)
         args.insert(where, cst.Arg(keyword=cst.Name("steps"), value=cst.Integer("100"),
                                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                          whitespace_after=cst.SimpleWhitespace("")),
                                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                                   if where < len(args) else cst.MaybeSentinel.DEFAULT))
+                                   if where < len(args) else trailing))
         new = updated.with_changes(args=args)
         self.changed(original, f"{_code(original)} -> {_code(new)}")
         return new
+
+
+@rule("torch-ger", order=3040)
+class TorchGer(Rule):
+    """catalog: torch-ger: ``torch.ger(a, b)`` -> ``torch.outer(a, b)`` and ``a.ger(b)`` -> ``a.outer(b)``, the same
+    arguments (ger is an alias of outer). ``.ger`` is a name only torch tensors have among the libraries
+    these scripts use, so the method is renamed too."""
+
+    needs = ("ger",)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if updated.attr.value != "ger" or id(original) in self.targets:
+            return updated
+        name = self.q(updated)
+        if name is not None and name != "torch.ger":
+            return updated  # another module's ger (scipy.linalg.blas.dger is not named ger, but be sure)
+        self.changed(original, f"{_code(original)} -> {_code(updated.value)}.outer")
+        return updated.with_changes(attr=cst.Name("outer"))
