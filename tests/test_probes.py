@@ -335,10 +335,11 @@ def test_run_all_reports_each_record():
     assert seen == [1, 2] and [r["id"] for r in records] == ["zero_dim_index", "grad_none_zero"]
 
 
-FAMILIES = ("matrix.probes.api", "matrix.probes.autograd", "matrix.probes.defaults",
-            "matrix.probes.ecosystem", "matrix.probes.execution", "matrix.probes.lapack",
-            "matrix.probes.legacy_autograd", "matrix.probes.masks", "matrix.probes.nn_names",
-            "matrix.probes.numerics", "matrix.probes.tensorfns", "matrix.probes.training")
+FAMILIES = ("matrix.probes.api", "matrix.probes.arithmetic", "matrix.probes.autograd",
+            "matrix.probes.defaults", "matrix.probes.ecosystem", "matrix.probes.execution",
+            "matrix.probes.lapack", "matrix.probes.legacy_autograd", "matrix.probes.masks",
+            "matrix.probes.nn_names", "matrix.probes.numerics", "matrix.probes.tensorfns",
+            "matrix.probes.training")
 
 
 def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():

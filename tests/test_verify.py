@@ -143,10 +143,19 @@ def test_float32_rounding_is_explained_by_the_float64_control(verify_home, tmp_p
 
 @needs_uv
 def test_a_difference_no_entry_explains_is_unexplained_and_exits_1(verify_home, tmp_path):
-    proc, record, _, _ = verify(verify_home, tmp_path, str(FIXTURES / "integer_division.py"))
+    proc, record, _, _ = verify(verify_home, tmp_path, str(FIXTURES / "integer_true_division.py"))
     assert proc.returncode == 1
     assert verdict(proc) == "verdict: unexplained: differs from line 1; no catalog entry explains it"
     assert record["old"]["adapted"] == [] and record["exit_status"] == 1
+
+
+@needs_uv
+def test_a_difference_an_entry_touches_but_cannot_restore_is_not_proven(verify_home, tmp_path):
+    """torch.div on integer tensors: integer-division's touches name it, it has no restorer."""
+    proc, record, _, _ = verify(verify_home, tmp_path, str(FIXTURES / "integer_division.py"))
+    assert proc.returncode == 1
+    assert verdict(proc) == ("verdict: not proven: differs from line 1; it is consistent with integer-division, "
+                             "not proven")
 
 
 @needs_uv

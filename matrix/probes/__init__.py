@@ -51,6 +51,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``grad_variables=``, ``traceable``, ``mark_shared_storage``, ``sample_n``
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
+- :mod:`matrix.probes.arithmetic`: integer division (``/``, ``//``, ``floor_divide``), ``torch.range``,
+  ``linspace`` / ``logspace`` without ``steps``, ``torch.ger``
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
   under Keras 3, NumPy's ABI, NumPy's float64 bits, a size-1 array used as a number
 - :mod:`matrix.probes.tensorfns`: the pre-1.8 FFT functions, named tensors, ``torch.cross`` without
@@ -69,7 +71,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks, nn_names, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks, nn_names, numerics, tensorfns, training  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

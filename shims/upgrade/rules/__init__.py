@@ -22,6 +22,7 @@ the two together.
 - :mod:`.masks`: uint8-mask, comparison-bool-result
 - :mod:`.execution`: deterministic-api, checkpoint-sequential-input, expanded-inplace-write,
   hub-model-zoo
+- :mod:`.arithmetic`: integer-division, torch-range, linspace-default-steps, torch-ger
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 - :mod:`.lapack`: lapack-0-4-names, linalg-lu-triangular (both reported)
 - :mod:`.training`: module-backward-hook, sampler-data-source, scheduler-verbose,
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, execution, lapack, legacy_autograd, losses, masks, nn_names, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
+from shims.upgrade.rules import arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, losses, masks, nn_names, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
