@@ -71,7 +71,10 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks, nn_names, numerics, tensorfns, training  # noqa: F401
+from matrix.probes import (  # noqa: F401
+    api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks,
+    nn_names, numerics, tensorfns, training,
+)
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

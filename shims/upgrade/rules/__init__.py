@@ -38,7 +38,10 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, losses, masks, nn_names, tensorfns, tensors, tf1, training  # noqa: F401 - they register the rules
+from shims.upgrade.rules import (  # noqa: F401 - they register the rules
+    arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, losses, masks,
+    nn_names, tensorfns, tensors, tf1, training,
+)
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
