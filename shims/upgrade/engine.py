@@ -117,18 +117,34 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _before_parse(source: str, chosen: List[Type[Rule]]) -> Tuple[str, List[Finding]]:
+    """The rules that must edit the text before it parses (``before_parse``: an old form that is no longer
+    Python, such as ``async=``), each on the one before's result; their edits keep every line's number."""
+    findings: List[Finding] = []
+    for rule_cls in chosen:
+        if hasattr(rule_cls, "before_parse") and rule_cls.wanted(source):
+            source, found = rule_cls.before_parse(source)
+            findings.extend(found)
+    return source, findings
+
+
 def _upgrade(source: str, filename: str, target: Optional[Target], only: Optional[Collection[str]]) -> Upgraded:
-    check_syntax(source, filename)
-    module = _parse(source)
+    chosen = [r for r in ORDER if (only is None or r.change_id in only)]
+    try:
+        check_syntax(source, filename)
+        text, findings = source, []
+    except BadSource:
+        text, findings = _before_parse(source, chosen)  # only where Python itself refuses the text
+        if not findings:
+            raise
+        check_syntax(text, filename)
+    module = _parse(text)
     aliases = imports_of(module)
     if not uses_torch_or_tf(aliases):
         return Upgraded(source, source, skipped="no torch or tensorflow import")
-    chosen = [r for r in ORDER if (only is None or r.change_id in only)]
-    first = [r for r in chosen if not r.last_pass and r.wanted(source)]
-    findings: List[Finding] = []
-    text = source
+    first = [r for r in chosen if not r.last_pass and r.wanted(text)]
     if first:
-        new, found = _first_pass(module, source, aliases, first, target)
+        new, found = _first_pass(module, text, aliases, first, target)
         findings.extend(found)
         if new is not module:  # the walk gives the user's own tree back where no rule changed anything
             module, text = new, new.code

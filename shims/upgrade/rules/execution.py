@@ -6,11 +6,13 @@ so the upgrade stops at that line with Python's own SyntaxError before any rule 
 """
 from __future__ import annotations
 
-from typing import Set
+import io
+import tokenize
+from typing import List, Set, Tuple
 
 import libcst as cst
 
-from shims.upgrade.rules.base import Rule, _code, rule
+from shims.upgrade.rules.base import Finding, Rule, _code, rule
 
 #: catalog: deterministic-api: the 1.7 names and their 1.8 replacements (same arguments, same results)
 DETERMINISTIC = {"set_deterministic": "use_deterministic_algorithms",
@@ -168,3 +170,36 @@ class HubDownload(Rule):
         if value in HUB_VARIABLES:
             self.found(node, f"{value}: torch.hub warns about it and uses TORCH_HOME (downloads under "
                              "$TORCH_HOME/hub); set TORCH_HOME instead")
+
+
+@rule("cuda-async-kwarg", order=8050)
+class AsyncKeyword(Rule):
+    """catalog: cuda-async-kwarg: ``x.cuda(async=True)`` -> ``x.cuda(non_blocking=True)`` (and any call's ``async=``
+    keyword: torch's cuda, type and copy_ took it). Since Python 3.7 ``async`` is a keyword, so the old line
+    does not parse: this rule works on the text, before the parse (:meth:`before_parse`), on the tokens
+    (``async`` right after ``(`` or ``,`` and right before ``=``), so no string or comment is touched and
+    every line keeps its number. The walk of the tree then has nothing left to do."""
+
+    needs = ("async",)
+
+    @classmethod
+    def before_parse(cls, source: str) -> Tuple[str, List[Finding]]:
+        """``source`` with each ``async=`` keyword argument renamed, and a finding per rename."""
+        try:
+            tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                      if t.type not in (tokenize.NL, tokenize.COMMENT)]
+        except (tokenize.TokenError, IndentationError, SyntaxError):
+            return source, []
+        spots = [t.start for i, t in enumerate(tokens[1:-1], 1)
+                 if t.type == tokenize.NAME and t.string == "async" and tokens[i + 1].string == "=" and
+                 tokens[i - 1].string in ("(", ",")]
+        if not spots:
+            return source, []
+        lines = source.splitlines(keepends=True)
+        findings = []
+        for row, col in sorted(spots, reverse=True):  # right to left: a rename shifts what follows it
+            line = lines[row - 1]
+            lines[row - 1] = line[:col] + "non_blocking" + line[col + len("async"):]
+            findings.append(Finding(row, cls.change_id, "changed", "async= -> non_blocking= (async is a Python keyword: "
+                                                                    "the line did not parse)"))
+        return "".join(lines), sorted(findings, key=lambda f: f.line)
