@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, losses, tensors, tf1  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, defaults, legacy_misc, losses, tensors, tf1  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]
