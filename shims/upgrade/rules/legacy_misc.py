@@ -148,6 +148,8 @@ class UtilsFfi(Rule):
 
 # ---------------------------------------------------------------------------------- parallel-gather-cpu-minus-one
 GATHERS = {"torch.nn.parallel.comm.gather", "torch.cuda.comm.gather"}
+#: gather(outputs, target_device, dim=0): the module-level gather DataParallel uses
+OUTPUT_GATHERS = {"torch.nn.parallel.gather", "torch.nn.parallel.scatter_gather.gather"}
 
 
 def _minus_one(expr: cst.BaseExpression) -> bool:
@@ -158,17 +160,19 @@ def _minus_one(expr: cst.BaseExpression) -> bool:
 @rule("parallel-gather-cpu-minus-one", order=9650)
 class ParallelGatherCpuMinusOne(Rule):
     """catalog: parallel-gather-cpu-minus-one: ``comm.gather(tensors, destination=-1)`` (or -1 as the third
-    positional argument), reported: ``destination="cpu"``."""
+    positional argument) and ``nn.parallel.gather(outputs, -1)`` (``target_device``), reported: ``"cpu"``."""
 
     rewrites = False
     needs = ("gather",)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.q(node.func) not in GATHERS:
+        name = self.q(node.func)
+        if name not in GATHERS and name not in OUTPUT_GATHERS:
             return
-        dest = _kw(node, "destination")
+        keyword, index = ("destination", 2) if name in GATHERS else ("target_device", 1)
+        dest = _kw(node, keyword)
         positional = [a for a in node.args if a.keyword is None and not a.star]
-        if dest is None and len(positional) >= 3:
-            dest = positional[2]
+        if dest is None and len(positional) > index:
+            dest = positional[index]
         if dest is not None and _minus_one(dest.value):
-            self.found(node, f"{_code(node)}: -1 for the CPU (destination=\"cpu\")")
+            self.found(node, f"{_code(node)}: -1 for the CPU ({keyword}=\"cpu\")")
