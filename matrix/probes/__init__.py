@@ -49,6 +49,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``triangular_solve`` / ``lu`` / ``lu_solve``, per function
 - :mod:`matrix.probes.legacy_autograd`: graph attributes read on a Function instance,
   ``grad_variables=``, ``traceable``, ``mark_shared_storage``, ``sample_n``
+- :mod:`matrix.probes.legacy_misc`: a plain-method ``__torch_function__``, pickling a Storage,
+  ``gumbel_softmax``'s ``eps``, ``torch.utils.ffi``, ``-1`` as the CPU in ``comm.gather``
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.arithmetic`: integer division (``/``, ``//``, ``floor_divide``), ``torch.range``,
@@ -72,8 +74,8 @@ from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
 from matrix.probes import (  # noqa: F401
-    api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, masks,
-    nn_names, numerics, tensorfns, training,
+    api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, legacy_misc,
+    masks, nn_names, numerics, tensorfns, training,
 )
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,

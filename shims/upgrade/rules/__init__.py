@@ -39,8 +39,8 @@ from __future__ import annotations
 from typing import Tuple, Type
 
 from shims.upgrade.rules import (  # noqa: F401 - they register the rules
-    arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, losses, masks,
-    nn_names, tensorfns, tensors, tf1, training,
+    arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, legacy_misc,
+    losses, masks, nn_names, tensorfns, tensors, tf1, training,
 )
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
