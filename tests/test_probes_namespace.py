@@ -57,3 +57,14 @@ def test_non_tuple_index(records):
         assert value["tuple_reading"] is True
         assert value["list_of_lists"] == {"shape": [2], "values": [1, 11]}
         assert value["slice_in_list"] == {"shape": [3], "values": [1, 5, 9]}
+
+
+def test_the_rewritten_banner_runs_here(tmp_path):
+    """The has-backend-flags fixture's output (a fragment for the old-torch test, whose torch has no has_cuda) runs
+    here with deprecations as errors, and says what the old names said."""
+    out = (ROOT / "tests" / "fixtures" / "upgrade" / "has-backend-flags" / "build_info.out.py").read_text()
+    script = tmp_path / "banner.py"
+    script.write_text(out)
+    proc = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("CUDA build: ")
