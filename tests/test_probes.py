@@ -335,7 +335,8 @@ def test_run_all_reports_each_record():
     assert seen == [1, 2] and [r["id"] for r in records] == ["zero_dim_index", "grad_none_zero"]
 
 
-FAMILIES = ("matrix.probes.autograd", "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem")
+FAMILIES = ("matrix.probes.autograd", "matrix.probes.api", "matrix.probes.numerics", "matrix.probes.ecosystem",
+            "matrix.probes.defaults", "matrix.probes.idioms")
 
 
 def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():

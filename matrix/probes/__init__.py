@@ -45,6 +45,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``torch.cuda.amp``, ``torch.load``, ``functorch``, the pre-1.9 linear algebra
 - :mod:`matrix.probes.defaults`: softmax's implicit ``dim``, the scalar-first ``add_`` / ``addcmul_`` /
   ``addcdiv_`` overloads, ``scheduler.step()`` before ``optimizer.step()``, ``scheduler.step(epoch)``
+- :mod:`matrix.probes.idioms`: ``scheduler.get_lr()`` as the current rate, ``meshgrid`` without ``indexing``,
+  ``x.T`` on a non-2-D tensor, ``load_lua``, ``torch.tensor`` of a tensor
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.ecosystem`: TensorFlow 1 graph code and its assign race, ``tf.contrib``, TF1 RNN cells
@@ -53,7 +55,7 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
 from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
-from matrix.probes import api, autograd, defaults, ecosystem, numerics  # noqa: F401
+from matrix.probes import api, autograd, defaults, ecosystem, idioms, numerics  # noqa: F401
 from matrix.probes import runner
 from matrix.probes.runner import (PROBES, NotRun, import_torch_once, main, ordered, probe, probe_name, run_all,
                                   run_probe, write_atomically)

@@ -15,6 +15,7 @@ the two together.
 - :mod:`.tensors`: zero-dim-index, legacy-tensor-types, zero-dim-iteration, numpy-ndim-scalar,
   functional-sigmoid-tanh, torch-load-weights-only
 - :mod:`.data`: tensordataset-kwargs
+- :mod:`.idioms`: scheduler-get-lr, meshgrid-indexing, transpose-non-2d, load-lua, tensor-copy-construct
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 
 :data:`REGISTRY` maps catalog ids to their rules; :data:`ORDER` is the order the engine applies them
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from typing import Tuple, Type
 
-from shims.upgrade.rules import autograd, data, defaults, losses, tensors, tf1  # noqa: F401 - they register the rules
+from shims.upgrade.rules import autograd, data, defaults, idioms, losses, tensors, tf1  # noqa: F401 - they register the rules
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
 
 __all__ = ["ORDER", "REGISTRY", "RUNTIME_ONLY", "Finding", "Rule", "not_rewritten_text", "rule"]

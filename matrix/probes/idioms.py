@@ -1,0 +1,62 @@
+"""Probes of 2018-2020 idioms that newer torch warns about or dropped without an event of their own in
+the upstream mining: ``scheduler.get_lr()`` read as the current rate, ``torch.meshgrid`` without
+``indexing``, ``x.T`` on a tensor that is not 2-D, ``torch.utils.serialization.load_lua`` and
+``torch.tensor(t)`` of a tensor.
+
+Each probe runs one old form on the installed torch (see :mod:`matrix.probes`); Python 3.7+, the
+standard library and torch only.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, List
+
+from matrix.probes.runner import NotRun, load_torch, probe, warning_records
+
+
+def _rates(torch: Any, make: Any, epochs: int) -> Dict[str, List[Any]]:
+    """After each epoch's ``optimizer.step(); scheduler.step()``: what ``get_lr()`` returns, the rate the
+    optimizer holds, and ``get_last_lr()`` (None before 1.4, which added it)."""
+    opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1.0)
+    sched = make(opt)
+    out: Dict[str, List[Any]] = {"get_lr": [], "lr": [], "get_last_lr": []}
+    for _epoch in range(epochs):
+        opt.step()
+        sched.step()
+        out["get_lr"].append(sched.get_lr()[0])
+        out["lr"].append(opt.param_groups[0]["lr"])
+        out["get_last_lr"].append(sched.get_last_lr()[0] if hasattr(sched, "get_last_lr") else None)
+    return out
+
+
+@probe("scheduler-get-lr")
+def scheduler_get_lr():
+    """``scheduler.get_lr()`` read after ``scheduler.step()`` as the rate in use (lr 1.0): a StepLR
+    (step_size=2, gamma=0.1) over 4 epochs and a MultiStepLR (milestones [1, 2], gamma=0.1) over 3."""
+    torch = load_torch()
+    sched = torch.optim.lr_scheduler
+    step = _rates(torch, lambda o: sched.StepLR(o, step_size=2, gamma=0.1), 4)
+    multi = _rates(torch, lambda o: sched.MultiStepLR(o, milestones=[1, 2], gamma=0.1), 3)
+    same = step["get_lr"] == step["lr"] and multi["get_lr"] == multi["lr"]
+    return {"detail": f"StepLR get_lr() {step['get_lr']} vs the rate in use {step['lr']}"
+                      f" ({'the same' if same else 'differs'})",
+            "value": {"steplr": step, "multisteplr": multi, "get_lr_is_rate_in_use": same}}
+
+
+@probe("meshgrid-indexing")
+def meshgrid_indexing():
+    """``torch.meshgrid(a, b)`` without ``indexing`` (a 3-vector and a 2-vector): the grids, and whether they
+    equal ``indexing='ij'``'s (None where the keyword does not exist yet)."""
+    torch = load_torch()
+    a, b = torch.tensor([1, 2, 3]), torch.tensor([4, 5])
+    grids = [g.tolist() for g in torch.meshgrid(a, b)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ij = [g.tolist() for g in torch.meshgrid(a, b, indexing="ij")]
+        except TypeError:  # "meshgrid() got an unexpected keyword argument 'indexing'"
+            ij = None
+    return {"detail": f"grids of shape {len(grids[0])}x{len(grids[0][0])}; the same as indexing='ij': "
+                      f"{'no keyword here' if ij is None else ij == grids}",
+            "value": {"grids": grids, "same_as_ij": None if ij is None else ij == grids,
+                      "has_indexing": ij is not None}}

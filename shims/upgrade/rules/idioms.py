@@ -1,0 +1,60 @@
+"""2018-2020 idioms newer torch warns about or dropped: ``scheduler.get_lr()`` read as the current rate,
+``torch.meshgrid`` without ``indexing``, ``x.T`` on a tensor that is not 2-D, ``load_lua`` and
+``torch.tensor(t)`` of a tensor.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from shims.upgrade.rules.base import Rule, _code, rule
+from shims.upgrade.rules.defaults import _SchedulerNames
+
+
+# ---------------------------------------------------------------------------------- scheduler-get-lr
+@rule("scheduler-get-lr", order=9500)
+class SchedulerGetLr(Rule):
+    """catalog: scheduler-get-lr: ``sched.get_lr()`` -> ``sched.get_last_lr()`` where ``sched`` is assigned a
+    ``torch.optim.lr_scheduler.<Class>(...)`` in the same file (a scheduler of one's own may define get_lr
+    as the rate in use). ReduceLROnPlateau has no get_lr; left alone."""
+
+    needs = ("get_lr",)
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.assigned = _SchedulerNames(self.aliases)
+        self.scan(self.assigned)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        func = updated.func
+        if updated.args or not isinstance(func, cst.Attribute) or func.attr.value != "get_lr":
+            return updated
+        if self.assigned.names.get(_code(func.value)) in (None, "ReduceLROnPlateau"):
+            return updated
+        new = updated.with_changes(func=func.with_changes(attr=cst.Name("get_last_lr")))
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
+
+
+# ---------------------------------------------------------------------------------- meshgrid-indexing
+@rule("meshgrid-indexing", order=9510)
+class MeshgridIndexing(Rule):
+    """catalog: meshgrid-indexing: ``torch.meshgrid(a, b)`` -> ``torch.meshgrid(a, b, indexing="ij")``: 'ij' is
+    what every release without the keyword computes, so the grids stay the same."""
+
+    needs = ("meshgrid",)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.q(updated.func) != "torch.meshgrid" or not updated.args or \
+                any(a.keyword is not None or a.star == "**" for a in updated.args):
+            return updated
+        args = list(updated.args)
+        last = args[-1]
+        space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        kw = cst.Arg(value=cst.SimpleString('"ij"'), keyword=cst.Name("indexing"),
+                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                           whitespace_after=cst.SimpleWhitespace("")),
+                     comma=last.comma)  # a trailing comma stays trailing
+        args[-1] = last.with_changes(comma=space)
+        new = updated.with_changes(args=args + [kw])
+        self.changed(original, f"{_code(original)} -> {_code(new)}")
+        return new
