@@ -14,7 +14,7 @@ from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ("scheduler-get-lr", "meshgrid-indexing")
+IDS = ("scheduler-get-lr", "meshgrid-indexing", "transpose-non-2d")
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +58,12 @@ def test_meshgrid_indexing(records):
     # the old call still builds 'ij' grids: rows follow the first input, columns the second
     assert rec["value"] == {"grids": [[[1, 1], [2, 2], [3, 3]], [[4, 5], [4, 5], [4, 5]]], "same_as_ij": True,
                             "has_indexing": True}
+
+
+def test_transpose_non_2d(records):
+    rec = records["transpose_non_2d"]
+    assert rec["outcome"] == "warns"
+    assert CATALOG["transpose-non-2d"]["symptom"] in messages(rec)
+    # still the reversed shape (no error yet); the 1-D case warns too, the 2-D one does not
+    assert rec["value"] == {"2x3x4": {"outcome": "warns", "shape": [4, 3, 2]}, "3": {"outcome": "warns", "shape": [3]},
+                            "2x3": {"outcome": "works", "shape": [3, 2]}}

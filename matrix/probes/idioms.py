@@ -8,6 +8,9 @@ standard library and torch only.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 from typing import Any, Dict, List
 
@@ -60,3 +63,55 @@ def meshgrid_indexing():
                       f"{'no keyword here' if ij is None else ij == grids}",
             "value": {"grids": grids, "same_as_ij": None if ij is None else ij == grids,
                       "has_indexing": ij is not None}}
+
+
+#: the shapes ``x.T`` is tried on, each in a fresh interpreter: torch warns about ``x.T`` once per process
+#: (a first shape would silence the next); 0-D is zero-dim-transpose's, not tried here
+_T_SHAPES = ((2, 3, 4), (3,), (2, 3))
+_T_SCRIPT = """
+import json, warnings
+import torch
+out = {}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        out["shape"] = list(torch.zeros(%r).T.shape)
+    except Exception as exc:
+        out["error"] = {"type": type(exc).__name__, "message": str(exc)}
+out["warnings"] = [{"category": w.category.__name__, "message": str(w.message)} for w in caught]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _fresh(script: str) -> Dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, universal_newlines=True, timeout=300)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        return {"error": {"type": "crash", "message": (proc.stderr or "no output").strip()[-300:]}}
+    return json.loads(line[len("RESULT "):])
+
+
+@probe("transpose-non-2d")
+def transpose_non_2d():
+    """``x.T`` on a 3-D and a 1-D tensor (and a 2-D one, its documented use), each in a fresh interpreter:
+    the shape it gives and whether it warns."""
+    torch = load_torch()
+    if not hasattr(torch.zeros(2, 3), "T"):
+        raise NotRun("Tensor.T does not exist on this torch")
+    per: Dict[str, Any] = {}
+    ws: List[Dict[str, str]] = []
+    first_error = None
+    for shape in _T_SHAPES:
+        got = _fresh(_T_SCRIPT % (shape,))
+        name = "x".join(str(n) for n in shape)
+        if "error" in got:
+            per[name] = {"outcome": "errors", "error": got["error"]}
+            first_error = first_error or got["error"]
+            continue
+        mine = [w for w in got["warnings"] if "x.T" in w["message"]]
+        ws.extend(w for w in mine if w not in ws)
+        per[name] = {"outcome": "warns" if mine else "works", "shape": got["shape"]}
+    outcomes = {v["outcome"] for v in per.values()}
+    outcome = next(o for o in ("errors", "warns", "works") if o in outcomes)
+    return {"outcome": outcome, "detail": ", ".join(f"{k}: {v['outcome']} {v.get('shape', '')}" for k, v in per.items()),
+            "warnings": ws, "error": first_error, "value": per}

@@ -58,3 +58,19 @@ class MeshgridIndexing(Rule):
         new = updated.with_changes(args=args + [kw])
         self.changed(original, f"{_code(original)} -> {_code(new)}")
         return new
+
+
+# ---------------------------------------------------------------------------------- transpose-non-2d
+@rule("transpose-non-2d", order=9520)
+class TransposeNon2d(Rule):
+    """catalog: transpose-non-2d: ``x.T``, reported: deprecated unless ``x`` is 2-D, and the text does not say
+    how many dimensions ``x`` has (NumPy arrays' ``.T``, ``np.x.T``, are left alone)."""
+
+    rewrites = False
+    needs = (".T",)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value != "T" or (self.q(node.value) or "").startswith(("numpy.", "np.")):
+            return
+        self.found(node, f"{_code(node)}: deprecated where {_code(node.value)} is not 2-D (x.mT for a batch of "
+                         "matrices, x.permute(...) to reverse every dimension)")
