@@ -14,7 +14,7 @@ from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ("scheduler-get-lr", "meshgrid-indexing", "transpose-non-2d")
+IDS = ("scheduler-get-lr", "meshgrid-indexing", "transpose-non-2d", "load-lua")
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,13 @@ def test_transpose_non_2d(records):
     # still the reversed shape (no error yet); the 1-D case warns too, the 2-D one does not
     assert rec["value"] == {"2x3x4": {"outcome": "warns", "shape": [4, 3, 2]}, "3": {"outcome": "warns", "shape": [3]},
                             "2x3": {"outcome": "works", "shape": [3, 2]}}
+
+
+def test_load_lua(records):
+    rec = records["load_lua"]
+    assert rec["outcome"] == "errors"
+    symptom = CATALOG["load-lua"]["symptom"]
+    # torch 2.15 has a torch.utils.serialization (a config) without load_lua; the message ends with its path
+    assert rec["error"]["type"] == symptom.partition(": ")[0]
+    assert rec["error"]["message"].startswith(body(symptom) + " (")
+    assert rec["value"] == {"module_exists": True, "has_load_lua": False}

@@ -115,3 +115,20 @@ def transpose_non_2d():
     outcome = next(o for o in ("errors", "warns", "works") if o in outcomes)
     return {"outcome": outcome, "detail": ", ".join(f"{k}: {v['outcome']} {v.get('shape', '')}" for k, v in per.items()),
             "warnings": ws, "error": first_error, "value": per}
+
+
+@probe("load-lua")
+def load_lua():
+    """``from torch.utils.serialization import load_lua`` (reading a Torch7 ``.t7`` file, 2017 scripts):
+    the import, and whether a ``torch.utils.serialization`` module exists at all."""
+    load_torch()  # not_run where torch does not import here
+    import importlib.util
+
+    module = importlib.util.find_spec("torch.utils.serialization") is not None
+    try:
+        from torch.utils.serialization import load_lua as _load_lua  # noqa: F401
+    except ImportError as exc:
+        return {"outcome": "errors", "detail": f"{type(exc).__name__} raised by the import",
+                "error": {"type": type(exc).__name__, "message": str(exc)},
+                "value": {"module_exists": module, "has_load_lua": False}}
+    return {"detail": "load_lua imported", "value": {"module_exists": module, "has_load_lua": True}}

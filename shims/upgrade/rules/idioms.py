@@ -74,3 +74,22 @@ class TransposeNon2d(Rule):
             return
         self.found(node, f"{_code(node)}: deprecated where {_code(node.value)} is not 2-D (x.mT for a batch of "
                          "matrices, x.permute(...) to reverse every dimension)")
+
+
+# ---------------------------------------------------------------------------------- load-lua
+@rule("load-lua", order=9530)
+class LoadLua(Rule):
+    """catalog: load-lua: ``from torch.utils.serialization import load_lua`` (and ``torch.utils.serialization``
+    used by name), reported: no torch on PyPI has it, and torchfile returns NumPy data, not modules."""
+
+    rewrites = False
+    needs = ("serialization",)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and _code(node.module) == "torch.utils.serialization":
+            self.found(node, f"{_code(node)}: no torch on PyPI has torch.utils.serialization.load_lua "
+                             "(read the .t7 file with torchfile, or convert it once with a torch older than 1.0)")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "load_lua" and self.q(node) == "torch.utils.serialization.load_lua":
+            self.found(node, f"{_code(node)}: gone since 1.0 (read the .t7 file with torchfile)")
