@@ -92,4 +92,4 @@ class LoadLua(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value == "load_lua" and self.q(node) == "torch.utils.serialization.load_lua":
-            self.found(node, f"{_code(node)}: gone since 1.0 (read the .t7 file with torchfile)")
+            self.found(node, f"{_code(node)}: no torch on PyPI has it (read the .t7 file with torchfile)")
