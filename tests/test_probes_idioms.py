@@ -14,7 +14,7 @@ from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
 CATALOG = {c["id"]: c for c in load_catalog()}
-IDS = ("scheduler-get-lr", "meshgrid-indexing", "transpose-non-2d", "load-lua")
+IDS = ("scheduler-get-lr", "meshgrid-indexing", "transpose-non-2d", "load-lua", "tensor-copy-construct")
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,16 @@ def test_load_lua(records):
     assert rec["error"]["type"] == symptom.partition(": ")[0]
     assert rec["error"]["message"].startswith(body(symptom) + " (")
     assert rec["value"] == {"module_exists": True, "has_load_lua": False}
+
+
+def test_tensor_copy_construct(records):
+    rec = records["tensor_copy_construct"]
+    assert rec["outcome"] == "warns"
+    assert CATALOG["tensor-copy-construct"]["symptom"] in messages(rec)
+    copy = {"warns": True, "shares_memory": False, "requires_grad": False, "same_object": False}
+    assert rec["value"] == {
+        "tensor(weight)": copy, "tensor(plain)": copy,  # a detached copy: requires_grad dropped
+        # the legacy constructor is silent and aliases: same memory, requires_grad kept
+        "Tensor(weight)": {"warns": False, "shares_memory": True, "requires_grad": True, "same_object": False},
+        "Tensor(plain)": {"warns": False, "shares_memory": True, "requires_grad": False, "same_object": False},
+    }

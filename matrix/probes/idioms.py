@@ -132,3 +132,32 @@ def load_lua():
                 "error": {"type": type(exc).__name__, "message": str(exc)},
                 "value": {"module_exists": module, "has_load_lua": False}}
     return {"detail": "load_lua imported", "value": {"module_exists": module, "has_load_lua": True}}
+
+
+def _copy_of(make: Any, source: Any, ws: List[Dict[str, str]]) -> Dict[str, Any]:
+    """What ``make(source)`` gives: a warning (added to ``ws``), its own memory or the source's,
+    requires_grad, the same object."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = make(source)
+    mine = [w for w in warning_records(caught) if "copy construct" in w["message"]]
+    ws.extend(w for w in mine if w not in ws)
+    return {"warns": bool(mine), "shares_memory": out.data_ptr() == source.data_ptr(),
+            "requires_grad": bool(out.requires_grad), "same_object": out is source}
+
+
+@probe("tensor-copy-construct")
+def tensor_copy_construct():
+    """``torch.tensor(t)`` and ``torch.Tensor(t)`` of a tensor ``t`` (lists of floats and a weight with
+    ``requires_grad``, 2018 style): which warn, and whether the result shares ``t``'s memory and keeps its
+    ``requires_grad``."""
+    torch = load_torch()
+    weight = torch.ones(3, requires_grad=True)
+    plain = torch.ones(3)
+    ws: List[Dict[str, str]] = []
+    per = {"tensor(weight)": _copy_of(torch.tensor, weight, ws), "tensor(plain)": _copy_of(torch.tensor, plain, ws),
+           "Tensor(weight)": _copy_of(torch.Tensor, weight, ws), "Tensor(plain)": _copy_of(torch.Tensor, plain, ws)}
+    return {"detail": "; ".join(f"{k}: {'warns, ' if v['warns'] else ''}"
+                                f"{'shares memory' if v['shares_memory'] else 'a copy'}, requires_grad "
+                                f"{v['requires_grad']}" for k, v in per.items()),
+            "warnings": ws, "value": per}

@@ -4,8 +4,11 @@
 """
 from __future__ import annotations
 
+from typing import Dict, Set
+
 import libcst as cst
 
+from shims.upgrade.names import qualify
 from shims.upgrade.rules.base import Rule, _code, rule
 from shims.upgrade.rules.defaults import _SchedulerNames
 
@@ -93,3 +96,52 @@ class LoadLua(Rule):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value == "load_lua" and self.q(node) == "torch.utils.serialization.load_lua":
             self.found(node, f"{_code(node)}: no torch on PyPI has it (read the .t7 file with torchfile)")
+
+
+# ---------------------------------------------------------------------------------- tensor-copy-construct
+#: attributes that hold a tensor in 2017-2020 code (``p.data``, ``p.grad``, ``layer.weight``)
+_TENSOR_ATTRIBUTES = {"data", "grad", "weight", "bias"}
+
+
+class _TorchAssigned(cst.CSTVisitor):
+    """The plain names assigned a ``torch.<f>(...)`` call (a tensor) somewhere in the module."""
+
+    def __init__(self, aliases: Dict[str, str]) -> None:
+        self.aliases = aliases
+        self.names: Set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and (qualify(node.value.func, self.aliases) or "").startswith("torch."):
+            self.names.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+
+@rule("tensor-copy-construct", order=9540)
+class TensorCopyConstruct(Rule):
+    """catalog: tensor-copy-construct: ``torch.tensor(t)`` / ``torch.Tensor(t)`` where ``t`` is visibly a tensor (a
+    ``torch.<f>(...)`` call, a name assigned one, ``.data`` / ``.grad`` / ``.weight`` / ``.bias``), reported: whether
+    the old code wanted a copy, an alias or a trainable leaf is not in the text."""
+
+    rewrites = False
+    needs = ("tensor(", "Tensor(")
+
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.assigned = _TorchAssigned(self.aliases)
+        self.scan(self.assigned)
+
+    def _is_tensor(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Call):
+            return (self.q(node.func) or "").startswith("torch.")
+        if isinstance(node, cst.Name):
+            return node.value in self.assigned.names
+        return isinstance(node, cst.Attribute) and node.attr.value in _TENSOR_ATTRIBUTES
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = self.q(node.func)
+        if name not in ("torch.tensor", "torch.Tensor") or not node.args or node.args[0].keyword is not None:
+            return
+        if node.args[0].star or not self._is_tensor(node.args[0].value):
+            return
+        what = ("a detached copy without requires_grad: write .detach().clone()" if name == "torch.tensor" else
+                "an alias of the same memory, requires_grad kept: write the tensor itself, or .detach().clone()")
+        self.found(node, f"{_code(node)}: {what}")
