@@ -337,9 +337,9 @@ def test_run_all_reports_each_record():
 
 FAMILIES = ("matrix.probes.api", "matrix.probes.arithmetic", "matrix.probes.autograd",
             "matrix.probes.defaults", "matrix.probes.ecosystem", "matrix.probes.execution",
-            "matrix.probes.lapack", "matrix.probes.legacy_autograd", "matrix.probes.legacy_misc",
-            "matrix.probes.masks", "matrix.probes.nn_names", "matrix.probes.numerics",
-            "matrix.probes.tensorfns", "matrix.probes.training")
+            "matrix.probes.idioms", "matrix.probes.lapack", "matrix.probes.legacy_autograd",
+            "matrix.probes.legacy_misc", "matrix.probes.masks", "matrix.probes.nn_names",
+            "matrix.probes.numerics", "matrix.probes.tensorfns", "matrix.probes.training")
 
 
 def test_every_probe_lives_in_a_family_module_and_is_named_by_the_package():

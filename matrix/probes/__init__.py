@@ -51,6 +51,8 @@ The probes live by family; the runner (``--out``, ``--only``, ``--list``, a prob
   ``grad_variables=``, ``traceable``, ``mark_shared_storage``, ``sample_n``
 - :mod:`matrix.probes.legacy_misc`: a plain-method ``__torch_function__``, pickling a Storage,
   ``gumbel_softmax``'s ``eps``, ``torch.utils.ffi``, ``-1`` as the CPU in ``comm.gather``
+- :mod:`matrix.probes.idioms`: ``scheduler.get_lr()`` as the current rate, ``meshgrid`` without ``indexing``,
+  ``x.T`` on a non-2-D tensor, ``load_lua``, ``torch.tensor`` of a tensor
 - :mod:`matrix.probes.numerics`: float32 bits of ``mm`` and ``linspace``, Adam's first moment, the
   gradient of ``clamp`` at its boundary
 - :mod:`matrix.probes.arithmetic`: integer division (``/``, ``//``, ``floor_divide``), ``torch.range``,
@@ -74,7 +76,7 @@ from __future__ import annotations
 
 # Importing a family registers its probes (@probe(catalog id)); a new probe touches its family's file only.
 from matrix.probes import (  # noqa: F401
-    api, arithmetic, autograd, defaults, ecosystem, execution, lapack, legacy_autograd, legacy_misc,
+    api, arithmetic, autograd, defaults, ecosystem, execution, idioms, lapack, legacy_autograd, legacy_misc,
     masks, nn_names, numerics, tensorfns, training,
 )
 from matrix.probes import runner

@@ -23,6 +23,7 @@ the two together.
 - :mod:`.execution`: deterministic-api, checkpoint-sequential-input, expanded-inplace-write,
   hub-model-zoo
 - :mod:`.arithmetic`: integer-division, torch-range, linspace-default-steps, torch-ger
+- :mod:`.idioms`: scheduler-get-lr, meshgrid-indexing, transpose-non-2d, load-lua, tensor-copy-construct
 - :mod:`.tf1`: tf1-graph-on-tf2, tf1-assign-race, tf-contrib, tf1-rnn-keras3
 - :mod:`.lapack`: lapack-0-4-names, linalg-lu-triangular (both reported)
 - :mod:`.training`: module-backward-hook, sampler-data-source, scheduler-verbose,
@@ -39,7 +40,7 @@ from __future__ import annotations
 from typing import Tuple, Type
 
 from shims.upgrade.rules import (  # noqa: F401 - they register the rules
-    arithmetic, autograd, data, defaults, execution, lapack, legacy_autograd, legacy_misc,
+    arithmetic, autograd, data, defaults, execution, idioms, lapack, legacy_autograd, legacy_misc,
     losses, masks, nn_names, tensorfns, tensors, tf1, training,
 )
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
