@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, Set
+from typing import Dict, Optional, Set
 
 import libcst as cst
 
@@ -64,19 +64,70 @@ class MeshgridIndexing(Rule):
 
 
 # ---------------------------------------------------------------------------------- transpose-non-2d
+#: torch functions whose leading integer arguments (or a first tuple of them) are the result's shape
+_SHAPED = {f"torch.{f}" for f in ("randn", "rand", "zeros", "ones", "empty", "randint")}
+
+
+def _ndim(call: cst.BaseExpression, aliases: Dict[str, str]) -> Optional[int]:
+    """How many dimensions a ``torch.randn(8, 5, 3)`` / ``torch.zeros((4,))`` / ``torch.arange(n)`` call's result
+    has, where the text says it; None elsewhere."""
+    if not isinstance(call, cst.Call):
+        return None
+    name = qualify(call.func, aliases)
+    if name in ("torch.arange", "torch.linspace"):
+        return 1
+    if name not in _SHAPED or not call.args:
+        return None
+    first = call.args[0].value
+    if isinstance(first, (cst.Tuple, cst.List)):
+        return len(first.elements)
+    shape = [a for a in call.args if a.keyword is None]
+    if name == "torch.randint":  # randint(low, high, size) / randint(high, size): the shape is the tuple
+        return len(shape[-1].value.elements) if isinstance(shape[-1].value, (cst.Tuple, cst.List)) else None
+    return len(shape) if all(isinstance(a.value, cst.Integer) for a in shape) else None
+
+
+class _ShapedNames(cst.CSTVisitor):
+    """The plain names assigned once in the module, from a call whose number of dimensions the text says."""
+
+    def __init__(self, aliases: Dict[str, str]) -> None:
+        self.aliases = aliases
+        self.ndim: Dict[str, Optional[int]] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                name = target.target.value
+                self.ndim[name] = None if name in self.ndim else _ndim(node.value, self.aliases)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.ndim[node.target.value] = None
+
+
 @rule("transpose-non-2d", order=9520)
 class TransposeNon2d(Rule):
-    """catalog: transpose-non-2d: ``x.T``, reported: deprecated unless ``x`` is 2-D, and the text does not say
-    how many dimensions ``x`` has (NumPy arrays' ``.T``, ``np.x.T``, are left alone)."""
+    """catalog: transpose-non-2d: ``x.T`` where the text shows ``x`` is not 2-D (a ``torch.randn(8, 5, 3)`` or
+    ``torch.arange(n)``, or a name assigned once from one), reported. Elsewhere ``.T`` is left alone: most are
+    matrices, and the number of dimensions of anything else is not in the text (torch's own warning names
+    the line when the script runs)."""
 
     rewrites = False
     needs = (".T",)
 
+    def __init__(self, module: cst.Module, *args, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.shaped = _ShapedNames(self.aliases)
+        self.scan(self.shaped)
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value != "T" or (self.q(node.value) or "").startswith(("numpy.", "np.")):
+        if node.attr.value != "T":
             return
-        self.found(node, f"{_code(node)}: deprecated where {_code(node.value)} is not 2-D (x.mT for a batch of "
-                         "matrices, x.permute(...) to reverse every dimension)")
+        value = node.value
+        ndim = self.shaped.ndim.get(value.value) if isinstance(value, cst.Name) else _ndim(value, self.aliases)
+        if ndim is not None and ndim != 2:
+            self.found(node, f"{_code(node)} of a {ndim}-D tensor: x.mT swaps the last two dimensions, "
+                             "x.permute(...) reverses them all")
 
 
 # ---------------------------------------------------------------------------------- load-lua
