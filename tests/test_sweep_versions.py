@@ -52,8 +52,9 @@ def test_inferred_is_left_only_where_no_older_release_installs():
     lines, measured = versions.sweep_statement(cited, obs)
     assert "fails already on 1.0.1, the oldest minor release on PyPI" in lines[1]
     line = versions.cited_line(cited, measured)
-    assert "warns since 0.4.0 *(inferred: no release before 1.0.1 installs from PyPI)*" in line
-    assert "fails since 1.0.0 *(inferred: fails on 1.0.1, and no older release installs from PyPI)*" in line
+    assert "warns since 0.4.0 *(inferred: no release before 1.0 installs from PyPI)*" in line
+    assert "fails since 1.0.0 *(inferred: fails on 1.0.1, the oldest release swept; none before 1.0 installs " \
+        "from PyPI)*" in line
 
 
 def test_a_sweep_that_ran_nothing_leaves_the_pins_brackets():

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from matrix import ERAS, EXAMPLES, NOT_PASSING
-from matrix.records.observations import (LIBRARY_NAMES, compare_value, fmt_compare, library_version,
+from matrix.records.observations import (LIBRARY_NAMES, compare_value, fmt_compare, functions_of, library_version,
                                  probe_observations, short_date, version_key)
 from matrix.pages.cells import cell_of, cell_text, published_text
 from matrix.pages.provenance import unavailable_lines
@@ -34,10 +34,11 @@ def probe_text(change: Dict[str, Any], o: Optional[Dict[str, Any]], notes: Footn
         return "**crashed** " + notes.ref(reader_text(err.get("message") or o.get("detail") or "no reason recorded"))
     if change.get("breakdown") == "functions" and isinstance(o.get("value"), dict):
         counts: Dict[str, int] = {}
-        for f in o["value"].values():
+        functions = functions_of(o)
+        for f in functions.values():
             counts[f.get("outcome", "?")] = counts.get(f.get("outcome", "?"), 0) + 1
         text = ", ".join(f"{k} {counts[k]}" for k in ("errors", "warns", "works") if counts.get(k)) + \
-            f" (of {len(o['value'])} functions)"
+            f" (of {len(functions)} functions)"
     elif outcome == "warns":
         text = f"warns ({', '.join(sorted({w['category'] for w in o.get('warnings') or []}))})"
     elif outcome == "errors":

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from matrix import ERAS, EXAMPLES, ROOT
 from matrix.facts.catalog import MESSAGE
 from matrix.records.divergence import explain_divergence, find_divergences
-from matrix.records.observations import clean_message, first_per_pin, probe_observations, short_date
+from matrix.records.observations import clean_message, first_per_pin, functions_of, probe_observations, short_date
 from matrix.probes import PROBES, probe_name
 from matrix.pages.cells import published_lines
 from matrix.pages.provenance import ANCHOR, Provenance, not_run_lines, unavailable_lines
@@ -42,7 +42,7 @@ def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
         return []
     funcs: List[str] = []
     for o in by_pin.values():
-        for name in (o.get("value") or {}):
+        for name in functions_of(o):
             if name not in funcs:
                 funcs.append(name)
     head = [f"torch {p}" for p in by_pin]
@@ -52,7 +52,7 @@ def function_table(change: Dict[str, Any], obs: Sequence[Dict[str, Any]],
         cells, first = [], {"warns": None, "errors": None}
         new = "-"
         for pin, o in by_pin.items():
-            f = (o.get("value") or {}).get(name)
+            f = functions_of(o).get(name)
             if not f:
                 cells.append("-")
                 continue

@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from matrix.facts.catalog import CITED_KEYS, NO_SOURCE, cited_release, stated_keys
 from matrix.records.observations import (BOUNDARIES, LIBRARY_NAMES, RAN, boundary, compare_value, first_per_pin,
-                                         fmt_compare, library_version, span, value_changes, version_key)
+                                         fmt_compare, functions_of, library_version, span, value_changes,
+                                         version_key)
 from matrix.pages.provenance import Provenance
 from matrix.pages.text import reader_text, reader_words, runs, sentence
 
@@ -34,9 +35,8 @@ def per_pin(obs: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
 
 def function_counts(o: Dict[str, Any]) -> str:
     """For ``breakdown = "functions"``: '4 fail, 4 warn' / 'all 8 run' on one pin."""
-    value = o.get("value") if isinstance(o.get("value"), dict) else {}
     counts: Dict[str, int] = {}
-    for f in value.values():
+    for f in functions_of(o).values():
         counts[f.get("outcome", "?")] = counts.get(f.get("outcome", "?"), 0) + 1
     if set(counts) == {"works"}:
         return f"all {counts['works']} run"
@@ -182,7 +182,7 @@ def cited_line(change: Dict[str, Any], measured: Optional[Dict[str, str]] = None
             return f" *({measured[key]})*"
         oldest = measured.get("_oldest")
         if oldest and cited_release(cited[key]) < cited_release(oldest):
-            return f" *(inferred: no release before {oldest} installs from PyPI)*"
+            return f" *(inferred: no release before {_minor(oldest)} installs from PyPI)*"
         return " *(inferred)*"
 
     parts = [f"{CITED_LABELS[key]} since {cited[key]}" + mark(key) for key in CITED_KEYS if cited.get(key)]
@@ -191,13 +191,18 @@ def cited_line(change: Dict[str, Any], measured: Optional[Dict[str, str]] = None
     return f"**Cited** ([source]({src})): " + SEP.join(parts)
 
 
+def _minor(release: str) -> str:
+    """'1.0' of '1.0.1': the sweep takes the latest patch of each minor release, so what it cannot reach is
+    the releases before that minor one."""
+    return ".".join(release.split(".")[:2])
+
+
 def _function_runs(every: Dict[str, Dict[str, Any]]) -> Dict[str, List[Tuple[str, str]]]:
     """For ``breakdown = "functions"``: function -> [(release, outcome word)] over the releases that ran."""
     out: Dict[str, List[Tuple[str, str]]] = {}
     for release, o in every.items():
-        value = o.get("value") if o["outcome"] in RAN and isinstance(o.get("value"), dict) else {}
-        for name, f in value.items():
-            word = OUTCOME_WORDS.get(f.get("outcome"), f.get("outcome", "?")) if isinstance(f, dict) else "?"
+        for name, f in (functions_of(o) if o["outcome"] in RAN else {}).items():
+            word = OUTCOME_WORDS.get(f["outcome"], f["outcome"])
             out.setdefault(name, []).append((release, word))
     return out
 
@@ -254,7 +259,8 @@ def sweep_statement(change: Dict[str, Any], sweep_obs: Sequence[Dict[str, Any]])
             also = order[starts[0]] + (f" to {order[end]}" if end > starts[0] else "")
             text += f" (also {word} on {also}, then not: see Evidence)"
         said = (f"not stated by the source; [the sweep](coverage.md#sweep): first {word} on {after}" if low is not None
-                else f"inferred: {word} on {after}, and no older release installs from PyPI")
+                else f"inferred: {word} on {after}, the oldest release swept; none before {_minor(after)} "
+                     "installs from PyPI")
         if change.get("breakdown") == "functions":
             said = ("not stated by the source; per function, on every release in [the sweep](coverage.md#sweep)"
                     if low is not None else said)

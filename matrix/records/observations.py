@@ -153,6 +153,13 @@ def probe_observations(sessions: Sequence[Dict[str, Any]], catalog: Sequence[Dic
     return table
 
 
+def functions_of(o: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """For ``breakdown = "functions"``: the per-function results of an observation's value (each a dict with
+    an ``outcome``); other keys a probe keeps beside them (a list of warnings, a flag) are not functions."""
+    value = o.get("value") if isinstance(o.get("value"), dict) else {}
+    return {k: v for k, v in value.items() if isinstance(v, dict) and "outcome" in v}
+
+
 def first_per_pin(obs: Iterable[Dict[str, Any]], cpu: Optional[str] = None,
                   ran_only: bool = True) -> Dict[str, Dict[str, Any]]:
     """torch pin -> the first observation on that pin (on ``cpu`` if given; that ran, if ran_only)."""
