@@ -93,3 +93,20 @@ def oldest_pin_python() -> tuple:
         else:
             os.environ["SHIMS_VERIFY_ENVS"] = saved
     return env.python, pin.torch
+
+
+def run_probes(tmp_path_factory, change_ids) -> dict:
+    """The probes of ``change_ids`` run once, in a fresh interpreter, as a matrix cell runs them
+    (``python -m matrix.probes --only ID ... --out FILE``: some torch warnings are issued once per process):
+    the record's probe name -> the record."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("probes") / "probes.json"
+    only = [arg for change_id in change_ids for arg in ("--only", change_id)]
+    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(out.read_text())}

@@ -7,14 +7,9 @@ runs them: some of these warnings are issued once per process.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix import probes
 from matrix.facts.catalog import load_catalog
 
@@ -27,13 +22,7 @@ CATALOG = {c["id"]: c for c in load_catalog() if c["id"] in IDS}
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "arithmetic.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    only = [arg for change_id in IDS for arg in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def record(records, change_id):

@@ -2,14 +2,9 @@
 overloads (each in a fresh interpreter), the scheduler's step order and its epoch argument."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix.facts.catalog import load_catalog
 
 Version = pytest.importorskip("packaging.version").Version
@@ -22,12 +17,7 @@ IDS = ("softmax-implicit-dim", "scalar-first-overloads", "scheduler-step-order",
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    only = [a for i in IDS for a in ("--only", i)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def body(text: str) -> str:

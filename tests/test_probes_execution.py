@@ -7,7 +7,6 @@ some torch warnings are issued once per process.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -15,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_probes
 from matrix import probes
 from matrix.facts.catalog import by_id, message, split_message
 
@@ -26,13 +25,7 @@ IDS = ("cuda-async-kwarg", "deterministic-api", "checkpoint-sequential-input", "
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    only = [a for change_id in IDS for a in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def record(records, change_id):

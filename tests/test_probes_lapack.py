@@ -5,14 +5,9 @@ once per process), as a matrix cell runs them.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix.facts.catalog import by_id, message
 
 Version = pytest.importorskip("packaging.version").Version
@@ -26,13 +21,7 @@ METHODS = tuple(f"Tensor.{n}" for n in OLD if n != "btriunpack")
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "lapack.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--only", "lapack-0-4-names",
-                           "--only", "linalg-lu-triangular", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, ("lapack-0-4-names", "linalg-lu-triangular"))
 
 
 def body(change_id: str) -> str:

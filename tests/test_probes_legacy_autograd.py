@@ -5,14 +5,9 @@ The probes run once, in a fresh interpreter, as a matrix cell runs them (``pytho
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
@@ -24,13 +19,7 @@ IDS = ["function-instance-attributes", "grad-variables", "function-traceable", "
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    only = [arg for change_id in IDS for arg in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def body(text: str) -> str:

@@ -2,14 +2,9 @@
 pickled Storage, ``gumbel_softmax``'s ``eps``, ``torch.utils.ffi`` and ``comm.gather(..., destination=-1)``."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
@@ -20,12 +15,7 @@ IDS = ("torch-function-classmethod", "storage-pickle", "gumbel-softmax-eps", "ut
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    only = [a for i in IDS for a in ("--only", i)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def split(text: str):

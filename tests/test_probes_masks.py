@@ -5,14 +5,9 @@ The probes run once, in a fresh interpreter, as a matrix cell runs them (``pytho
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix.facts.catalog import load_catalog
 from matrix.records.observations import clean_message
 
@@ -26,12 +21,7 @@ MODERN = Version(torch.__version__) >= Version("2.1")  # uint8 masked_fill_ fail
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "masks.json"
-    only = [arg for change_id in IDS for arg in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--out", str(out), *only], cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def body(text: str) -> str:

@@ -2,14 +2,12 @@
 torch: outcome, the exact texts, the values (matrix/probes/api.py)."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_probes
 from matrix.facts.catalog import load_catalog
 
 Version = pytest.importorskip("packaging.version").Version
@@ -20,12 +18,7 @@ CATALOG = {c["id"]: c for c in load_catalog()}
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--only", "has-backend-flags", "--only",
-                           "non-tuple-index", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, ("has-backend-flags", "non-tuple-index"))
 
 
 def body(text: str) -> str:

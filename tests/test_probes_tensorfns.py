@@ -6,15 +6,11 @@ issued once per process).
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix import probes
 from matrix.facts.catalog import load_catalog
 
@@ -29,13 +25,7 @@ V = Version(torch.__version__)
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "probes.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    only = [arg for change_id in IDS if change_id in probes.PROBES for arg in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", "--out", str(out), *only], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["id"]: r for r in json.loads(out.read_text())}
+    return run_probes(tmp_path_factory, IDS)
 
 
 def record(records, change_id):

@@ -3,14 +3,9 @@ catalog's symptom and also_seen) and the numbers, from one run of ``python -m ma
 in a fresh interpreter (some torch warnings are issued once per process)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import run_probes
 from matrix import probes
 from matrix.facts.catalog import load_catalog
 
@@ -24,13 +19,8 @@ IDS = ["module-backward-hook", "sampler-data-source", "scheduler-verbose", "weig
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("probes") / "training.json"
-    only = [arg for change_id in IDS for arg in ("--only", change_id)]
-    proc = subprocess.run([sys.executable, "-m", "matrix.probes", *only, "--out", str(out)], cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {change_id: rec for change_id in IDS for rec in json.loads(out.read_text())
-            if rec["id"] == probes.probe_name(change_id)}
+    by_name = run_probes(tmp_path_factory, IDS)
+    return {change_id: by_name[probes.probe_name(change_id)] for change_id in IDS}
 
 
 def texts(rec):
