@@ -9,6 +9,7 @@ field says which, per entry ("rewrite", "report" or "runtime"); tests/test_upgra
 the two together.
 
 - :mod:`.base`: :class:`Finding`, :class:`Rule`, the :func:`rule` decorator, helpers
+- :mod:`.api`: removed-linalg, cuda-amp, set-default-tensor-type (reported)
 - :mod:`.autograd`: variable-volatile, legacy-autograd-function / function-instance-backward,
   grad-none-zero, retain-variables, optimizer-step-between-backwards
 - :mod:`.losses`: size-average, reduction-elementwise-mean, target-size-broadcast
@@ -40,7 +41,7 @@ from __future__ import annotations
 from typing import Tuple, Type
 
 from shims.upgrade.rules import (  # noqa: F401 - they register the rules
-    arithmetic, autograd, data, defaults, execution, idioms, lapack, legacy_autograd, legacy_misc,
+    api, arithmetic, autograd, data, defaults, execution, idioms, lapack, legacy_autograd, legacy_misc,
     losses, masks, nn_names, tensorfns, tensors, tf1, training,
 )
 from shims.upgrade.rules.base import REGISTRY, Finding, Rule, not_rewritten_text, rule
