@@ -191,9 +191,11 @@ def hub_model_zoo():
         plain = os.path.join(tmp, "w.pth")
         torch.save({"w": torch.ones(2)}, plain)
         with open(plain, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
+            data = f.read()
+        digest = hashlib.sha256(data).hexdigest()
         source = os.path.join(tmp, f"w-{digest[:8]}.pth")  # the name the old load_url checked the hash by
-        os.rename(plain, source)
+        with open(source, "wb") as f:  # the same bytes under that name
+            f.write(data)
         url = pathlib.Path(source).as_uri()
         env = {name: os.path.join(tmp, folder) for name, folder in
                (("TORCH_HOME", "home"), ("TORCH_HUB", "hub"), ("TORCH_MODEL_ZOO", "zoo"))}
