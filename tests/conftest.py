@@ -110,3 +110,10 @@ def run_probes(tmp_path_factory, change_ids) -> dict:
                           env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return {r["id"]: r for r in json.loads(out.read_text())}
+
+
+def message_body(text: str) -> str:
+    """A catalog text without its leading 'Category: ' (the recorded warning's message); a text without a
+    category is returned whole."""
+    head, sep, rest = text.partition(": ")
+    return rest if sep and head.isidentifier() else text

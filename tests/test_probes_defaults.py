@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_probes
+from conftest import message_body, run_probes
 from matrix.facts.catalog import load_catalog
 
 Version = pytest.importorskip("packaging.version").Version
@@ -20,14 +20,10 @@ def records(tmp_path_factory):
     return run_probes(tmp_path_factory, IDS)
 
 
-def body(text: str) -> str:
-    return text.partition(": ")[2]
-
-
 def test_softmax_implicit_dim(records):
     rec = records["softmax_implicit_dim"]
     assert rec["outcome"] == "warns"
-    assert body(CATALOG["softmax-implicit-dim"]["symptom"]) in [w["message"] for w in rec["warnings"]]
+    assert message_body(CATALOG["softmax-implicit-dim"]["symptom"]) in [w["message"] for w in rec["warnings"]]
     # 1 for (batch, classes); 0 for (batch, time, classes): the batch, not the classes
     assert rec["value"] == {"dim_2d": 1, "dim_3d": 0, "module_same_as_dim_1": True}
 
@@ -42,26 +38,26 @@ def test_scalar_first_overloads(records):
         # each warns on its own: a fresh interpreter per call (torch warns once per process for all)
         assert {k: v["outcome"] for k, v in per.items()} == dict.fromkeys(per, "warns")
         symptom = CATALOG["scalar-first-overloads"]["symptom"]
-        assert per["add_"]["warning"].split(" (Triggered internally")[0] == body(symptom)
+        assert per["add_"]["warning"].split(" (Triggered internally")[0] == message_body(symptom)
 
 
 def test_scheduler_step_order(records):
     rec = records["scheduler_step_order"]
     assert rec["outcome"] == "warns"
     assert rec["value"]["lrs"] == [0.5, 0.25, 0.125]  # 1.0 gave [1.0, 0.5, 0.25]: the first rate skipped
-    assert [w["message"] for w in rec["warnings"]] == [body(CATALOG["scheduler-step-order"]["symptom"])]
+    assert [w["message"] for w in rec["warnings"]] == [message_body(CATALOG["scheduler-step-order"]["symptom"])]
 
 
 def test_scheduler_step_epoch(records):
     rec = records["scheduler_step_epoch"]
     assert rec["outcome"] == "warns" and rec["value"]["lrs"] == [1.0, 0.5, 0.25]
-    assert body(CATALOG["scheduler-step-epoch"]["symptom"]) in [w["message"] for w in rec["warnings"]]
+    assert message_body(CATALOG["scheduler-step-epoch"]["symptom"]) in [w["message"] for w in rec["warnings"]]
 
 
 def test_grid_sample_align_corners(records):
     rec = records["grid_sample_align_corners"]
     assert rec["outcome"] == "warns"  # and no longer the image: the 1.2 grid samples between pixels
-    assert [w["message"] for w in rec["warnings"]] == [body(CATALOG["grid-sample-align-corners"]["symptom"])]
+    assert [w["message"] for w in rec["warnings"]] == [message_body(CATALOG["grid-sample-align-corners"]["symptom"])]
     assert rec["value"] == {"identity": False, "row1": [1.6667, 4.1667, 5.5, 3.1667]}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_probes
+from conftest import message_body, run_probes
 from matrix.facts.catalog import load_catalog
 
 torch = pytest.importorskip("torch")
@@ -17,10 +17,6 @@ def records(tmp_path_factory):
     return run_probes(tmp_path_factory, IDS)
 
 
-def body(text: str) -> str:
-    return text.partition(": ")[2]
-
-
 def messages(rec) -> list:
     """The record's warnings as "Category: message", C++ warnings' "(Triggered internally at ...)" left out."""
     return [f"{w['category']}: {w['message'].split(' (Triggered internally')[0]}" for w in rec["warnings"]]
@@ -30,7 +26,7 @@ def test_scheduler_get_lr(records):
     rec = records["scheduler_get_lr"]
     assert rec["outcome"] == "warns"
     symptom = CATALOG["scheduler-get-lr"]["symptom"]
-    assert {"category": symptom.partition(": ")[0], "message": body(symptom)} in rec["warnings"]
+    assert {"category": symptom.partition(": ")[0], "message": message_body(symptom)} in rec["warnings"]
     step = rec["value"]["steplr"]
     # at each step boundary get_lr() applies gamma once more than the rate the optimizer uses (1.0 and
     # earlier: the same list twice)
@@ -65,7 +61,7 @@ def test_load_lua(records):
     symptom = CATALOG["load-lua"]["symptom"]
     # torch 2.15 has a torch.utils.serialization (a config) without load_lua; the message ends with its path
     assert rec["error"]["type"] == symptom.partition(": ")[0]
-    assert rec["error"]["message"].startswith(body(symptom) + " (")
+    assert rec["error"]["message"].startswith(message_body(symptom) + " (")
     assert rec["value"] == {"module_exists": True, "has_load_lua": False}
 
 

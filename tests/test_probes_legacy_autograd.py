@@ -22,12 +22,6 @@ def records(tmp_path_factory):
     return run_probes(tmp_path_factory, IDS)
 
 
-def body(text: str) -> str:
-    """A catalog text without its leading 'Category: '."""
-    head, sep, rest = text.partition(": ")
-    return rest if sep and head.isidentifier() else text
-
-
 @pytest.mark.skipif(Version(torch.__version__) < Version("2.15"), reason="the catalog's symptom is 2.15's")
 def test_function_instance_attributes_answer_but_hooks_never_run(records):
     rec = records["function_instance_attributes"]

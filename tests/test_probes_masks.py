@@ -24,11 +24,6 @@ def records(tmp_path_factory):
     return run_probes(tmp_path_factory, IDS)
 
 
-def body(text: str) -> str:
-    """A catalog text without its leading 'Category: '."""
-    return text.split(": ", 1)[1]
-
-
 def texts(change_id: str):
     change = CATALOG[change_id]
     return [change["symptom"]] + change.get("also_seen", [])

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_probes
+from conftest import ROOT, message_body, run_probes
 from matrix.facts.catalog import load_catalog
 
 Version = pytest.importorskip("packaging.version").Version
@@ -21,10 +21,6 @@ def records(tmp_path_factory):
     return run_probes(tmp_path_factory, ("has-backend-flags", "non-tuple-index"))
 
 
-def body(text: str) -> str:
-    return text.partition(": ")[2]
-
-
 def test_has_backend_flags(records):
     rec = records["has_backend_flags"]
     per = rec["value"]
@@ -33,7 +29,7 @@ def test_has_backend_flags(records):
         assert rec["outcome"] == "warns"
         texts = [w["message"] for w in rec["warnings"]]
         expected = [CATALOG["has-backend-flags"]["symptom"]] + CATALOG["has-backend-flags"]["also_seen"]
-        assert texts == [body(t) for t in expected]
+        assert texts == [message_body(t) for t in expected]
     for name, r in per.items():
         if r["outcome"] in ("works", "warns"):
             assert r["same"] is True, name  # the deprecated name answers what its replacement does
@@ -44,7 +40,7 @@ def test_non_tuple_index(records):
     if V >= Version("2.8"):
         assert rec["outcome"] == "warns"
         assert [w["message"].split(" (Triggered internally")[0] for w in rec["warnings"]] == \
-            [body(CATALOG["non-tuple-index"]["symptom"])]
+            [message_body(CATALOG["non-tuple-index"]["symptom"])]
     value = rec["value"]
     if rec["outcome"] in ("works", "warns"):  # the old reading holds: a tuple of per-dimension indices
         assert value["tuple_reading"] is True
